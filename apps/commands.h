@@ -1,0 +1,22 @@
+// The subcommand table: one entry per `coact <command>`, one source file per command.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace coact::app {
+
+struct CommandEntry {
+  const char* name;
+  const char* summary;
+  int (*run)(const Invocation& invocation);
+};
+
+const std::vector<CommandEntry>& commands();
+
+// One entry point per command (apps/cmd_<name>.cpp).
+int run_info(const Invocation& invocation);
+
+}  // namespace coact::app

@@ -1,0 +1,35 @@
+// Element-wise arithmetic shared by every backend: one functor per op, called with the flat
+// index of the element it produces. cpu runs it in an OpenMP loop, cuda in a grid.
+#pragma once
+
+#include <cstdint>
+
+#include "coact/core/hd.h"
+
+namespace coact::backend::ops {
+
+struct Axpy {
+  float alpha;
+  const float* x;
+  float* y;
+  COACT_HD void operator()(std::int64_t i) const { y[i] += alpha * x[i]; }
+};
+
+struct Fill {
+  float value;
+  float* x;
+  COACT_HD void operator()(std::int64_t i) const { x[i] = value; }
+};
+
+struct BiasRelu {
+  std::int64_t cols;
+  const float* bias;
+  const float* in;
+  float* out;
+  COACT_HD void operator()(std::int64_t i) const {
+    const float v = in[i] + bias[i % cols];
+    out[i] = v > 0.0f ? v : 0.0f;
+  }
+};
+
+}  // namespace coact::backend::ops

@@ -1,0 +1,18 @@
+// COACT_NCCL_CHECK(call): a failed NCCL call throws NcclError naming the call, file, line and
+// NCCL's reason. Only for CUDA-built sources of the dist module.
+#pragma once
+
+#include <nccl.h>
+
+#include "coact/core/errors.h"
+
+namespace coact::dist {
+
+inline void nccl_check(ncclResult_t status, const char* call, const char* file, int line) {
+  if (status != ncclSuccess)
+    throw NcclError(library_failure_message("NCCL", call, ncclGetErrorString(status), file, line));
+}
+
+}  // namespace coact::dist
+
+#define COACT_NCCL_CHECK(call) ::coact::dist::nccl_check((call), #call, __FILE__, __LINE__)

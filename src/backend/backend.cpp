@@ -1,0 +1,60 @@
+#include "coact/backend/backend.h"
+
+#include "coact/core/errors.h"
+#include "cpu/cpu_backend.h"
+#if COACT_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+#endif
+
+namespace coact::backend {
+
+const char* to_string(DeviceKind kind) { return kind == DeviceKind::Cpu ? "cpu" : "cuda"; }
+
+DeviceRequest parse_device_request(const std::string& text) {
+  if (text == "cpu") return DeviceRequest::Cpu;
+  if (text == "cuda" || text == "gpu") return DeviceRequest::Cuda;
+  if (text == "auto") return DeviceRequest::Auto;
+  throw UsageError(str("--device: '", text, "' is not one of cpu, cuda, auto"));
+}
+
+bool cuda_compiled() {
+#if COACT_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+int cuda_device_count() {
+#if COACT_HAVE_CUDA
+  return cuda::device_count();
+#else
+  return 0;
+#endif
+}
+
+std::unique_ptr<Backend> make_backend(DeviceRequest request, int local_rank) {
+  if (request == DeviceRequest::Cpu) return cpu::make_cpu_backend();
+  const int devices = cuda_device_count();
+  if (request == DeviceRequest::Auto && devices == 0) return cpu::make_cpu_backend();
+  if (!cuda_compiled())
+    throw UsageError("--device cuda: this coact was built without the CUDA backend (configure with -DCOACT_CUDA=ON)");
+  if (devices == 0) throw UsageError("--device cuda: no CUDA device is visible (check the driver and CUDA_VISIBLE_DEVICES)");
+#if COACT_HAVE_CUDA
+  return cuda::make_cuda_backend(local_rank % devices);
+#else
+  (void)local_rank;
+  return nullptr;
+#endif
+}
+
+std::vector<ComponentInfo> describe_components() {
+  std::vector<ComponentInfo> out;
+  out.push_back({"BLAS", cpu::blas_description()});
+#if COACT_HAVE_CUDA
+  for (auto& c : cuda::components()) out.push_back(std::move(c));
+#endif
+  return out;
+}
+
+}  // namespace coact::backend

@@ -1,0 +1,81 @@
+#include "cpu/cpu_backend.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "coact/backend/ops/elementwise.h"
+#include "coact/core/errors.h"
+#include "coact/core/strings.h"
+#include "cpu/parallel_for.h"
+
+namespace coact::backend::cpu {
+namespace {
+
+constexpr std::size_t kAlignment = 64;  // one cache line; also what AVX-512 loads like
+
+CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::No ? CblasNoTrans : CblasTrans; }
+
+class CpuBackend final : public Backend {
+ public:
+  DeviceKind kind() const override { return DeviceKind::Cpu; }
+  std::string name() const override { return "cpu"; }
+  std::string description() const override {
+    return str("cpu: ", blas_description(), ", ", cpu_threads(), " threads");
+  }
+
+  void* allocate_bytes(std::size_t bytes) override {
+    const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+    if (!p) throw Error(str("cpu backend: out of memory allocating ", human_bytes(static_cast<double>(bytes))));
+    return p;
+  }
+  void free_bytes(void* pointer) noexcept override { std::free(pointer); }
+  void copy_bytes(void* destination, const void* source, std::size_t bytes, CopyKind) override {
+    if (bytes) std::memcpy(destination, source, bytes);
+  }
+  void zero_bytes(void* pointer, std::size_t bytes) override {
+    if (bytes) std::memset(pointer, 0, bytes);
+  }
+  void synchronize() override {}
+
+  void gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
+            float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+            std::int64_t ldc) override {
+    if (m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, to_cblas(transpose_a), to_cblas(transpose_b), static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
+                static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+  }
+
+  void axpy(std::int64_t n, float alpha, const float* x, float* y) override { parallel_for(n, ops::Axpy{alpha, x, y}); }
+  void fill(std::int64_t n, float value, float* x) override { parallel_for(n, ops::Fill{value, x}); }
+  void bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) override {
+    parallel_for(rows * cols, ops::BiasRelu{cols, bias, in, out});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+std::string blas_description() {
+  const char* config = openblas_get_config();
+  return config ? trim(config) : std::string("OpenBLAS");
+}
+
+}  // namespace coact::backend::cpu
+
+namespace coact::backend {
+
+void set_cpu_threads(int threads) {
+  COACT_REQUIRE(threads >= 1, UsageError, "--threads must be at least 1 (got ", threads, ")");
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
+
+int cpu_threads() { return omp_get_max_threads(); }
+
+}  // namespace coact::backend

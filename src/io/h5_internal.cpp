@@ -1,0 +1,96 @@
+#include "h5_internal.h"
+
+#include <vector>
+
+namespace coact::io::detail {
+
+std::recursive_mutex& h5_mutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+void ensure_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    COACT_H5_LOCK();
+    H5open();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
+}
+
+namespace {
+herr_t collect(unsigned, const H5E_error2_t* entry, void* data) {
+  auto* messages = static_cast<std::vector<std::string>*>(data);
+  if (entry->desc && *entry->desc) messages->emplace_back(entry->desc);
+  return 0;
+}
+}  // namespace
+
+std::string error_stack_message() {
+  std::vector<std::string> messages;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &messages);
+  H5Eclear2(H5E_DEFAULT);
+  if (messages.empty()) return "unknown HDF5 error";
+  // The first entry is what the API call tried; the last is the root cause.
+  if (messages.size() == 1) return messages.front();
+  return messages.front() + ": " + messages.back();
+}
+
+void throw_h5(const char* call, const char* file, int line, const std::string& where) {
+  const std::string detail = error_stack_message();
+  throw Hdf5Error(library_failure_message("HDF5", call, where.empty() ? detail : where + ": " + detail, file, line));
+}
+
+hid_t h5_type(ElementType type) {
+  switch (type) {
+    case ElementType::F16: {
+      // IEEE binary16, little-endian; HDF5 1.10 has no predefined half type. h5py maps this
+      // layout to numpy.float16.
+      static hid_t half = [] {
+        hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+        H5Tset_fields(t, 15, 10, 5, 0, 10);
+        H5Tset_size(t, 2);
+        H5Tset_ebias(t, 15);
+        H5Tlock(t);
+        return t;
+      }();
+      return half;
+    }
+    case ElementType::F32: return H5T_NATIVE_FLOAT;
+    case ElementType::F64: return H5T_NATIVE_DOUBLE;
+    case ElementType::I8: return H5T_NATIVE_INT8;
+    case ElementType::U8: return H5T_NATIVE_UINT8;
+    case ElementType::I16: return H5T_NATIVE_INT16;
+    case ElementType::U16: return H5T_NATIVE_UINT16;
+    case ElementType::I32: return H5T_NATIVE_INT32;
+    case ElementType::U32: return H5T_NATIVE_UINT32;
+    case ElementType::I64: return H5T_NATIVE_INT64;
+    case ElementType::U64: return H5T_NATIVE_UINT64;
+    default: throw Error("HDF5 layer: no storage type for this element type");
+  }
+}
+
+ElementType element_type_from(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) {
+    if (size == 2) return ElementType::F16;
+    if (size == 4) return ElementType::F32;
+    if (size == 8) return ElementType::F64;
+    return ElementType::Other;
+  }
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    switch (size) {
+      case 1: return is_signed ? ElementType::I8 : ElementType::U8;
+      case 2: return is_signed ? ElementType::I16 : ElementType::U16;
+      case 4: return is_signed ? ElementType::I32 : ElementType::U32;
+      case 8: return is_signed ? ElementType::I64 : ElementType::U64;
+      default: return ElementType::Other;
+    }
+  }
+  if (cls == H5T_STRING) return ElementType::String;
+  return ElementType::Other;
+}
+
+}  // namespace coact::io::detail
