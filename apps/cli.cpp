@@ -39,12 +39,16 @@ void CommandLine::add_seed_flag(std::int64_t default_seed) {
 }
 
 void CommandLine::add_compute_flags() {
-  has_compute_ = true;
-  common_.add_options()
-      ("device", po::value<std::string>()->default_value("auto")->value_name("KIND"),
-       "compute backend: cpu, cuda or auto (cuda when a GPU is visible)")
-      ("threads", po::value<int>()->value_name("N"),
-       "CPU threads per rank (default: OMP_NUM_THREADS, else cores / ranks on the host)");
+  has_device_ = true;
+  common_.add_options()("device", po::value<std::string>()->default_value("auto")->value_name("KIND"),
+                        "compute backend: cpu, cuda or auto (cuda when a GPU is visible)");
+  add_threads_flag();
+}
+
+void CommandLine::add_threads_flag() {
+  has_threads_ = true;
+  common_.add_options()("threads", po::value<int>()->value_name("N"),
+                        "CPU threads per rank (default: OMP_NUM_THREADS, else cores / ranks on the host)");
 }
 
 std::string CommandLine::help_text() const {
@@ -128,8 +132,8 @@ bool CommandLine::parse(const Invocation& invocation) {
   const auto& mpi = invocation.mpi;
   log::configure({log::parse_level(get<std::string>("log-level")), mpi.rank(), mpi.size(), get<bool>("log-all-ranks")});
 
-  if (has_compute_) {
-    backend::parse_device_request(device());  // validate early, before any work
+  if (has_device_) backend::parse_device_request(device());  // validate early, before any work
+  if (has_threads_) {
     int threads = 0;
     if (has("threads")) {
       threads = get<int>("threads");

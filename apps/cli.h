@@ -34,6 +34,7 @@ class CommandLine {
   void add_output_flags(const std::string& out_help);    // --out, --force
   void add_seed_flag(std::int64_t default_seed);          // --seed
   void add_compute_flags();                               // --device, --threads
+  void add_threads_flag();                                // --threads only (CPU-only commands)
 
   // Parses, applies --config, configures logging and threads. Returns false when --help was
   // asked (the help was printed on the root); throws UsageError/ConfigError on bad input.
@@ -70,7 +71,8 @@ class CommandLine {
   po::options_description common_;
   po::positional_options_description positional_;
   po::variables_map values_;
-  bool has_compute_ = false;
+  bool has_device_ = false;
+  bool has_threads_ = false;
 };
 
 }  // namespace coact::app

@@ -18,5 +18,7 @@ const std::vector<CommandEntry>& commands();
 
 // One entry point per command (apps/cmd_<name>.cpp).
 int run_info(const Invocation& invocation);
+int run_synth(const Invocation& invocation);
+int run_describe(const Invocation& invocation);
 
 }  // namespace coact::app

@@ -132,6 +132,9 @@ File File::create(const std::string& path, const dist::MpiComm* parallel) {
   ensure_initialised();
   COACT_H5_LOCK();
   Handle fapl = file_access_list(parallel, path);
+  // The 1.8 object format: attributes above 64 KiB (a d-long mean vector for d > 8,192) go to
+  // dense storage; every HDF5 >= 1.8 (and h5py) reads it.
+  COACT_H5_CHECK(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_V18, H5F_LIBVER_V18), path);
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
   if (id < 0) throw IoError(str(path, ": cannot create HDF5 file: ", detail::error_stack_message()));
   return File(Handle(id), path, parallel != nullptr, parallel ? parallel->rank() : 0);
@@ -179,6 +182,18 @@ std::vector<std::string> File::list(const std::string& group) const {
   };
   Handle g(COACT_H5_CHECK(H5Gopen2(handle_.id(), group.c_str(), H5P_DEFAULT), path_ + ":" + group));
   COACT_H5_CHECK(H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, visit, &names), path_ + ":" + group);
+  return names;
+}
+
+std::vector<std::string> File::all_datasets() const {
+  COACT_H5_LOCK();
+  std::vector<std::string> names;
+  auto visit = [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+    if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + name);
+    return 0;
+  };
+  COACT_H5_CHECK(H5Ovisit(handle_.id(), H5_INDEX_NAME, H5_ITER_INC, visit, &names), path_);
+  std::sort(names.begin(), names.end());
   return names;
 }
 

@@ -82,7 +82,7 @@ class CounterRng {
     const Philox4x32 r = next();
     const double u1 = 1.0 - ::coact::uniform_double(r.v[0], r.v[1]);  // (0, 1]
     const double u2 = ::coact::uniform_double(r.v[2], r.v[3]);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return ::sqrt(-2.0 * ::log(u1)) * ::cos(6.283185307179586 * u2);
   }
   // Uniform integer in [0, bound), bound > 0 (multiply-shift; bias below 2^-32 * bound).
   COACT_HD std::uint64_t below(std::uint64_t bound) {

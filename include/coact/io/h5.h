@@ -124,6 +124,9 @@ class Dataset {
   // lets tests check that a "collective" write was collective.
   std::string last_transfer_mode() const;
 
+  // The HDF5 dataset id, for the io module's own layout queries (memory-mapped reads).
+  std::int64_t native_id() const { return handle_.id(); }
+
  private:
   void transfer(bool is_write, void* buffer, ElementType memory_type, const Shape& offset, const Shape& count) const;
 
@@ -161,6 +164,8 @@ class File {
   // Dataset names directly under a group ("/" by default).
   std::vector<std::string> list(const std::string& group = "/") const;
   void create_group(const std::string& name);
+  // Every dataset in the file (absolute paths, sorted), for describing foreign files.
+  std::vector<std::string> all_datasets() const;
   Attributes group_attributes(const std::string& group) const;
 
   template <class T>
