@@ -7,6 +7,8 @@ const std::vector<CommandEntry>& commands() {
       {"synth", "write ground-truth synthetic activations (the embedded default data set)", run_synth},
       {"describe", "say what a coact file holds; --check validates its data", run_describe},
       {"info", "print version, backends, libraries, devices, ranks and threads", run_info},
+      {"stats", "descriptive statistics of graph files (the seed study's table)", run_stats},
+      {"export", "write a graph file as GraphML or a weighted edge list", run_export},
   };
   return table;
 }

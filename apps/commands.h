@@ -20,5 +20,7 @@ const std::vector<CommandEntry>& commands();
 int run_info(const Invocation& invocation);
 int run_synth(const Invocation& invocation);
 int run_describe(const Invocation& invocation);
+int run_stats(const Invocation& invocation);
+int run_export(const Invocation& invocation);
 
 }  // namespace coact::app

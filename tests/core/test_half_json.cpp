@@ -62,3 +62,32 @@ TEST(Json, WritesNestedValuesWithEscapes) {
 
 }  // namespace
 }  // namespace coact
+
+#include "coact/core/sha256.h"
+
+namespace coact {
+namespace {
+
+// FIPS 180-4 / NIST test vectors.
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(Sha256().hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  Sha256 abc;
+  abc.update("abc");
+  EXPECT_EQ(abc.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 two_blocks;
+  two_blocks.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  EXPECT_EQ(two_blocks.hex_digest(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // A million 'a's, fed in uneven pieces.
+  Sha256 million;
+  const std::string piece(997, 'a');
+  std::size_t left = 1000000;
+  while (left > 0) {
+    const std::size_t n = std::min(left, piece.size());
+    million.update(piece.data(), n);
+    left -= n;
+  }
+  EXPECT_EQ(million.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
+}  // namespace coact

@@ -79,3 +79,26 @@ TEST(Log, LevelsAndRanks) {
 
 }  // namespace
 }  // namespace coact
+
+#include <csignal>
+
+#include "coact/core/interrupt.h"
+
+namespace coact {
+namespace {
+
+TEST(Interrupt, SignalsSetTheFlagInsteadOfKilling) {
+  install_interrupt_handlers();
+  clear_interrupt();
+  EXPECT_FALSE(interrupt_requested());
+  std::raise(SIGUSR1);
+  EXPECT_TRUE(interrupt_requested());
+  EXPECT_EQ(interrupt_signal(), SIGUSR1);
+  std::raise(SIGTERM);
+  EXPECT_EQ(interrupt_signal(), SIGUSR1) << "the first signal is kept";
+  clear_interrupt();
+  EXPECT_FALSE(interrupt_requested());
+}
+
+}  // namespace
+}  // namespace coact

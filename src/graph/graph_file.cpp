@@ -1,0 +1,172 @@
+#include "coact/graph/graph_file.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "coact/core/errors.h"
+#include "coact/io/atomic_output.h"
+#include "coact/io/h5.h"
+
+namespace coact::graph {
+namespace {
+
+void require_length(std::size_t size, std::int64_t n, const char* what) {
+  if (static_cast<std::int64_t>(size) != n)
+    throw InputError(str("graph node data: ", what, " has ", size, " entries for ", n, " nodes"));
+}
+
+// A 1-D dataset of exactly type T and, when expected >= 0, that many entries.
+template <class T>
+std::vector<T> read_vector(const io::File& file, const std::string& name, std::int64_t expected) {
+  const io::Dataset dataset = file.dataset(name);
+  const io::ElementType stored = dataset.element_type();
+  if (stored != io::element_type_of<T>())
+    throw InputError(str(dataset.where(), ": dtype ", io::to_string(stored), ", expected ",
+                         io::to_string(io::element_type_of<T>())));
+  const io::Shape shape = dataset.shape();
+  if (shape.size() != 1 || (expected >= 0 && shape[0] != expected))
+    throw InputError(str(dataset.where(), ": shape ", io::shape_string(shape), ", expected [",
+                         expected >= 0 ? std::to_string(expected) : std::string("n"), "]"));
+  if (shape[0] == 0) return {};
+  return dataset.read_all<T>();
+}
+
+bool reals_agree(double stored, double recomputed) {
+  if (stored == recomputed) return true;
+  return std::fabs(stored - recomputed) <= 1e-12 * std::max(std::fabs(stored), std::fabs(recomputed));
+}
+
+template <class T, class Agree>
+void verify_dataset(const std::string& path, const char* name, const std::vector<T>& stored,
+                    const std::vector<T>& recomputed, const Agree& agree) {
+  for (std::size_t u = 0; u < stored.size(); ++u) {
+    if (!agree(stored[u], recomputed[u])) {
+      std::ostringstream message;
+      message.precision(17);
+      message << path << ":" << name << ": node " << u << " holds " << stored[u] << " but the CSR gives "
+              << recomputed[u];
+      throw InputError(message.str());
+    }
+  }
+}
+
+}  // namespace
+
+NodeData compute_node_data(const GraphStatistics& finished, std::span<const double> frequency,
+                           std::span<const std::int64_t> topk_count) {
+  const std::int64_t n = finished.summary().nodes;
+  require_length(frequency.size(), n, "frequency");
+  require_length(topk_count.size(), n, "topk_count");
+  NodeData data;
+  data.frequency.assign(frequency.begin(), frequency.end());
+  data.topk_count.assign(topk_count.begin(), topk_count.end());
+  data.degree = finished.nodes().degree();
+  data.strength = finished.nodes().strength();
+  data.clustering = finished.clustering().clustering();
+  data.component = finished.components().component_of();
+  data.mean_neighbor_degree = finished.nodes().mean_neighbor_degree();
+  return data;
+}
+
+NodeData compute_node_data(const CsrGraph& graph, std::span<const double> frequency,
+                           std::span<const std::int64_t> topk_count) {
+  require_length(frequency.size(), graph.num_nodes(), "frequency");
+  GraphStatistics statistics(graph, frequency);
+  statistics.run();
+  return compute_node_data(statistics, frequency, topk_count);
+}
+
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
+                      std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
+                      io::Provenance provenance) {
+  const NodeData nodes = compute_node_data(graph, frequency, topk_count);
+  const std::int64_t n = graph.num_nodes();
+  const auto entries = static_cast<std::int64_t>(graph.indices().size());
+
+  io::AtomicOutput output(path, force);
+  io::File file = io::File::create(output.temporary_path());
+  file.write_dataset<std::int64_t>("/csr/indptr", graph.indptr(), {n + 1});
+  file.write_dataset<std::int32_t>("/csr/indices", graph.indices(), {entries});
+  file.write_dataset<std::int64_t>("/csr/count", graph.counts(), {entries});
+  file.write_dataset<double>("/csr/weight", graph.weights(), {entries});
+  file.write_dataset<double>("/nodes/frequency", nodes.frequency, {n});
+  file.write_dataset<std::int64_t>("/nodes/topk_count", nodes.topk_count, {n});
+  file.write_dataset<std::int64_t>("/nodes/degree", nodes.degree, {n});
+  file.write_dataset<double>("/nodes/strength", nodes.strength, {n});
+  file.write_dataset<double>("/nodes/clustering", nodes.clustering, {n});
+  file.write_dataset<std::int64_t>("/nodes/component", nodes.component, {n});
+  file.write_dataset<double>("/nodes/mean_neighbor_degree", nodes.mean_neighbor_degree, {n});
+
+  provenance.kind = "graph";
+  io::write_provenance(file, provenance);
+  auto root = file.attributes();
+  root.set("n_nodes", n);
+  root.set("n_edges", graph.num_edges());
+  root.set("k", attributes.k);
+  root.set("batch_tokens", attributes.batch_tokens);
+  root.set("num_batches", attributes.num_batches);
+  root.set("zero_policy", attributes.zero_policy);
+  root.set("tokens_seen", attributes.tokens_seen);
+  root.set("sae_file", attributes.sae_file);
+  root.set("sae_hash", attributes.sae_hash);
+  file.close();
+  output.commit();
+}
+
+GraphFile read_graph_file(const std::string& path) {
+  const io::File file = io::File::open(path);
+  io::require_kind(file, "graph");
+  const auto root = file.attributes();
+  GraphFile out;
+  out.path = path;
+  const std::int64_t n = root.get_int("n_nodes");
+  const std::int64_t edges = root.get_int("n_edges");
+  if (n < 0) throw InputError(str(path, ":/: attribute 'n_nodes' is ", n, ", expected at least 0"));
+  out.attributes.k = root.get_int("k");
+  out.attributes.batch_tokens = root.get_int("batch_tokens");
+  out.attributes.num_batches = root.get_int("num_batches");
+  out.attributes.zero_policy = root.get_string("zero_policy");
+  out.attributes.tokens_seen = root.get_int("tokens_seen");
+  out.attributes.sae_file = root.get_string("sae_file");
+  out.attributes.sae_hash = root.get_string("sae_hash");
+
+  auto indptr = read_vector<std::int64_t>(file, "/csr/indptr", n + 1);
+  auto indices = read_vector<std::int32_t>(file, "/csr/indices", -1);
+  const auto entries = static_cast<std::int64_t>(indices.size());
+  if (entries != 2 * edges)
+    throw InputError(str(path, ":/csr/indices: ", entries, " entries, expected 2 n_edges = ", 2 * edges));
+  auto counts = read_vector<std::int64_t>(file, "/csr/count", entries);
+  auto weights = read_vector<double>(file, "/csr/weight", entries);
+  out.graph = CsrGraph(std::move(indptr), std::move(indices), std::move(counts), std::move(weights), path + ":/csr/");
+
+  NodeData& nodes = out.nodes;
+  nodes.frequency = read_vector<double>(file, "/nodes/frequency", n);
+  nodes.topk_count = read_vector<std::int64_t>(file, "/nodes/topk_count", n);
+  nodes.degree = read_vector<std::int64_t>(file, "/nodes/degree", n);
+  nodes.strength = read_vector<double>(file, "/nodes/strength", n);
+  nodes.clustering = read_vector<double>(file, "/nodes/clustering", n);
+  nodes.component = read_vector<std::int64_t>(file, "/nodes/component", n);
+  nodes.mean_neighbor_degree = read_vector<double>(file, "/nodes/mean_neighbor_degree", n);
+  for (std::int64_t u = 0; u < n; ++u) {
+    const double f = nodes.frequency[u];
+    if (!(f >= 0.0 && f <= 1.0))
+      throw InputError(str(path, ":/nodes/frequency: node ", u, " has frequency ", f, ", expected a value in [0, 1]"));
+    if (nodes.topk_count[u] < 0)
+      throw InputError(
+          str(path, ":/nodes/topk_count: node ", u, " has count ", nodes.topk_count[u], ", expected >= 0"));
+  }
+  return out;
+}
+
+void verify_node_data(const GraphFile& file, const NodeData& recomputed) {
+  const auto exact = [](std::int64_t a, std::int64_t b) { return a == b; };
+  verify_dataset(file.path, "/nodes/degree", file.nodes.degree, recomputed.degree, exact);
+  verify_dataset(file.path, "/nodes/component", file.nodes.component, recomputed.component, exact);
+  verify_dataset(file.path, "/nodes/strength", file.nodes.strength, recomputed.strength, reals_agree);
+  verify_dataset(file.path, "/nodes/clustering", file.nodes.clustering, recomputed.clustering, reals_agree);
+  verify_dataset(file.path, "/nodes/mean_neighbor_degree", file.nodes.mean_neighbor_degree,
+                 recomputed.mean_neighbor_degree, reals_agree);
+}
+
+}  // namespace coact::graph
