@@ -1,0 +1,186 @@
+#include "coact/compare/node_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "coact/core/errors.h"
+
+namespace coact::compare {
+
+namespace {
+
+// Frequencies below this (never or almost never active) share one log value instead of
+// stretching the column towards -infinity.
+constexpr double kFrequencyFloor = 1e-7;
+
+double squared_distance(const double* a, const double* b) {
+  double s = 0;
+  for (int c = 0; c < kStatisticCount; ++c) s += (a[c] - b[c]) * (a[c] - b[c]);
+  return s;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t m = values.size() / 2;
+  return values.size() % 2 ? values[m] : 0.5 * (values[m - 1] + values[m]);
+}
+
+double harmonic(std::int64_t m) {
+  double h = 0;
+  for (std::int64_t i = 1; i <= m; ++i) h += 1.0 / static_cast<double>(i);
+  return h;
+}
+
+// Ranks of the targets (1-based; +inf-like miss ranks allowed) and, per query, the size of its
+// candidate set and whether the target was in it, summarised with chance levels.
+SearchScore summarise(const std::vector<double>& ranks, const std::vector<std::int64_t>& candidates,
+                      const std::vector<char>& reachable) {
+  SearchScore s;
+  s.queries = static_cast<std::int64_t>(ranks.size());
+  if (ranks.empty()) return s;
+  std::vector<double> chance_ranks;
+  for (std::size_t q = 0; q < ranks.size(); ++q) {
+    const double r = ranks[q];
+    s.hit_at_1 += r <= 1;
+    s.hit_at_10 += r <= 10;
+    s.hit_at_100 += r <= 100;
+    s.mrr += 1.0 / r;
+    const auto m = candidates[q];
+    if (reachable[q] && m > 0) {
+      // A uniformly random order puts the target at each of the m places with equal chance.
+      s.chance_hit_at_1 += std::min<double>(1, static_cast<double>(m)) / static_cast<double>(m);
+      s.chance_hit_at_10 += std::min<double>(10, static_cast<double>(m)) / static_cast<double>(m);
+      s.chance_hit_at_100 += std::min<double>(100, static_cast<double>(m)) / static_cast<double>(m);
+      s.chance_mrr += harmonic(m) / static_cast<double>(m);
+      chance_ranks.push_back((static_cast<double>(m) + 1) / 2);
+    } else {
+      chance_ranks.push_back(std::numeric_limits<double>::infinity());
+    }
+  }
+  const double q = static_cast<double>(ranks.size());
+  s.hit_at_1 /= q;
+  s.hit_at_10 /= q;
+  s.hit_at_100 /= q;
+  s.mrr /= q;
+  s.chance_hit_at_1 /= q;
+  s.chance_hit_at_10 /= q;
+  s.chance_hit_at_100 /= q;
+  s.chance_mrr /= q;
+  s.median_rank = median(ranks);
+  s.chance_median_rank = median(chance_ranks);
+  return s;
+}
+
+}  // namespace
+
+const char* statistic_name(int column) {
+  static const char* const names[kStatisticCount] = {"log degree",         "strength",
+                                                     "log frequency",      "clustering",
+                                                     "log component size", "mean neighbour degree"};
+  return column >= 0 && column < kStatisticCount ? names[column] : "?";
+}
+
+std::vector<double> standardised_statistics(const NodeStatistics& s) {
+  const std::size_t n = s.degree.size();
+  for (const auto* column : {&s.strength, &s.frequency, &s.clustering, &s.component_size, &s.mean_neighbor_degree})
+    COACT_REQUIRE(column->size() == n, Error, "node statistics of different lengths: ", column->size(), " and ", n);
+  std::vector<double> out(n * kStatisticCount);
+  for (std::size_t v = 0; v < n; ++v) {
+    double* row = out.data() + v * kStatisticCount;
+    row[0] = std::log1p(s.degree[v]);  // log(1 + degree): isolated nodes stay finite
+    row[1] = s.strength[v];
+    row[2] = std::log10(std::max(s.frequency[v], kFrequencyFloor));
+    row[3] = s.clustering[v];
+    row[4] = std::log(std::max(s.component_size[v], 1.0));
+    row[5] = s.mean_neighbor_degree[v];
+  }
+  for (int c = 0; c < kStatisticCount; ++c) {
+    double mean = 0, var = 0;
+    for (std::size_t v = 0; v < n; ++v) mean += out[v * kStatisticCount + c];
+    mean /= static_cast<double>(std::max<std::size_t>(n, 1));
+    for (std::size_t v = 0; v < n; ++v) var += std::pow(out[v * kStatisticCount + c] - mean, 2);
+    const double sd = n > 1 ? std::sqrt(var / static_cast<double>(n)) : 0.0;
+    for (std::size_t v = 0; v < n; ++v) {
+      double& x = out[v * kStatisticCount + c];
+      x = sd > 0 ? (x - mean) / sd : 0.0;
+    }
+  }
+  return out;
+}
+
+SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
+  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / kStatisticCount;
+  std::vector<double> ranks(queries.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    const double* v = stats1.data() + queries[q] * kStatisticCount;
+    const std::int64_t t = target[static_cast<std::size_t>(queries[q])];
+    const double d_target = squared_distance(v, stats2.data() + t * kStatisticCount);
+    std::int64_t closer = 0;
+    for (std::int64_t c = 0; c < n2; ++c)
+      if (c != t && squared_distance(v, stats2.data() + c * kStatisticCount) <= d_target) ++closer;
+    ranks[q] = static_cast<double>(closer + 1);
+  }
+  return summarise(ranks, std::vector<std::int64_t>(queries.size(), n2), std::vector<char>(queries.size(), 1));
+}
+
+NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacency& graph2,
+                                          std::span<const double> stats1, std::span<const double> stats2,
+                                          std::span<const std::int64_t> shared, std::span<const std::int64_t> match) {
+  NeighbourhoodScore out;
+  const std::int64_t n2 = graph2.nodes();
+  std::vector<double> restricted_ranks, global_ranks;
+  std::vector<std::int64_t> restricted_sizes;
+  std::vector<char> reachable;
+  std::vector<std::int64_t> global_queries;
+  std::vector<char> in_n2(static_cast<std::size_t>(n2), 0);
+  for (const std::int64_t f : shared) {
+    const auto n1f = graph1.neighbours(f);
+    if (n1f.empty()) continue;
+    const std::int64_t fp = match[static_cast<std::size_t>(f)];
+    const auto n2f = graph2.neighbours(fp);
+    for (auto u : n2f) in_n2[static_cast<std::size_t>(u)] = 1;
+    std::int64_t kept = 0;
+    for (const auto g : n1f) {
+      const std::int64_t gp = match[static_cast<std::size_t>(g)];
+      kept += gp >= 0 && in_n2[static_cast<std::size_t>(gp)];
+    }
+    out.neighbour_overlap += static_cast<double>(kept) / static_cast<double>(n1f.size());
+    out.chance_overlap += n2 > 1 ? static_cast<double>(n2f.size()) / static_cast<double>(n2 - 1) : 0.0;
+    ++out.pairs;
+    // Search each matched neighbour's counterpart among f''s neighbours only.
+    for (const auto g : n1f) {
+      const std::int64_t gp = match[static_cast<std::size_t>(g)];
+      if (gp < 0) continue;
+      const double* v = stats1.data() + static_cast<std::int64_t>(g) * kStatisticCount;
+      const bool present = in_n2[static_cast<std::size_t>(gp)] != 0;
+      // A counterpart outside the neighbourhood cannot be found there: rank infinity (no hit,
+      // reciprocal rank 0).
+      double rank = std::numeric_limits<double>::infinity();
+      if (present) {
+        const double d_target = squared_distance(v, stats2.data() + gp * kStatisticCount);
+        std::int64_t closer = 0;
+        for (auto c : n2f)
+          if (c != gp && squared_distance(v, stats2.data() + static_cast<std::int64_t>(c) * kStatisticCount) <= d_target) ++closer;
+        rank = static_cast<double>(closer + 1);
+      }
+      restricted_ranks.push_back(rank);
+      restricted_sizes.push_back(static_cast<std::int64_t>(n2f.size()));
+      reachable.push_back(present ? 1 : 0);
+      global_queries.push_back(g);
+    }
+    for (auto u : n2f) in_n2[static_cast<std::size_t>(u)] = 0;
+  }
+  if (out.pairs > 0) {
+    out.neighbour_overlap /= static_cast<double>(out.pairs);
+    out.chance_overlap /= static_cast<double>(out.pairs);
+  }
+  out.restricted = summarise(restricted_ranks, restricted_sizes, reachable);
+  out.global = global_search(stats1, stats2, global_queries, match);
+  return out;
+}
+
+}  // namespace coact::compare
