@@ -7,6 +7,7 @@ find_package(MPI REQUIRED COMPONENTS C)
 add_compile_definitions(OMPI_SKIP_MPICXX=1 MPICH_SKIP_MPICXX=1)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+find_package(ZLIB REQUIRED)  # io: zip entries of PyTorch checkpoints
 
 # Parallel HDF5: ranks write one file collectively through MPI-IO.
 set(HDF5_PREFER_PARALLEL TRUE)

@@ -11,7 +11,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
-  libboost-program-options-dev
+  libboost-program-options-dev zlib1g-dev
   libopenblas-openmp-dev
   libgtest-dev
 )

@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "coact/io/shape.h"
+
 namespace coact::dist {
 class MpiComm;
 }
@@ -27,8 +29,6 @@ const char* to_string(ElementType type);
 template <class T>
 constexpr ElementType element_type_of();
 
-using Shape = std::vector<std::int64_t>;
-std::string shape_string(const Shape& shape);  // "[1024, 512]"
 
 // Owns an hid_t and closes it with the right H5*close.
 class Handle {
