@@ -9,6 +9,7 @@ const std::vector<CommandEntry>& commands() {
       {"info", "print version, backends, libraries, devices, ranks and threads", run_info},
       {"stats", "descriptive statistics of graph files (the seed study's table)", run_stats},
       {"export", "write a graph file as GraphML or a weighted edge list", run_export},
+      {"tokenize", "turn text into token ids (GPT-2 / Hugging Face byte-level BPE) in tokens.h5", run_tokenize},
   };
   return table;
 }

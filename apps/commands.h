@@ -22,5 +22,6 @@ int run_synth(const Invocation& invocation);
 int run_describe(const Invocation& invocation);
 int run_stats(const Invocation& invocation);
 int run_export(const Invocation& invocation);
+int run_tokenize(const Invocation& invocation);
 
 }  // namespace coact::app
