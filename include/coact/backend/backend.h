@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "coact/backend/sparse.h"
+
 namespace coact::backend {
 
 enum class DeviceKind { Cpu, Cuda };
@@ -57,6 +59,81 @@ class Backend {
   virtual void fill(std::int64_t n, float value, float* x) = 0;
   // out[r, c] = max(0, in[r, c] + bias[c]) over a rows×cols row-major matrix (in == out allowed).
   virtual void bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) = 0;
+  // out[r, c] = in[r, c] + alpha · v[c] (in == out allowed).
+  virtual void add_row_vector(std::int64_t rows, std::int64_t cols, float alpha, const float* v, const float* in,
+                              float* out) = 0;
+  // z_dpre[i] = z_dpre[i] > 0 ? dz[i] + l1 : 0 — the ReLU backward with the L1 term, written over
+  // the activations it masks by.
+  virtual void relu_backward(std::int64_t count, float l1, const float* dz, float* z_dpre) = 0;
+
+  // ---- reductions (deterministic: fixed order, double accumulators, no atomics) --------------
+  // out[c] = Σ_r in[r, c] (out[c] += … when accumulate), summed in row order.
+  virtual void column_sums(std::int64_t rows, std::int64_t cols, const float* in, bool accumulate, float* out) = 0;
+  // fire[c] = #{r : z[r, c] > 0} and sums[c] = Σ_r z[r, c] for a dense code matrix z.
+  virtual void column_activity(std::int64_t rows, std::int64_t cols, const float* z, float* fire, float* sums) = 0;
+  // Reconstruction residual of each row: grad = scale · (xhat − x); row_stats[r, 0] = ‖xhat − x‖²,
+  // row_stats[r, 1] = ‖xc‖², row_stats[r, 2] = 0 (row_stats is rows×3).
+  virtual void residual(std::int64_t rows, std::int64_t cols, const float* xhat, const float* x, const float* xc,
+                        float scale, float* grad, float* row_stats) = 0;
+  // AuxK residual: diff = ehat − (x − xhat); grad = scale · diff; row_stats[r, 2] = ‖diff‖².
+  virtual void aux_residual(std::int64_t rows, std::int64_t cols, const float* ehat, const float* x,
+                            const float* xhat, float scale, float* grad, float* row_stats) = 0;
+
+  // ---- sparse codes (see sparse.h for the layouts) --------------------------------------------
+  // counts[r] = #{c : in[r, c] + bias[c] > 0}.
+  virtual void count_positive(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                              std::int64_t* counts) = 0;
+  // offsets[0] = 0, offsets[i + 1] = offsets[i] + counts[i]; returns offsets[count] to the host.
+  virtual std::int64_t exclusive_scan(std::int64_t count, const std::int64_t* counts, std::int64_t* offsets) = 0;
+  // CSR of the positive entries of in + bias (the ReLU code), at the given row offsets.
+  virtual void gather_positive(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                               const std::int64_t* offsets, std::int32_t* index, float* value) = 0;
+  // Per row, the k largest positive values of in + bias among columns with allowed[c] != 0
+  // (allowed == nullptr: all). Ties go to the lower column. Row r writes counts[r] <= k entries at
+  // [r·k, r·k + counts[r]) of index/value, in increasing column order.
+  virtual void topk_rows(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                         const std::uint8_t* allowed, std::int64_t k, std::int64_t* counts, std::int32_t* index,
+                         float* value) = 0;
+  // Packs rows stored at a fixed stride (topk_rows' output) into CSR at `offsets`.
+  virtual void compact_rows(std::int64_t rows, std::int64_t stride, const std::int64_t* offsets,
+                            const std::int32_t* in_index, const float* in_value, std::int32_t* index,
+                            float* value) = 0;
+  // dense[r, index[e]] = value[e] for every entry; other elements are left as they are.
+  virtual void scatter_rows(std::int64_t rows, std::int64_t cols, SparseRows codes, float* dense) = 0;
+  // out[r, :] = bias + Σ_e value[e] · weights[index[e], :] over row r's entries (bias may be null).
+  virtual void sparse_decode(std::int64_t rows, std::int64_t cols, SparseRows codes, const float* weights,
+                             const float* bias, float* out) = 0;
+  // Groups the entries by column (SparseColumns) and records each entry's row in entry_rows.
+  virtual void sparse_transpose(std::int64_t rows, std::int64_t cols, std::int64_t nnz, SparseRows codes,
+                                std::int32_t* entry_rows, std::int64_t* col_offsets, std::int64_t* col_entry,
+                                std::int32_t* col_row) = 0;
+  // out[e] = ⟨g[entry_rows[e], :], weights[index[e], :]⟩ + add for every entry e < nnz.
+  virtual void sparse_row_dots(std::int64_t nnz, std::int64_t cols, SparseRows codes, const std::int32_t* entry_rows,
+                               const float* g, const float* weights, float add, float* out) = 0;
+  // For every column j < n: out_a[j, :] = Σ_{e in j} coef_a[e] · a[row(e), :] and likewise for b
+  // (b may be null); += when accumulate, otherwise columns without entries get zero rows.
+  virtual void sparse_accumulate_rows(std::int64_t n, std::int64_t cols, SparseColumns columns, const float* coef_a,
+                                      const float* a, float* out_a, const float* coef_b, const float* b,
+                                      float* out_b, bool accumulate) = 0;
+  // out[j] = Σ_{e in j} values[e] in row order (+= when accumulate).
+  virtual void segment_sums(std::int64_t n, SparseColumns columns, const float* values, bool accumulate,
+                            float* out) = 0;
+  // out[j] = number of entries of column j (as float: exact below 2^24).
+  virtual void segment_counts(std::int64_t n, const std::int64_t* col_offsets, float* out) = 0;
+
+  // ---- optimiser, decoder constraint, initialisation -----------------------------------------
+  // One Adam step over `count` parameters with their gradients and moments (see AdamParams).
+  virtual void adam_update(std::int64_t count, const AdamParams& params, const float* grad, float* param, float* m,
+                           float* v) = 0;
+  // g[r, :] −= (⟨g[r, :], w[r, :]⟩ / ‖w[r, :]‖²) · w[r, :]: removes the component along each row.
+  virtual void project_out_rows(std::int64_t rows, std::int64_t cols, const float* w, float* g) = 0;
+  // w[r, :] /= ‖w[r, :]‖ + eps for the rows listed in row_list (count rows), or rows 0..count−1
+  // when row_list is null.
+  virtual void normalize_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row_list, float eps,
+                              float* w) = 0;
+  // out[row, c] = U(−bound, bound) as described at UniformRowsParams, for the listed rows (or all).
+  virtual void uniform_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row_list,
+                            const UniformRowsParams& params, float* out) = 0;
 };
 
 // Which backend a command asked for with --device.

@@ -18,46 +18,41 @@ constexpr std::size_t kAlignment = 64;  // one cache line; also what AVX-512 loa
 
 CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::No ? CblasNoTrans : CblasTrans; }
 
-class CpuBackend final : public Backend {
- public:
-  DeviceKind kind() const override { return DeviceKind::Cpu; }
-  std::string name() const override { return "cpu"; }
-  std::string description() const override {
-    return str("cpu: ", blas_description(), ", ", cpu_threads(), " threads");
-  }
-
-  void* allocate_bytes(std::size_t bytes) override {
-    const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-    void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-    if (!p) throw Error(str("cpu backend: out of memory allocating ", human_bytes(static_cast<double>(bytes))));
-    return p;
-  }
-  void free_bytes(void* pointer) noexcept override { std::free(pointer); }
-  void copy_bytes(void* destination, const void* source, std::size_t bytes, CopyKind) override {
-    if (bytes) std::memcpy(destination, source, bytes);
-  }
-  void zero_bytes(void* pointer, std::size_t bytes) override {
-    if (bytes) std::memset(pointer, 0, bytes);
-  }
-  void synchronize() override {}
-
-  void gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
-            float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
-            std::int64_t ldc) override {
-    if (m == 0 || n == 0) return;
-    cblas_sgemm(CblasRowMajor, to_cblas(transpose_a), to_cblas(transpose_b), static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
-                static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
-  }
-
-  void axpy(std::int64_t n, float alpha, const float* x, float* y) override { parallel_for(n, ops::Axpy{alpha, x, y}); }
-  void fill(std::int64_t n, float value, float* x) override { parallel_for(n, ops::Fill{value, x}); }
-  void bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) override {
-    parallel_for(rows * cols, ops::BiasRelu{cols, bias, in, out});
-  }
-};
-
 }  // namespace
+
+std::string CpuBackend::description() const { return str("cpu: ", blas_description(), ", ", cpu_threads(), " threads"); }
+
+void* CpuBackend::allocate_bytes(std::size_t bytes) {
+  const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (!p) throw Error(str("cpu backend: out of memory allocating ", human_bytes(static_cast<double>(bytes))));
+  return p;
+}
+
+void CpuBackend::free_bytes(void* pointer) noexcept { std::free(pointer); }
+
+void CpuBackend::copy_bytes(void* destination, const void* source, std::size_t bytes, CopyKind) {
+  if (bytes) std::memcpy(destination, source, bytes);
+}
+
+void CpuBackend::zero_bytes(void* pointer, std::size_t bytes) {
+  if (bytes) std::memset(pointer, 0, bytes);
+}
+
+void CpuBackend::gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                      float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                      float* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, to_cblas(transpose_a), to_cblas(transpose_b), static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void CpuBackend::axpy(std::int64_t n, float alpha, const float* x, float* y) { parallel_for(n, ops::Axpy{alpha, x, y}); }
+void CpuBackend::fill(std::int64_t n, float value, float* x) { parallel_for(n, ops::Fill{value, x}); }
+void CpuBackend::bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) {
+  parallel_for(rows * cols, ops::BiasRelu{cols, bias, in, out});
+}
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
 

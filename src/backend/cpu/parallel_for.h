@@ -1,4 +1,5 @@
-// The cpu backend's launcher: runs a shared COACT_HD functor over [0, n) with OpenMP.
+// The cpu backend's launchers: run a shared COACT_HD functor over [0, n) with OpenMP. Each item
+// writes only its own outputs, so neither the schedule nor the thread count changes results.
 #pragma once
 
 #include <cstdint>
@@ -8,9 +9,18 @@ namespace coact::backend::cpu {
 // Below this many elements a parallel region costs more than it saves.
 inline constexpr std::int64_t kParallelThreshold = 1 << 14;
 
+// Cheap, uniform items (one element each).
 template <class F>
 void parallel_for(std::int64_t n, const F& f) {
 #pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+  for (std::int64_t i = 0; i < n; ++i) f(i);
+}
+
+// Items that each do a row's or a column block's work, possibly uneven (a feature's active
+// tokens): handed out in small chunks so no thread waits on another's long items.
+template <class F>
+void parallel_for_items(std::int64_t n, const F& f, std::int64_t chunk = 8) {
+#pragma omp parallel for schedule(dynamic, chunk) if (n > 1)
   for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 

@@ -32,4 +32,22 @@ struct BiasRelu {
   }
 };
 
+struct AddRowVector {
+  std::int64_t cols;
+  float alpha;
+  const float* v;
+  const float* in;
+  float* out;
+  COACT_HD void operator()(std::int64_t i) const { out[i] = in[i] + alpha * v[i % cols]; }
+};
+
+// The ReLU backward of the SAE encoder with its L1 term: where the code is active the gradient
+// of the pre-activation is dL/dz + λ (d|z|/dz = 1 for z > 0); elsewhere it is zero.
+struct ReluBackward {
+  float l1;
+  const float* dz;
+  float* z_dpre;
+  COACT_HD void operator()(std::int64_t i) const { z_dpre[i] = z_dpre[i] > 0.0f ? dz[i] + l1 : 0.0f; }
+};
+
 }  // namespace coact::backend::ops

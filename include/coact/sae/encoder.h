@@ -1,0 +1,55 @@
+// Inference: the codes z of a batch of activations, as a sparse CSR on the device (what graph
+// building consumes) or as a dense matrix. Owns the work space for up to max_rows rows; each
+// call overwrites the previous result.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "coact/backend/sparse.h"
+#include "coact/sae/sae.h"
+
+namespace coact::sae {
+
+// A code on the host: row r's entries are [offsets[r], offsets[r + 1]) of index/value, in
+// increasing feature order.
+struct SparseCodesHost {
+  std::int64_t rows = 0;
+  std::int64_t n_features = 0;
+  std::vector<std::int64_t> offsets;
+  std::vector<std::int32_t> index;
+  std::vector<float> value;
+};
+
+namespace detail {
+struct CodeBuffers;
+}
+
+class Encoder {
+ public:
+  Encoder(const Sae& sae, std::int64_t max_rows);
+  ~Encoder();
+  Encoder(Encoder&&) noexcept;
+  Encoder& operator=(Encoder&&) = delete;
+
+  // Codes of the rows×d batch x (device memory). The view stays valid until the next call.
+  backend::SparseRows encode(const float* x, std::int64_t rows);
+  std::int64_t rows() const { return rows_; }
+  std::int64_t nnz() const { return nnz_; }
+  SparseCodesHost to_host() const;  // of the last encode
+
+  // z as a dense rows×n matrix written to z (device memory).
+  void encode_dense(const float* x, std::int64_t rows, float* z);
+
+ private:
+  void preactivations(const float* x, std::int64_t rows);
+
+  const Sae* sae_;
+  std::int64_t max_rows_;
+  backend::Buffer<float> xc_, pre_;
+  std::unique_ptr<detail::CodeBuffers> codes_;
+  std::int64_t rows_ = 0, nnz_ = 0;
+};
+
+}  // namespace coact::sae

@@ -1,0 +1,65 @@
+#include "coact/sae/encoder.h"
+
+#include "codes.h"
+#include "coact/core/errors.h"
+
+namespace coact::sae {
+
+Encoder::Encoder(const Sae& sae, std::int64_t max_rows)
+    : sae_(&sae), max_rows_(max_rows), codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
+  COACT_REQUIRE(max_rows >= 1, UsageError, "Encoder: max_rows must be at least 1 (got ", max_rows, ")");
+  xc_ = backend::Buffer<float>(sae.backend(), static_cast<std::size_t>(max_rows * sae.d_in()));
+  pre_ = backend::Buffer<float>(sae.backend(), static_cast<std::size_t>(max_rows * sae.n_features()));
+}
+
+Encoder::~Encoder() = default;
+Encoder::Encoder(Encoder&&) noexcept = default;
+
+void Encoder::preactivations(const float* x, std::int64_t rows) {
+  COACT_REQUIRE(rows >= 0 && rows <= max_rows_, UsageError, "Encoder: ", rows, " rows, at most ", max_rows_);
+  backend::Backend& b = sae_->backend();
+  const std::int64_t d = sae_->d_in(), n = sae_->n_features();
+  b.add_row_vector(rows, d, -1.0f, sae_->b_dec(), x, xc_.data());
+  b.gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, xc_.data(), d, sae_->w_enc_t(), d, 0.0f,
+         pre_.data(), n);
+}
+
+backend::SparseRows Encoder::encode(const float* x, std::int64_t rows) {
+  preactivations(x, rows);
+  rows_ = rows;
+  nnz_ = detail::count_codes(sae_->activation(), sae_->k(), pre_.data(), sae_->b_enc(), nullptr, rows,
+                             sae_->n_features(), *codes_);
+  detail::fill_codes(pre_.data(), sae_->b_enc(), *codes_);
+  return codes_->view();
+}
+
+SparseCodesHost Encoder::to_host() const {
+  SparseCodesHost host;
+  host.rows = rows_;
+  host.n_features = sae_->n_features();
+  host.offsets.resize(static_cast<std::size_t>(rows_ + 1));
+  host.index.resize(static_cast<std::size_t>(nnz_));
+  host.value.resize(static_cast<std::size_t>(nnz_));
+  backend::Backend& b = sae_->backend();
+  b.copy_bytes(host.offsets.data(), codes_->offsets.data(), host.offsets.size() * sizeof(std::int64_t),
+               backend::CopyKind::DeviceToHost);
+  b.copy_bytes(host.index.data(), codes_->index.data(), host.index.size() * sizeof(std::int32_t),
+               backend::CopyKind::DeviceToHost);
+  b.copy_bytes(host.value.data(), codes_->value.data(), host.value.size() * sizeof(float),
+               backend::CopyKind::DeviceToHost);
+  return host;
+}
+
+void Encoder::encode_dense(const float* x, std::int64_t rows, float* z) {
+  const std::int64_t n = sae_->n_features();
+  if (sae_->activation() == Activation::Relu) {
+    preactivations(x, rows);
+    sae_->backend().bias_relu(rows, n, sae_->b_enc(), pre_.data(), z);
+    return;
+  }
+  const auto codes = encode(x, rows);
+  sae_->backend().zero_bytes(z, static_cast<std::size_t>(rows * n) * sizeof(float));
+  sae_->backend().scatter_rows(rows, n, codes, z);
+}
+
+}  // namespace coact::sae

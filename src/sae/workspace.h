@@ -1,0 +1,32 @@
+// The trainer's per-batch device work space (private to src/sae). Sized for max_local_rows at
+// construction, except what only some steps need (the dense path's chunk, AuxK), which is
+// allocated on first use.
+#pragma once
+
+#include <cstdint>
+
+#include "codes.h"
+#include "coact/backend/buffer.h"
+
+namespace coact::sae {
+
+struct SaeTrainer::Workspace {
+  Workspace(backend::Backend& b, std::int64_t rows, std::int64_t d, std::int64_t n)
+      : xc(b, static_cast<std::size_t>(rows * d)), xhat(b, static_cast<std::size_t>(rows * d)),
+        dxhat(b, static_cast<std::size_t>(rows * d)), row_stats(b, static_cast<std::size_t>(rows * 3)),
+        pre(b, static_cast<std::size_t>(rows * n)), feature_sums(b, static_cast<std::size_t>(n)),
+        dead_mask(b, static_cast<std::size_t>(n)), main(b), aux(b) {}
+
+  backend::Buffer<float> xc;         // x − b_dec
+  backend::Buffer<float> xhat;       // reconstruction
+  backend::Buffer<float> dxhat;      // dL/dx̂ (as the reduce buffer's scale implies)
+  backend::Buffer<float> row_stats;  // rows × 3 (ops::kRowStats)
+  backend::Buffer<float> pre;        // rows × n pre-activations; the dense path's z, then dL/dpre
+  backend::Buffer<float> feature_sums;  // [n]: Σ_rows z per feature
+  backend::Buffer<std::uint8_t> dead_mask;
+  backend::Buffer<float> dz_chunk;   // dense path: chunk × n
+  backend::Buffer<float> aux_grad;   // AuxK: ê, then dL/dê
+  detail::CodeBuffers main, aux;
+};
+
+}  // namespace coact::sae
