@@ -10,8 +10,49 @@
 #include "coact/backend/backend.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
+#include "coact/dist/mpi.h"
 
 namespace coact::app {
+
+namespace {
+
+// An error raised on the root and shared with every rank.
+class RootFailure : public Error {
+ public:
+  RootFailure(const std::string& message, int code) : Error(message), code_(code) {}
+  int exit_code() const noexcept override { return code_; }
+  bool collective() const noexcept override { return true; }
+
+ private:
+  int code_;
+};
+
+}  // namespace
+
+void run_on_root(const Invocation& invocation, const std::function<void()>& work) {
+  auto& world = invocation.mpi.world();
+  std::string message;
+  std::int32_t code = 0;
+  if (world.is_root()) {
+    try {
+      work();
+    } catch (const Error& e) {
+      message = e.what();
+      code = e.exit_code();
+      if (world.size() == 1) throw;
+    } catch (const std::exception& e) {
+      message = e.what();
+      code = 1;
+      if (world.size() == 1) throw;
+    }
+  }
+  if (world.size() == 1) return;
+  code = world.broadcast_value(code, 0);
+  std::uint64_t length = world.broadcast_value<std::uint64_t>(message.size(), 0);
+  message.resize(length);
+  world.broadcast(message.data(), length, 0);
+  if (code != 0) throw RootFailure(message, code);
+}
 
 CommandLine::CommandLine(std::string command, std::string usage, std::string summary)
     : command_(std::move(command)), usage_(std::move(usage)), summary_(std::move(summary)),

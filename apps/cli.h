@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Invocation {
   std::string command;
   std::vector<std::string> args;
 };
+
+// Runs `work` on the root only (serial steps such as the comparison and the report) and makes
+// its outcome collective: if it throws, every rank raises the same error, so the job ends with
+// one message and the right exit code instead of an abort.
+void run_on_root(const Invocation& invocation, const std::function<void()>& work);
 
 class CommandLine {
  public:

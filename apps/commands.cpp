@@ -4,7 +4,13 @@ namespace coact::app {
 
 const std::vector<CommandEntry>& commands() {
   static const std::vector<CommandEntry> table = {
+      {"demo", "the whole study on synthetic data: synth, train two seeds, graphs, compare, report", run_demo},
       {"synth", "write ground-truth synthetic activations (the embedded default data set)", run_synth},
+      {"train", "train SAEs for one or more seeds, data-parallel (nanda-1l or topk recipe)", run_train},
+      {"graph", "build an SAE's co-activation graph over an activation store (distributed)", run_graph},
+      {"compare", "match features between SAEs and answer Q1-Q3 on their graphs (compare.h5)", run_compare},
+      {"report", "write report.md with the study's tables and plots from compare.h5", run_report},
+      {"inspect", "a feature's card: statistics, neighbours, matches in other seeds, top tokens", run_inspect},
       {"describe", "say what a coact file holds; --check validates its data", run_describe},
       {"info", "print version, backends, libraries, devices, ranks and threads", run_info},
       {"stats", "descriptive statistics of graph files (the seed study's table)", run_stats},

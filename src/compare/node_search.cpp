@@ -110,8 +110,8 @@ std::vector<double> standardised_statistics(const NodeStatistics& s) {
   return out;
 }
 
-SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
-                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
+std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
+                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
   const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / kStatisticCount;
   std::vector<double> ranks(queries.size());
 #pragma omp parallel for schedule(dynamic, 16)
@@ -124,7 +124,14 @@ SearchScore global_search(std::span<const double> stats1, std::span<const double
       if (c != t && squared_distance(v, stats2.data() + c * kStatisticCount) <= d_target) ++closer;
     ranks[q] = static_cast<double>(closer + 1);
   }
-  return summarise(ranks, std::vector<std::int64_t>(queries.size(), n2), std::vector<char>(queries.size(), 1));
+  return ranks;
+}
+
+SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
+  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / kStatisticCount;
+  return summarise(global_ranks(stats1, stats2, queries, target), std::vector<std::int64_t>(queries.size(), n2),
+                   std::vector<char>(queries.size(), 1));
 }
 
 NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacency& graph2,
@@ -132,7 +139,7 @@ NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacen
                                           std::span<const std::int64_t> shared, std::span<const std::int64_t> match) {
   NeighbourhoodScore out;
   const std::int64_t n2 = graph2.nodes();
-  std::vector<double> restricted_ranks, global_ranks;
+  std::vector<double> restricted_ranks;
   std::vector<std::int64_t> restricted_sizes;
   std::vector<char> reachable;
   std::vector<std::int64_t> global_queries;
@@ -179,7 +186,16 @@ NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacen
     out.chance_overlap /= static_cast<double>(out.pairs);
   }
   out.restricted = summarise(restricted_ranks, restricted_sizes, reachable);
-  out.global = global_search(stats1, stats2, global_queries, match);
+  // A neighbour's global rank does not depend on which shared feature it came through: rank
+  // each distinct neighbour once (n searches at most, not one per pair and neighbour).
+  std::vector<std::int64_t> distinct(global_queries);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  const std::vector<double> distinct_ranks = global_ranks(stats1, stats2, distinct, match);
+  std::vector<double> ranks(global_queries.size());
+  for (std::size_t q = 0; q < global_queries.size(); ++q)
+    ranks[q] = distinct_ranks[static_cast<std::size_t>(std::lower_bound(distinct.begin(), distinct.end(), global_queries[q]) - distinct.begin())];
+  out.global = summarise(ranks, std::vector<std::int64_t>(ranks.size(), n2), std::vector<char>(ranks.size(), 1));
   return out;
 }
 

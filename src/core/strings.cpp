@@ -17,6 +17,19 @@ std::string with_commas(std::int64_t value) {
   return value < 0 ? "-" + out : out;
 }
 
+std::string fixed_with_commas(double value, int decimals) {
+  if (!std::isfinite(value)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, std::fabs(value));
+  const std::string digits = buf;
+  const auto point = digits.find('.');
+  std::string grouped = with_commas(std::stoll(digits.substr(0, point)));
+  if (point != std::string::npos) grouped += digits.substr(point);
+  // No sign on a value that rounds to zero ("-0.00" reads as a bug).
+  const bool negative = value < 0 && grouped.find_first_not_of("0.,") != std::string::npos;
+  return (negative ? "-" : "") + grouped;
+}
+
 std::string human_count(double value) {
   static const char* const units[] = {"", " k", " M", " G", " T", " P"};
   int u = 0;

@@ -83,7 +83,7 @@ struct Columns {
   std::vector<double> norm;         // |Z[:, f]| over the batch
 };
 
-Columns to_columns(const SparseBatch& batch) {
+Columns to_columns(const SparseRowsView& batch) {
   Columns c;
   const auto n = static_cast<std::size_t>(batch.features);
   c.begin.assign(n + 1, 0);
@@ -110,7 +110,7 @@ Columns to_columns(const SparseBatch& batch) {
 
 }  // namespace
 
-void CoactivationAccumulator::add_batch(const SparseBatch& batch) {
+void CoactivationAccumulator::add_batch(const SparseRowsView& batch) {
   COACT_REQUIRE(batch.features == features_, InputError, "co-activation batch has ", batch.features,
                 " features, the graph has ", features_);
   COACT_REQUIRE(static_cast<std::int64_t>(batch.row_begin.size()) == batch.rows + 1, Error,

@@ -49,6 +49,9 @@ struct SearchScore {
 // excluding the target), so a constant statistic cannot look good.
 SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
                           std::span<const std::int64_t> queries, std::span<const std::int64_t> target);
+// The rank behind global_search for each query (same tie rule), in query order.
+std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
+                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target);
 
 struct NeighbourhoodScore {
   std::int64_t pairs = 0;              // shared pairs (f, f') with deg(f) > 0

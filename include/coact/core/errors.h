@@ -62,11 +62,13 @@ class NumericError : public Error {
   using Error::Error;
 };
 
-// Work was interrupted by a signal (SIGTERM/SIGUSR1 from Slurm); state was saved.
+// Work was interrupted by a signal (SIGTERM/SIGUSR1 from Slurm); state was saved. Ranks agree
+// on the step at which they stop, so every rank raises it at the same point.
 class InterruptedError : public Error {
  public:
   using Error::Error;
   int exit_code() const noexcept override { return 130; }
+  bool collective() const noexcept override { return true; }
 };
 
 // A third-party library call that failed; the message names the call, file and line.

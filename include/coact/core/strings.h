@@ -20,6 +20,10 @@ std::string str(const Args&... args) {
 // "1,234,567": grouped thousands, as the seed study prints counts.
 std::string with_commas(std::int64_t value);
 
+// "1,234.57": fixed decimals with grouped thousands, as the seed study's table prints; "n/a"
+// for NaN or infinity.
+std::string fixed_with_commas(double value, int decimals);
+
 // "12.3 k", "4.56 M": a rate or size in engineering units.
 std::string human_count(double value);
 

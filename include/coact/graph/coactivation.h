@@ -29,13 +29,25 @@ ZeroPolicy parse_zero_policy(const std::string& text);  // "positive" | "seed"
 const char* to_string(ZeroPolicy policy);
 
 // One batch of activations with only the positive entries stored, row by row (CSR). Column
-// indices within a row need not be sorted.
+// indices within a row need not be sorted. A view, so codes made elsewhere (the SAE encoder)
+// need no copy.
+struct SparseRowsView {
+  std::int64_t rows = 0;
+  std::int64_t features = 0;
+  std::span<const std::int64_t> row_begin;  // rows + 1
+  std::span<const std::int32_t> feature;    // nnz
+  std::span<const float> value;             // nnz, > 0
+};
+
+// An owning SparseRowsView.
 struct SparseBatch {
   std::int64_t rows = 0;
   std::int64_t features = 0;
   std::vector<std::int64_t> row_begin;  // rows + 1
   std::vector<std::int32_t> feature;    // nnz
   std::vector<float> value;             // nnz, > 0
+
+  SparseRowsView view() const { return {rows, features, row_begin, feature, value}; }
 };
 
 // Builds a SparseBatch from a dense row-major rows × features block (entries <= 0 dropped).
@@ -56,7 +68,8 @@ class CoactivationAccumulator {
 
   // Adds one batch (all of its tokens). Deterministic: the same batches in the same order give
   // bit-identical sums.
-  void add_batch(const SparseBatch& batch);
+  void add_batch(const SparseRowsView& batch);
+  void add_batch(const SparseBatch& batch) { add_batch(batch.view()); }
 
   std::int64_t features() const { return features_; }
   int k() const { return k_; }

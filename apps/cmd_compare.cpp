@@ -1,0 +1,77 @@
+// coact compare: match the features of every pair of SAEs and answer Q1–Q3 on their graphs.
+#include <iostream>
+#include <sstream>
+
+#include "coact/backend/backend.h"
+#include "coact/compare/comparison.h"
+#include "coact/core/errors.h"
+#include "coact/core/log.h"
+#include "coact/core/strings.h"
+#include "coact/core/timer.h"
+#include "commands.h"
+
+namespace coact::app {
+
+int run_compare(const Invocation& invocation) {
+  CommandLine cli("compare", "--sae A.h5 B.h5 [...] --graphs GA.h5 GB.h5 [...] --out compare.h5 [options]",
+                  "Compares every pair of SAEs: an exact minimum-cost matching of their features on decoder cosines\n"
+                  "(the shared fraction at --threshold), then on their co-activation graphs Q1 (distribution\n"
+                  "distances against a random baseline, edge Jaccard, rank correlations), Q2 (node-statistic\n"
+                  "search) and Q3 (neighbourhood transfer), with chance levels. On synthetic data it also scores\n"
+                  "recovery of the true features. Writes compare.h5; `coact report` turns it into report.md.");
+  cli.add_output_flags("comparison file to write (compare.h5)");
+  cli.add_compute_flags();
+  auto opt = cli.options().add_options();
+  opt("sae", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."), "SAE checkpoints (two or more)");
+  opt("graphs", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."), "their graphs, same order");
+  opt("threshold", po::value<double>()->default_value(0.7), "decoder cosine at which a matched pair is shared");
+  opt("method", po::value<std::string>()->default_value("exact"), "exact (linear assignment) or greedy (approximate)");
+  opt("rectangular", po::bool_switch(), "allow SAEs of different sizes (give the smaller first)");
+  opt("baseline-seed", po::value<std::int64_t>()->default_value(0), "seed of the Erdős–Rényi baselines");
+  opt("strength-bins", po::value<std::int64_t>()->default_value(50), "bins of the strength histograms");
+  opt("truth", po::value<std::string>(), "synthetic store with /ground_truth (default: the SAEs' training store)");
+  if (!cli.parse(invocation)) return 0;
+
+  compare::ComparisonOptions o;
+  if (!cli.has("sae")) throw UsageError("missing required option --sae (see coact compare --help)");
+  if (!cli.has("graphs")) throw UsageError("missing required option --graphs (see coact compare --help)");
+  o.saes = cli.get<std::vector<std::string>>("sae");
+  o.graphs = cli.get<std::vector<std::string>>("graphs");
+  o.out = cli.require("out");
+  o.force = cli.force();
+  o.study.threshold = cli.get<double>("threshold");
+  const std::string method = cli.get<std::string>("method");
+  if (method != "exact" && method != "greedy") throw UsageError(str("--method: '", method, "' is not exact or greedy"));
+  o.study.greedy = method == "greedy";
+  o.study.rectangular = cli.get<bool>("rectangular");
+  o.study.baseline_seed = static_cast<std::uint64_t>(cli.get<std::int64_t>("baseline-seed"));
+  o.study.strength_bins = cli.get<std::int64_t>("strength-bins");
+  if (o.study.strength_bins < 1) throw UsageError("--strength-bins must be at least 1");
+  if (cli.has("truth")) o.truth_store = cli.get<std::string>("truth");
+  o.command_line = cli.command_line(invocation);
+  o.config_text = cli.resolved_config();
+  if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), "): give --sae A.h5 B.h5"));
+
+  // The comparison runs on the root (DESIGN.md); other ranks wait for its outcome.
+  Stopwatch clock;
+  compare::ComparisonFile result;
+  run_on_root(invocation, [&] {
+    const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), 0);
+    result = compare::run_comparison(*compute, o);
+  });
+  if (!invocation.mpi.is_root()) return 0;
+  std::ostringstream out;
+  for (const auto& p : result.pairs) {
+    const auto& a = result.saes[static_cast<std::size_t>(p.first)];
+    const auto& b = result.saes[static_cast<std::size_t>(p.second)];
+    out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
+        << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
+        << fixed_with_commas(p.values.at("js_degree_random"), 3) << "), edge Jaccard " << fixed_with_commas(p.values.at("edge_jaccard"), 3)
+        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.at("q2_hit_at_10"), 1) << "%\n";
+  }
+  out << "wrote " << o.out << " in " << human_duration(clock.seconds()) << "\n";
+  std::cout << out.str() << std::flush;
+  return 0;
+}
+
+}  // namespace coact::app

@@ -1,0 +1,63 @@
+// coact graph: the co-activation graph of one SAE over an activation store (the seed definition).
+#include <iostream>
+#include <sstream>
+
+#include "coact/core/errors.h"
+#include "coact/core/log.h"
+#include "coact/core/strings.h"
+#include "coact/graph/build.h"
+#include "commands.h"
+
+namespace coact::app {
+
+int run_graph(const Invocation& invocation) {
+  CommandLine cli("graph", "--sae sae_52.h5 --activations acts.h5 --out graph_52.h5 [options]",
+                  "Builds the co-activation graph exactly as DESIGN.md defines it: tokens in stored order, in\n"
+                  "batches of B, the first N_b batches; per token the top-k features (ties to the lower index);\n"
+                  "each pair among them adds 1 to its count and the batch cosine of the two features' columns\n"
+                  "to its weight sum; weight = sum / count. Ranks take batches round-robin and reduce their\n"
+                  "partial maps by edge owner; the root writes the graph with its node statistics.");
+  cli.add_output_flags("graph file to write (graph_<seed>.h5)");
+  cli.add_compute_flags();
+  auto opt = cli.options().add_options();
+  opt("sae", po::value<std::string>()->value_name("FILE"), "SAE checkpoint (sae_<seed>.h5)");
+  opt("activations", po::value<std::string>()->value_name("STORE"), "activation store (file, directory or glob)");
+  opt("batch-tokens", po::value<std::int64_t>()->default_value(16384), "tokens per batch B");
+  opt("num-batches", po::value<std::int64_t>()->default_value(50), "batches N_b (the first N_b in stored order)");
+  opt("k", po::value<int>()->default_value(4), "features per token (top-k)");
+  opt("zero-policy", po::value<std::string>()->default_value("positive"),
+      "positive: only z > 0 enter a top-k; seed: fill with zero-valued features as the original code did");
+  opt("strict", po::bool_switch(), "fail when the store holds fewer than --num-batches batches");
+  opt("normalise", po::value<std::string>(), "input normalisation (default: what the SAE was trained with)");
+  opt("encode-rows", po::value<std::int64_t>()->default_value(4096), "rows encoded at once");
+  if (!cli.parse(invocation)) return 0;
+
+  graph::GraphBuildOptions o;
+  o.sae = cli.require("sae");
+  o.activations = cli.require("activations");
+  o.out = cli.require("out");
+  o.batch_tokens = cli.get<std::int64_t>("batch-tokens");
+  o.num_batches = cli.get<std::int64_t>("num-batches");
+  o.k = cli.get<int>("k");
+  o.zero_policy = graph::parse_zero_policy(cli.get<std::string>("zero-policy"));
+  o.strict = cli.get<bool>("strict");
+  if (cli.has("normalise")) o.normalisation = cli.get<std::string>("normalise");
+  o.encode_rows = cli.get<std::int64_t>("encode-rows");
+  o.force = cli.force();
+  o.device = backend::parse_device_request(cli.device());
+  o.command_line = cli.command_line(invocation);
+  o.config_text = cli.resolved_config();
+
+  const graph::GraphBuildResult r = graph::build_graph(invocation.mpi, o);
+  if (invocation.mpi.is_root()) {
+    std::ostringstream out;
+    out << o.out << ": " << with_commas(r.nodes) << " nodes, " << with_commas(r.edges) << " edges, "
+        << with_commas(r.summary.components) << " components (largest " << with_commas(r.summary.largest_component)
+        << "), average clustering " << r.summary.average_clustering << "; " << r.batches << " batches, "
+        << with_commas(r.tokens) << " tokens in " << human_duration(r.seconds) << "\n";
+    std::cout << out.str() << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace coact::app

@@ -1,0 +1,60 @@
+// `coact compare`: every pair of SAEs (with their graphs) compared and stored in compare.h5
+// (docs/formats.md, "compare.h5"), plus the seeds × seeds summary. The report and the feature
+// cards read that file back (read_comparison).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "coact/backend/backend.h"
+#include "coact/compare/study.h"
+#include "coact/graph/graph_statistics.h"
+#include "coact/io/provenance.h"
+
+namespace coact::compare {
+
+struct ComparisonOptions {
+  std::vector<std::string> saes;
+  std::vector<std::string> graphs;   // one per SAE, same order
+  std::string out;                   // compare.h5
+  bool force = false;
+  StudyOptions study;
+  std::string truth_store;           // store with /ground_truth ("" = the SAEs' training store, if it has one)
+  std::string command_line;
+  std::string config_text;
+};
+
+// What compare.h5 holds, as read back: per SAE, per graph and per pair.
+struct ComparedSae {
+  std::string path, hash, graph_path;
+  std::int64_t seed = 0, d_in = 0, n_features = 0;
+  std::map<std::string, double> graph_summary;  // nodes, edges, average_degree, density, components, ...
+  std::vector<std::int64_t> component_sizes;
+};
+
+struct ComparedPair {
+  std::int64_t first = 0, second = 0;         // indices into `saes`
+  std::map<std::string, double> values;        // every scalar of the pair (shared_fraction, js_degree, q2_hit_at_1, ...)
+  std::string method;
+};
+
+struct ComparisonFile {
+  std::string path;
+  double threshold = 0;
+  std::vector<ComparedSae> saes;
+  std::vector<ComparedPair> pairs;
+  bool has_truth = false;
+};
+
+// Runs every pair on this process and writes `out` atomically. Returns what it wrote.
+ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& options);
+
+// Reads and validates compare.h5.
+ComparisonFile read_comparison(const std::string& path);
+
+// The scalars of one pair in the order the report prints them.
+std::map<std::string, double> pair_values(const PairResult& result);
+
+}  // namespace coact::compare

@@ -1,0 +1,71 @@
+// `coact inspect`: one feature's card — its statistics in its graph, its strongest neighbours,
+// its matched features in the other seeds (from compare.h5) with their decoder cosines, its
+// nearest nodes by node statistics in another graph, and, when an activation store is given,
+// its top-activating tokens (decoded when a tokenizer is given).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coact/backend/backend.h"
+
+namespace coact::compare {
+
+struct CardOptions {
+  std::int64_t feature = 0;
+  std::string graph;           // graph_<seed>.h5 holding the feature
+  std::string compare;         // optional compare.h5 with this graph's SAE
+  std::string sae;             // optional: the graph's SAE (default: the file the graph names)
+  std::string activations;     // optional: scan this store for top-activating tokens
+  std::string tokenizer;       // optional: tokenizer.json to decode tokens
+  std::int64_t scan_tokens = 1 << 20;  // tokens of the store to scan
+  int neighbours = 10;         // strongest neighbours listed
+  int top = 10;                // top tokens / nearest nodes listed
+  int context = 8;             // tokens of context before a top token
+};
+
+struct Neighbour {
+  std::int64_t feature = 0;
+  double weight = 0;
+  std::int64_t count = 0;
+  double frequency = 0;
+  std::int64_t degree = 0;
+};
+
+struct Match {
+  std::int64_t seed = 0;        // the other SAE's seed
+  std::string graph;            // its graph file
+  std::int64_t feature = 0;     // the matched feature there
+  double decoder_cosine = 0;
+  double encoder_cosine = 0;
+  bool shared = false;
+  std::vector<std::pair<std::int64_t, double>> nearest_by_statistics;  // (feature, distance) in that graph
+  std::int64_t rank_of_match = 0;  // where the match ranks among them (1 = nearest)
+};
+
+struct TopToken {
+  std::int64_t row = 0;
+  double activation = 0;
+  std::int32_t token = -1;
+  std::string text;      // decoded token (with context) when a tokenizer is given
+};
+
+struct FeatureCard {
+  std::int64_t feature = 0;
+  std::int64_t seed = 0;
+  std::string graph;
+  double frequency = 0, strength = 0, clustering = 0, mean_neighbor_degree = 0;
+  std::int64_t topk_count = 0, degree = 0, component = 0, component_size = 0;
+  std::vector<Neighbour> by_weight, by_count;
+  std::vector<Match> matches;
+  std::vector<TopToken> top_tokens;
+  std::int64_t tokens_scanned = 0;
+};
+
+FeatureCard feature_card(backend::Backend& compute, const CardOptions& options);
+std::string card_text(const FeatureCard& card);
+std::string card_json(const FeatureCard& card);
+
+}  // namespace coact::compare

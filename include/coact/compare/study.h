@@ -1,0 +1,89 @@
+// The cross-seed comparison (DESIGN.md, "Cross-seed comparison"), for every pair of SAEs and
+// their graphs: the exact feature matching on decoder cosines and the shared fraction, then
+// Q1 (are the graphs alike: degree/strength Jensen–Shannon distances against an Erdős–Rényi
+// baseline, edge Jaccard under the matching, rank correlations of matched node statistics),
+// Q2 (can node statistics find a feature's counterpart) and Q3 (does a feature's neighbourhood
+// help find its neighbours' counterparts), each with its chance level. On synthetic data it
+// also scores the SAEs against the true features. Runs on one process (the root).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coact/backend/backend.h"
+#include "coact/compare/node_search.h"
+#include "coact/graph/graph_file.h"
+#include "coact/sae/sae.h"
+
+namespace coact::compare {
+
+struct SaeSide {
+  std::string path;
+  std::string hash;      // sha256 of the file
+  std::uint64_t seed = 0;
+  sae::SaeTensors params;
+  std::string activations;  // the store it was trained on (for ground truth)
+};
+
+struct GraphSide {
+  std::string path;
+  graph::GraphFile file;
+  NodeStatistics stats;            // the Q2 inputs of every node
+  std::vector<double> standardised;  // standardised_statistics(stats)
+};
+
+struct StudyOptions {
+  double threshold = 0.7;        // decoder cosine at or above which a matched pair is "shared"
+  bool greedy = false;           // approximate matching instead of the exact assignment
+  bool rectangular = false;      // allow different dictionary sizes (the smaller is matched)
+  std::uint64_t baseline_seed = 0;  // Erdős–Rényi baselines
+  std::int64_t strength_bins = 50;
+  double truth_threshold = 0.9;  // a feature "hits" a true feature at this cosine
+};
+
+struct GroundTruthPair {
+  std::int64_t true_features = 0;
+  std::int64_t recovered_first = 0, recovered_second = 0;  // true features with a feature >= threshold
+  double mmcs_first = 0, mmcs_second = 0;
+  std::int64_t both_hit = 0;     // matched pairs whose two features each hit a true feature
+  std::int64_t same_truth = 0;   // ... and hit the same one
+};
+
+struct PairResult {
+  std::size_t first = 0, second = 0;  // indices into the SAE list
+  // Matching: feature i of the first SAE -> matching[i] of the second.
+  std::vector<std::int32_t> matching;
+  std::vector<float> decoder_cosine, encoder_cosine;
+  std::vector<std::uint8_t> shared;
+  std::string method;                 // "exact" or "greedy"
+  bool certified = false;             // exact: the optimality certificate held
+  double matching_cost = 0;           // Σ (1 − cos)
+  double shared_fraction = 0;
+  double mean_matched_cosine = 0;
+  // Q1
+  double js_degree = 0, js_degree_random = 0;
+  double js_strength = 0, js_strength_random = 0;
+  double edge_jaccard = 0;
+  std::int64_t edges_kept = 0;        // edges of the first graph whose matched pair is an edge of the second
+  double spearman_degree = 0, spearman_strength = 0, spearman_frequency = 0;                       // all matched pairs
+  double spearman_degree_shared = 0, spearman_strength_shared = 0, spearman_frequency_shared = 0;  // shared pairs
+  // Q2, Q3
+  SearchScore search;
+  NeighbourhoodScore neighbourhood;
+  std::optional<GroundTruthPair> truth;
+};
+
+// Loads an SAE (parameters only) and a graph file, checking that the graph was built from that
+// SAE (its recorded hash) and has its number of features.
+SaeSide load_sae_side(const std::string& path);
+GraphSide load_graph_side(const std::string& path, const SaeSide& sae);
+// A graph file's Q2 statistics (recomputed from its CSR) without checking which SAE built it.
+GraphSide load_graph_statistics(const std::string& path);
+
+// One pair. `truth` (m × d true directions) may be empty.
+PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
+                        const GraphSide& gb, const StudyOptions& options, const std::vector<float>& truth);
+
+}  // namespace coact::compare

@@ -1,0 +1,68 @@
+// sae_<seed>.h5: a trained (or training) SAE with everything needed to continue, inspect and
+// reproduce it (docs/formats.md, "sae_<seed>.h5"): parameters in the presented layouts (W_enc
+// [d, n]), Adam moments and resampling state, the recipe's full configuration, the data
+// stream's settings and position, and the metrics table. Written atomically by the root.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coact/io/provenance.h"
+#include "coact/sae/config.h"
+#include "coact/sae/sae.h"
+#include "coact/sae/trainer.h"
+
+namespace coact::sae {
+
+// One row per logged step.
+struct MetricsTable {
+  std::vector<std::int64_t> step, tokens, resampled;
+  std::vector<double> loss, l2, l1, l0, fvu, auxk, dead_fraction, lr, tokens_per_second, elapsed_seconds;
+
+  void append(const StepMetrics& m, double tokens_per_second, double elapsed_seconds);
+  // Drops rows after `step` (a resumed run repeats nothing it logged before).
+  void truncate_after(std::int64_t step);
+  std::size_t size() const { return step.size(); }
+};
+
+// How the training data was drawn: with the step, it fixes the next batch exactly.
+struct DataStream {
+  std::string activations;   // store spec as given
+  std::string fingerprint;   // "<files> files, <bytes> bytes, first: <name>" (cheap identity)
+  std::uint64_t seed = 0;
+  std::int64_t batch_rows = 0;
+  std::int64_t buffer_rows = 0;
+  std::int64_t chunk_rows = 0;
+  std::string normalisation = "none";
+};
+
+struct Checkpoint {
+  SaeConfig config;
+  SaeTensors params;
+  std::optional<TrainerState> state;  // absent when read without the optimiser, or imported
+  MetricsTable metrics;
+  DataStream data;
+  std::int64_t total_steps = 0;       // the run's target
+  bool complete = false;
+  std::int64_t ranks = 1;             // ranks that trained it (informational)
+  double ground_truth_mmcs = -1;      // mean max cosine to true features (synthetic data), -1 if unknown
+};
+
+// Writes `path` atomically; `force` allows replacing an existing file (a run overwrites its own
+// previous checkpoint with force = true).
+void write_checkpoint(const std::string& path, bool force, const Checkpoint& checkpoint, io::Provenance provenance);
+
+// Reads and validates (kind "sae", shapes, configuration). `with_state` also reads the Adam
+// moments and resampling state (needed to resume; not to encode).
+Checkpoint read_checkpoint(const std::string& path, bool with_state);
+
+// The configuration keys a resumed run must match, as "key: file value vs requested value"
+// lines (empty when compatible).
+std::vector<std::string> config_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data);
+
+// A cheap identity of an activation store (file count, total bytes, first file name).
+std::string store_fingerprint(const std::string& spec);
+
+}  // namespace coact::sae

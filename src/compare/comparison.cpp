@@ -1,0 +1,243 @@
+#include "coact/compare/comparison.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "coact/core/errors.h"
+#include "coact/core/log.h"
+#include "coact/io/atomic_output.h"
+#include "coact/io/h5.h"
+
+namespace coact::compare {
+
+namespace {
+
+void put_search(std::map<std::string, double>& v, const std::string& prefix, const SearchScore& s) {
+  v[prefix + "queries"] = static_cast<double>(s.queries);
+  v[prefix + "hit_at_1"] = s.hit_at_1;
+  v[prefix + "hit_at_10"] = s.hit_at_10;
+  v[prefix + "hit_at_100"] = s.hit_at_100;
+  v[prefix + "mrr"] = s.mrr;
+  v[prefix + "median_rank"] = s.median_rank;
+  v[prefix + "chance_hit_at_1"] = s.chance_hit_at_1;
+  v[prefix + "chance_hit_at_10"] = s.chance_hit_at_10;
+  v[prefix + "chance_hit_at_100"] = s.chance_hit_at_100;
+  v[prefix + "chance_mrr"] = s.chance_mrr;
+  v[prefix + "chance_median_rank"] = s.chance_median_rank;
+}
+
+std::map<std::string, double> graph_summary_values(const graph::GraphSummary& s) {
+  return {{"nodes", static_cast<double>(s.nodes)},
+          {"edges", static_cast<double>(s.edges)},
+          {"average_degree", s.average_degree},
+          {"density", s.density},
+          {"components", static_cast<double>(s.components)},
+          {"largest_component", static_cast<double>(s.largest_component)},
+          {"average_clustering", s.average_clustering},
+          {"pearson_degree_frequency", s.pearson_degree_frequency}};
+}
+
+// The store holding the true features, if any: the given one, else the first SAE's training store.
+std::vector<float> load_truth(const std::string& given, const std::vector<SaeSide>& saes) {
+  std::string store = given;
+  if (store.empty()) {
+    if (saes.empty() || saes.front().activations.empty()) return {};
+    store = saes.front().activations;
+    std::error_code ec;
+    if (!std::filesystem::exists(store, ec) || !std::filesystem::is_regular_file(store, ec)) return {};
+  }
+  const io::File f = io::File::open(store);
+  if (!f.has("/ground_truth/directions")) {
+    if (!given.empty()) throw InputError(str(given, ": no /ground_truth/directions (not a synthetic store)"));
+    return {};
+  }
+  return f.dataset("/ground_truth/directions").read_all<float>();
+}
+
+}  // namespace
+
+std::map<std::string, double> pair_values(const PairResult& r) {
+  std::map<std::string, double> v;
+  v["shared_fraction"] = r.shared_fraction;
+  v["shared_features"] = r.shared_fraction * static_cast<double>(r.matching.size());
+  v["mean_matched_cosine"] = r.mean_matched_cosine;
+  v["matching_cost"] = r.matching_cost;
+  v["certified"] = r.certified ? 1.0 : 0.0;
+  v["js_degree"] = r.js_degree;
+  v["js_degree_random"] = r.js_degree_random;
+  v["js_strength"] = r.js_strength;
+  v["js_strength_random"] = r.js_strength_random;
+  v["edge_jaccard"] = r.edge_jaccard;
+  v["edges_kept"] = static_cast<double>(r.edges_kept);
+  v["spearman_degree"] = r.spearman_degree;
+  v["spearman_strength"] = r.spearman_strength;
+  v["spearman_frequency"] = r.spearman_frequency;
+  v["spearman_degree_shared"] = r.spearman_degree_shared;
+  v["spearman_strength_shared"] = r.spearman_strength_shared;
+  v["spearman_frequency_shared"] = r.spearman_frequency_shared;
+  put_search(v, "q2_", r.search);
+  v["q3_pairs"] = static_cast<double>(r.neighbourhood.pairs);
+  v["q3_neighbour_overlap"] = r.neighbourhood.neighbour_overlap;
+  v["q3_chance_overlap"] = r.neighbourhood.chance_overlap;
+  put_search(v, "q3_restricted_", r.neighbourhood.restricted);
+  put_search(v, "q3_global_", r.neighbourhood.global);
+  if (r.truth) {
+    const GroundTruthPair& t = *r.truth;
+    v["truth_features"] = static_cast<double>(t.true_features);
+    v["truth_recovered_first"] = static_cast<double>(t.recovered_first);
+    v["truth_recovered_second"] = static_cast<double>(t.recovered_second);
+    v["truth_mmcs_first"] = t.mmcs_first;
+    v["truth_mmcs_second"] = t.mmcs_second;
+    v["truth_both_hit"] = static_cast<double>(t.both_hit);
+    v["truth_same"] = static_cast<double>(t.same_truth);
+  }
+  return v;
+}
+
+ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& o) {
+  if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
+  if (o.graphs.size() != o.saes.size())
+    throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
+  if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
+  io::require_writable_output(o.out, o.force);
+
+  std::vector<SaeSide> saes;
+  std::vector<GraphSide> graphs;
+  for (std::size_t i = 0; i < o.saes.size(); ++i) {
+    saes.push_back(load_sae_side(o.saes[i]));
+    graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
+  }
+  const std::vector<float> truth = load_truth(o.truth_store, saes);
+
+  ComparisonFile file;
+  file.path = o.out;
+  file.threshold = o.study.threshold;
+  file.has_truth = !truth.empty();
+  std::vector<PairResult> results;
+  for (std::size_t i = 0; i < saes.size(); ++i)
+    for (std::size_t j = i + 1; j < saes.size(); ++j) {
+      log::info("comparing ", saes[i].path, " with ", saes[j].path);
+      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth));
+      results.back().first = i;
+      results.back().second = j;
+    }
+
+  io::AtomicOutput output(o.out, o.force);
+  {
+    io::File f = io::File::create(output.temporary_path());
+    io::Provenance provenance{"compare", o.command_line, o.config_text, {}};
+    for (std::size_t i = 0; i < saes.size(); ++i) {
+      provenance.inputs["sae_" + std::to_string(i)] = saes[i].path + " " + saes[i].hash;
+      provenance.inputs["graph_" + std::to_string(i)] = graphs[i].path;
+    }
+    io::write_provenance(f, provenance);
+    auto a = f.attributes();
+    a.set("threshold", o.study.threshold);
+    a.set("method", o.study.greedy ? "greedy" : "exact");
+    a.set("baseline_seed", static_cast<std::int64_t>(o.study.baseline_seed));
+    a.set("strength_bins", o.study.strength_bins);
+    a.set("n_saes", static_cast<std::int64_t>(saes.size()));
+    a.set("ground_truth", static_cast<std::int64_t>(file.has_truth));
+
+    for (std::size_t i = 0; i < saes.size(); ++i) {
+      ComparedSae s;
+      s.path = saes[i].path;
+      s.hash = saes[i].hash;
+      s.graph_path = graphs[i].path;
+      s.seed = static_cast<std::int64_t>(saes[i].seed);
+      s.d_in = saes[i].params.d_in;
+      s.n_features = saes[i].params.n_features;
+      graph::GraphStatistics statistics(graphs[i].file.graph, graphs[i].file.nodes.frequency);
+      statistics.run();
+      s.graph_summary = graph_summary_values(statistics.summary());
+      s.component_sizes = statistics.summary().component_sizes;
+      const std::string group = "/saes/" + std::to_string(i);
+      f.create_group(group);
+      auto g = f.group_attributes(group);
+      g.set("path", s.path);
+      g.set("hash", s.hash);
+      g.set("graph", s.graph_path);
+      g.set("seed", s.seed);
+      g.set("d_in", s.d_in);
+      g.set("n_features", s.n_features);
+      for (const auto& [key, value] : s.graph_summary) g.set("graph_" + key, value);
+      g.set("graph_component_sizes", s.component_sizes);
+      file.saes.push_back(std::move(s));
+    }
+    const auto count = static_cast<std::int64_t>(saes.size());
+    std::map<std::string, std::vector<double>> summary;  // seeds × seeds, NaN on the diagonal
+    for (const auto& r : results) {
+      ComparedPair p;
+      p.first = static_cast<std::int64_t>(r.first);
+      p.second = static_cast<std::int64_t>(r.second);
+      p.values = pair_values(r);
+      p.method = r.method;
+      const std::string group = str("/pairs/", r.first, "_", r.second);
+      const auto n1 = static_cast<std::int64_t>(r.matching.size());
+      std::vector<std::int64_t> matching(r.matching.begin(), r.matching.end());
+      f.write_dataset<std::int64_t>(group + "/matching", matching, {n1});
+      f.write_dataset<float>(group + "/decoder_cosine", r.decoder_cosine, {n1});
+      f.write_dataset<float>(group + "/encoder_cosine", r.encoder_cosine, {n1});
+      f.write_dataset<std::uint8_t>(group + "/shared", r.shared, {n1});
+      auto g = f.group_attributes(group);
+      g.set("first", p.first);
+      g.set("second", p.second);
+      g.set("method", r.method);
+      for (const auto& [key, value] : p.values) {
+        g.set(key, value);
+        auto& m = summary[key];
+        m.resize(static_cast<std::size_t>(count * count), std::nan(""));
+        m[static_cast<std::size_t>(p.first * count + p.second)] = value;
+        m[static_cast<std::size_t>(p.second * count + p.first)] = value;
+      }
+      file.pairs.push_back(std::move(p));
+    }
+    for (const auto& [key, values] : summary) f.write_dataset<double>("/summary/" + key, values, {count, count});
+    f.close();
+  }
+  output.commit();
+  return file;
+}
+
+ComparisonFile read_comparison(const std::string& path) {
+  const io::File f = io::File::open(path);
+  io::require_kind(f, "compare");
+  ComparisonFile out;
+  out.path = path;
+  const auto a = f.attributes();
+  out.threshold = a.get_double("threshold");
+  out.has_truth = a.get_int("ground_truth") != 0;
+  const std::int64_t count = a.get_int("n_saes");
+  if (count < 2) throw InputError(str(path, ": n_saes = ", count, ", expected at least 2"));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::string group = "/saes/" + std::to_string(i);
+    const auto g = f.group_attributes(group);
+    ComparedSae s;
+    s.path = g.get_string("path");
+    s.hash = g.get_string("hash");
+    s.graph_path = g.get_string("graph");
+    s.seed = g.get_int("seed");
+    s.d_in = g.get_int("d_in");
+    s.n_features = g.get_int("n_features");
+    for (const auto& name : g.names())
+      if (name.rfind("graph_", 0) == 0 && name != "graph_component_sizes") s.graph_summary[name.substr(6)] = g.get_double(name);
+    s.component_sizes = g.get_ints("graph_component_sizes");
+    out.saes.push_back(std::move(s));
+  }
+  for (std::int64_t i = 0; i < count; ++i)
+    for (std::int64_t j = i + 1; j < count; ++j) {
+      const std::string group = str("/pairs/", i, "_", j);
+      if (!f.has(group)) throw InputError(str(path, ": missing group ", group));
+      const auto g = f.group_attributes(group);
+      ComparedPair p;
+      p.first = i;
+      p.second = j;
+      p.method = g.get_string("method");
+      for (const auto& name : g.names())
+        if (name != "first" && name != "second" && name != "method") p.values[name] = g.get_double(name);
+      out.pairs.push_back(std::move(p));
+    }
+  return out;
+}
+
+}  // namespace coact::compare

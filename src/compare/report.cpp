@@ -1,0 +1,263 @@
+#include "coact/compare/report.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "coact/core/errors.h"
+#include "coact/core/log.h"
+#include "coact/core/markdown.h"
+#include "coact/core/strings.h"
+#include "coact/graph/summary_table.h"
+#include "coact/io/atomic_output.h"
+#include "coact/version.h"
+
+#ifndef COACT_DEFAULT_PYTHON
+#define COACT_DEFAULT_PYTHON "/usr/bin/python3"
+#endif
+#ifndef COACT_DEFAULT_TOOLS_DIR
+#define COACT_DEFAULT_TOOLS_DIR ""
+#endif
+
+namespace coact::compare {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string pct(double x) { return std::isfinite(x) ? fixed_with_commas(100.0 * x, 1) + "%" : "n/a"; }
+std::string num(double x, int decimals = 3) { return fixed_with_commas(x, decimals); }
+
+double value(const ComparedPair& p, const std::string& key) {
+  const auto it = p.values.find(key);
+  return it == p.values.end() ? std::nan("") : it->second;
+}
+
+std::string name_of(const ComparedSae& s) { return str("seed ", s.seed); }
+std::string pair_name(const ComparisonFile& c, const ComparedPair& p) {
+  return name_of(c.saes[static_cast<std::size_t>(p.first)]) + " vs " + name_of(c.saes[static_cast<std::size_t>(p.second)]);
+}
+
+graph::GraphSummary summary_of(const ComparedSae& s) {
+  graph::GraphSummary g;
+  const auto get = [&](const char* key) {
+    const auto it = s.graph_summary.find(key);
+    return it == s.graph_summary.end() ? std::nan("") : it->second;
+  };
+  g.nodes = static_cast<std::int64_t>(get("nodes"));
+  g.edges = static_cast<std::int64_t>(get("edges"));
+  g.average_degree = get("average_degree");
+  g.density = get("density");
+  g.components = static_cast<std::int64_t>(get("components"));
+  g.largest_component = static_cast<std::int64_t>(get("largest_component"));
+  g.component_sizes = s.component_sizes;
+  g.average_clustering = get("average_clustering");
+  g.pearson_degree_frequency = get("pearson_degree_frequency");
+  return g;
+}
+
+// "0.412 (chance 0.001)"
+std::string with_chance(double observed, double chance, bool percent) {
+  return percent ? str(pct(observed), " (", pct(chance), ")") : str(num(observed), " (", num(chance), ")");
+}
+
+// Runs a program with arguments; returns its exit status (-1 if it could not start).
+int run_program(const std::vector<std::string>& argv) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+std::string report_markdown(const ComparisonFile& c, const std::vector<std::string>& plots, const std::string& plot_note) {
+  std::string out;
+  out += "# coact report\n\n";
+  out += str("Written by coact ", COACT_VERSION_STRING, " from `", c.path, "`: ", c.saes.size(),
+             " SAEs, every pair compared. Features are matched by an exact minimum-cost assignment on decoder\n"
+             "cosines; a matched pair is *shared* when its decoder cosine is at least ",
+             num(c.threshold, 2), ". Chance levels are in parentheses.\n\n");
+
+  out += "## Descriptive statistics of the co-activation graphs\n\n";
+  {
+    std::vector<std::string> names;
+    std::vector<graph::GraphSummary> summaries;
+    for (const auto& s : c.saes) {
+      names.push_back(name_of(s));
+      summaries.push_back(summary_of(s));
+    }
+    out += graph::seed_table_markdown(names, summaries) + "\n";
+  }
+
+  out += "## Feature matching\n\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs)
+      rows.push_back({pair_name(c, p), p.method + (value(p, "certified") > 0 ? " (certified)" : ""),
+                      str(with_commas(static_cast<std::int64_t>(value(p, "shared_features"))), " (", pct(value(p, "shared_fraction")), ")"),
+                      num(value(p, "mean_matched_cosine"))});
+    out += markdown_table({"Pair", "Matching", "Shared features", "Mean matched decoder cosine"}, rows) + "\n";
+  }
+
+  out += "## Q1. Do SAEs with different seeds have similar co-activation graphs?\n\n";
+  out += "Jensen–Shannon distance (natural log) between the graphs' degree and strength distributions, against\n"
+         "the same distance from the first graph to an Erdős–Rényi G(n, m) graph of the second's size; edge\n"
+         "Jaccard of the first graph's edges carried through the matching; Spearman correlations of node\n"
+         "statistics across all matched pairs (shared pairs only in parentheses).\n\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs)
+      rows.push_back({pair_name(c, p), str(num(value(p, "js_degree")), " (random ", num(value(p, "js_degree_random")), ")"),
+                      str(num(value(p, "js_strength")), " (random ", num(value(p, "js_strength_random")), ")"),
+                      num(value(p, "edge_jaccard")),
+                      str(num(value(p, "spearman_degree")), " (", num(value(p, "spearman_degree_shared")), ")"),
+                      str(num(value(p, "spearman_strength")), " (", num(value(p, "spearman_strength_shared")), ")"),
+                      str(num(value(p, "spearman_frequency")), " (", num(value(p, "spearman_frequency_shared")), ")")});
+    out += markdown_table({"Pair", "JS degree", "JS strength", "Edge Jaccard", "Spearman degree", "Spearman strength",
+                           "Spearman frequency"},
+                          rows) +
+           "\n";
+  }
+
+  out += "## Q2. Can node statistics in one graph find a feature's counterpart in the other?\n\n";
+  out += "Each shared feature's standardised statistics (log degree, strength, log frequency, clustering, log\n"
+         "component size, mean neighbour degree) rank every node of the other graph; where does its match land?\n\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs)
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "q2_queries"))),
+                      with_chance(value(p, "q2_hit_at_1"), value(p, "q2_chance_hit_at_1"), true),
+                      with_chance(value(p, "q2_hit_at_10"), value(p, "q2_chance_hit_at_10"), true),
+                      with_chance(value(p, "q2_hit_at_100"), value(p, "q2_chance_hit_at_100"), true),
+                      with_chance(value(p, "q2_mrr"), value(p, "q2_chance_mrr"), false),
+                      str(num(value(p, "q2_median_rank"), 0), " (", num(value(p, "q2_chance_median_rank"), 0), ")")});
+    out += markdown_table({"Pair", "Queries", "hit@1", "hit@10", "hit@100", "MRR", "Median rank"}, rows) + "\n";
+  }
+
+  out += "## Q3. How does one feature help identify related features?\n\n";
+  out += "For shared pairs (f, f′): the share of f's neighbours whose match is a neighbour of f′, and the search for\n"
+         "each neighbour's match inside f′'s neighbourhood only, against the same neighbours searched globally.\n\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs)
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "q3_pairs"))),
+                      with_chance(value(p, "q3_neighbour_overlap"), value(p, "q3_chance_overlap"), true),
+                      with_chance(value(p, "q3_restricted_hit_at_1"), value(p, "q3_restricted_chance_hit_at_1"), true),
+                      with_chance(value(p, "q3_restricted_hit_at_10"), value(p, "q3_restricted_chance_hit_at_10"), true),
+                      with_chance(value(p, "q3_global_hit_at_1"), value(p, "q3_global_chance_hit_at_1"), true),
+                      with_chance(value(p, "q3_global_hit_at_10"), value(p, "q3_global_chance_hit_at_10"), true)});
+    out += markdown_table({"Pair", "Shared pairs", "Neighbours transferred", "Neighbourhood hit@1", "Neighbourhood hit@10",
+                           "Global hit@1", "Global hit@10"},
+                          rows) +
+           "\n";
+  }
+
+  if (c.has_truth && !c.pairs.empty()) {
+    out += "## Ground truth (synthetic data)\n\n";
+    out += "A true feature is recovered when some SAE feature's decoder row has cosine >= 0.9 with it; matched pairs\n"
+           "agree when both features hit the same true feature.\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs) {
+      const double total = value(p, "truth_features");
+      rows.push_back({pair_name(c, p),
+                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_recovered_first"))), " / ", with_commas(static_cast<std::int64_t>(total)),
+                          " (MMCS ", num(value(p, "truth_mmcs_first")), ")"),
+                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_recovered_second"))), " / ", with_commas(static_cast<std::int64_t>(total)),
+                          " (MMCS ", num(value(p, "truth_mmcs_second")), ")"),
+                      with_commas(static_cast<std::int64_t>(value(p, "truth_both_hit"))),
+                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_same"))), " (",
+                          pct(value(p, "truth_both_hit") > 0 ? value(p, "truth_same") / value(p, "truth_both_hit") : std::nan("")), ")")});
+    }
+    out += markdown_table({"Pair", "Recovered by first", "Recovered by second", "Matched pairs hitting truth",
+                           "Same true feature"},
+                          rows) +
+           "\n";
+  }
+
+  if (c.saes.size() > 2) {
+    out += "## Seeds × seeds\n\n";
+    for (const auto& [key, title] : std::vector<std::pair<std::string, std::string>>{
+             {"shared_fraction", "Shared fraction"}, {"js_degree", "JS distance of degree distributions"},
+             {"edge_jaccard", "Edge Jaccard"}, {"q2_hit_at_10", "Q2 hit@10"}}) {
+      out += "**" + title + "**\n\n";
+      std::vector<std::string> header{""};
+      for (const auto& s : c.saes) header.push_back(name_of(s));
+      std::vector<std::vector<std::string>> rows;
+      for (std::size_t i = 0; i < c.saes.size(); ++i) {
+        std::vector<std::string> row{name_of(c.saes[i])};
+        for (std::size_t j = 0; j < c.saes.size(); ++j) {
+          std::string cell = "–";
+          for (const auto& p : c.pairs)
+            if ((static_cast<std::size_t>(p.first) == i && static_cast<std::size_t>(p.second) == j) ||
+                (static_cast<std::size_t>(p.first) == j && static_cast<std::size_t>(p.second) == i))
+              cell = key == "shared_fraction" || key == "q2_hit_at_10" ? pct(value(p, key)) : num(value(p, key));
+          row.push_back(cell);
+        }
+        rows.push_back(std::move(row));
+      }
+      out += markdown_table(header, rows) + "\n";
+    }
+  }
+
+  out += "## Plots\n\n";
+  if (plots.empty()) out += plot_note.empty() ? "No plots were drawn.\n" : plot_note + "\n";
+  for (const auto& plot : plots) out += str("![", fs::path(plot).stem().string(), "](", plot, ")\n\n");
+  return out;
+}
+
+std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptions& o) {
+  io::require_writable_output(o.out, o.force);
+  const fs::path report_dir = fs::path(o.out).parent_path();
+  const fs::path plots_dir = o.plots_dir.empty() ? report_dir / "plots" : fs::path(o.plots_dir);
+  std::vector<std::string> plots;
+  std::string note;
+  if (o.plots) {
+    const char* env_python = std::getenv("COACT_PYTHON");
+    const char* env_tools = std::getenv("COACT_TOOLS_DIR");
+    const std::string python = !o.python.empty() ? o.python : env_python ? env_python : COACT_DEFAULT_PYTHON;
+    const std::string tools = !o.tools_dir.empty() ? o.tools_dir : env_tools ? env_tools : COACT_DEFAULT_TOOLS_DIR;
+    std::error_code ec;
+    fs::create_directories(plots_dir, ec);
+    std::vector<std::string> graphs;
+    for (const auto& s : c.saes) graphs.push_back(s.graph_path);
+    std::vector<std::string> graph_args{python, (fs::path(tools) / "plot_graphs.py").string(), "--out", plots_dir.string()};
+    graph_args.insert(graph_args.end(), graphs.begin(), graphs.end());
+    const std::vector<std::string> compare_args{python, (fs::path(tools) / "plot_compare.py").string(), "--out",
+                                                plots_dir.string(), c.path};
+    if (!fs::exists(python, ec) || !fs::exists(graph_args[1], ec)) {
+      note = str("Plots were not drawn: ", python, " or ", graph_args[1], " was not found (set COACT_PYTHON / COACT_TOOLS_DIR).");
+    } else if (run_program(graph_args) != 0 || run_program(compare_args) != 0) {
+      note = "Plots were not drawn: the plotting scripts failed (they need h5py and matplotlib).";
+    } else {
+      for (const auto& entry : fs::directory_iterator(plots_dir, ec))
+        if (entry.path().extension() == ".png") plots.push_back(fs::relative(entry.path(), report_dir.empty() ? "." : report_dir, ec).string());
+      std::sort(plots.begin(), plots.end());
+    }
+    if (!note.empty()) log::warn(note);
+  }
+  io::AtomicOutput output(o.out, o.force);
+  {
+    std::ofstream stream(output.temporary_path(), std::ios::binary);
+    stream << report_markdown(c, plots, note);
+    stream.close();
+    if (!stream) throw IoError(str(o.out, ": writing failed"));
+  }
+  output.commit();
+  return plots;
+}
+
+}  // namespace coact::compare

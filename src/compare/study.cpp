@@ -1,0 +1,263 @@
+#include "coact/compare/study.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "coact/compare/assignment.h"
+#include "coact/compare/correlation.h"
+#include "coact/compare/cosine_cost.h"
+#include "coact/compare/distribution.h"
+#include "coact/compare/greedy_assignment.h"
+#include "coact/compare/random_graph.h"
+#include "coact/core/errors.h"
+#include "coact/core/rng.h"
+#include "coact/core/sha256.h"
+#include "coact/sae/checkpoint.h"
+#include "coact/sae/training.h"
+
+namespace coact::compare {
+
+SaeSide load_sae_side(const std::string& path) {
+  const sae::Checkpoint c = sae::read_checkpoint(path, false);
+  SaeSide side;
+  side.path = path;
+  side.hash = file_sha256(path);
+  side.seed = c.config.seed;
+  side.params = c.params;
+  side.activations = c.data.activations;
+  return side;
+}
+
+GraphSide load_graph_statistics(const std::string& path) {
+  GraphSide side;
+  side.path = path;
+  side.file = graph::read_graph_file(path);
+  const std::int64_t n = side.file.graph.num_nodes();
+  // Node statistics recomputed from the CSR rather than trusted from the file.
+  const graph::NodeData nodes = graph::compute_node_data(side.file.graph, side.file.nodes.frequency, side.file.nodes.topk_count);
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(n), 0);
+  for (auto c : nodes.component) ++sizes[static_cast<std::size_t>(c)];
+  NodeStatistics& s = side.stats;
+  s.degree.assign(nodes.degree.begin(), nodes.degree.end());
+  s.strength = nodes.strength;
+  s.frequency = nodes.frequency;
+  s.clustering = nodes.clustering;
+  s.component_size.resize(static_cast<std::size_t>(n));
+  for (std::int64_t v = 0; v < n; ++v)
+    s.component_size[static_cast<std::size_t>(v)] = static_cast<double>(sizes[static_cast<std::size_t>(nodes.component[static_cast<std::size_t>(v)])]);
+  s.mean_neighbor_degree = nodes.mean_neighbor_degree;
+  side.standardised = standardised_statistics(s);
+  return side;
+}
+
+GraphSide load_graph_side(const std::string& path, const SaeSide& sae) {
+  GraphSide side = load_graph_statistics(path);
+  const auto& attrs = side.file.attributes;
+  if (attrs.sae_hash != sae.hash)
+    throw InputError(str(path, ": was built from ", attrs.sae_file, " (", attrs.sae_hash, "), not from ", sae.path, " (",
+                         sae.hash, ")"));
+  const std::int64_t n = side.file.graph.num_nodes();
+  if (n != sae.params.n_features)
+    throw InputError(str(path, ": has ", n, " nodes but ", sae.path, " has ", sae.params.n_features, " features"));
+  return side;
+}
+
+namespace {
+
+// Spearman of x[i] against y[match[i]] over the given first-side nodes; NaN when undefined
+// (fewer than two pairs or a constant side).
+double matched_spearman(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::int32_t>& match,
+                        const std::vector<std::int64_t>& nodes) {
+  if (nodes.size() < 2) return std::nan("");
+  std::vector<double> a, b;
+  for (auto i : nodes) {
+    a.push_back(x[static_cast<std::size_t>(i)]);
+    b.push_back(y[static_cast<std::size_t>(match[static_cast<std::size_t>(i)])]);
+  }
+  return spearman_correlation(a, b);
+}
+
+// Strength of every node of an Erdős–Rényi graph whose edges carry `weights` in a seeded random
+// order: the baseline keeps the weight distribution and randomises the structure.
+std::vector<double> random_strengths(const EdgeListGraph& random, std::vector<double> weights, std::uint64_t seed) {
+  CounterRng rng(mix_seed(seed, 0x57E6), 0);
+  for (std::size_t i = weights.size(); i > 1; --i) std::swap(weights[i - 1], weights[static_cast<std::size_t>(rng.below(i))]);
+  std::vector<double> sum(static_cast<std::size_t>(random.nodes), 0.0);
+  std::vector<std::int64_t> degree(static_cast<std::size_t>(random.nodes), 0);
+  for (std::size_t e = 0; e < random.edges.size(); ++e) {
+    const auto [i, j] = random.edges[e];
+    for (auto v : {i, j}) {
+      sum[static_cast<std::size_t>(v)] += weights[e];
+      ++degree[static_cast<std::size_t>(v)];
+    }
+  }
+  for (std::size_t v = 0; v < sum.size(); ++v) sum[v] = degree[v] ? sum[v] / static_cast<double>(degree[v]) : 0.0;
+  return sum;
+}
+
+double js_real(const std::vector<double>& a, const std::vector<double>& b, std::int64_t bins) {
+  const auto edges = shared_bin_edges(a, b, bins);
+  const PairedDensities d = real_densities(a, b, edges);
+  return jensen_shannon_distance(d.p, d.q);
+}
+
+// For each dictionary row: the true feature with the largest cosine, and that cosine.
+void best_truth(const std::vector<float>& dictionary, const std::vector<float>& truth, std::int64_t d,
+                std::vector<std::int64_t>& best, std::vector<double>& cosine) {
+  const std::int64_t n = static_cast<std::int64_t>(dictionary.size()) / d, m = static_cast<std::int64_t>(truth.size()) / d;
+  best.assign(static_cast<std::size_t>(n), -1);
+  cosine.assign(static_cast<std::size_t>(n), -1.0);
+  std::vector<double> truth_norm(static_cast<std::size_t>(m));
+  for (std::int64_t t = 0; t < m; ++t) {
+    double s = 0;
+    for (std::int64_t c = 0; c < d; ++c) s += std::pow(truth[static_cast<std::size_t>(t * d + c)], 2);
+    truth_norm[static_cast<std::size_t>(t)] = std::max(std::sqrt(s), 1e-12);
+  }
+#pragma omp parallel for schedule(static)
+  for (std::int64_t j = 0; j < n; ++j) {
+    const float* w = dictionary.data() + j * d;
+    double wn = 0;
+    for (std::int64_t c = 0; c < d; ++c) wn += static_cast<double>(w[c]) * w[c];
+    wn = std::max(std::sqrt(wn), 1e-12);
+    for (std::int64_t t = 0; t < m; ++t) {
+      double dot = 0;
+      for (std::int64_t c = 0; c < d; ++c) dot += static_cast<double>(w[c]) * truth[static_cast<std::size_t>(t * d + c)];
+      const double cos = dot / (wn * truth_norm[static_cast<std::size_t>(t)]);
+      if (cos > cosine[static_cast<std::size_t>(j)]) {
+        cosine[static_cast<std::size_t>(j)] = cos;
+        best[static_cast<std::size_t>(j)] = t;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
+                        const GraphSide& gb, const StudyOptions& o, const std::vector<float>& truth) {
+  const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
+  if (b.params.d_in != d)
+    throw InputError(str(a.path, " has d_in = ", d, " but ", b.path, " has d_in = ", b.params.d_in,
+                         ": SAEs of different activation widths cannot be matched by decoder cosine"));
+  if (n1 != n2 && !o.rectangular)
+    throw InputError(str(a.path, " has n = ", n1, " features but ", b.path, " has n = ", n2,
+                         ": matching needs the same n (pass --rectangular to match the smaller into the larger)"));
+  if (n1 > n2)
+    throw InputError(str(a.path, " has more features (", n1, ") than ", b.path, " (", n2,
+                         "): give the smaller SAE first for a rectangular matching"));
+  PairResult r;
+
+  // Matching on decoder cosines: cost = 1 − cos over all n1 × n2 pairs.
+  {
+    std::vector<float> cost = cosine_cost(compute, MatrixView<const float>(a.params.w_dec.data(), n1, d),
+                                          MatrixView<const float>(b.params.w_dec.data(), n2, d));
+    const MatrixView<const float> view(cost.data(), n1, n2);
+    Assignment assignment;
+    if (o.greedy) {
+      assignment = greedy_assignment(view);
+      r.method = "greedy";
+    } else {
+      assignment = solve_assignment(view, {.label = str("matching ", a.seed, " to ", b.seed)});
+      r.method = "exact";
+      r.certified = verify_optimality(view, assignment, 1e-6).optimal;
+    }
+    r.matching = assignment.column_of_row;
+    r.matching_cost = assignment.cost;
+    r.decoder_cosine.resize(static_cast<std::size_t>(n1));
+    for (std::int64_t i = 0; i < n1; ++i)
+      r.decoder_cosine[static_cast<std::size_t>(i)] = 1.0f - cost[static_cast<std::size_t>(i * n2 + r.matching[static_cast<std::size_t>(i)])];
+  }
+  r.encoder_cosine.resize(static_cast<std::size_t>(n1));
+  for (std::int64_t i = 0; i < n1; ++i) {
+    const std::int64_t j = r.matching[static_cast<std::size_t>(i)];
+    double dot = 0, na = 0, nb = 0;
+    for (std::int64_t c = 0; c < d; ++c) {  // W_enc is [d, n]: feature i's encoder is column i
+      const double x = a.params.w_enc[static_cast<std::size_t>(c * n1 + i)], y = b.params.w_enc[static_cast<std::size_t>(c * n2 + j)];
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+    }
+    r.encoder_cosine[static_cast<std::size_t>(i)] = static_cast<float>(dot / (std::max(std::sqrt(na), 1e-12) * std::max(std::sqrt(nb), 1e-12)));
+  }
+  std::vector<std::int64_t> shared_nodes, all_nodes(static_cast<std::size_t>(n1));
+  r.shared.resize(static_cast<std::size_t>(n1));
+  double cosine_sum = 0;
+  for (std::int64_t i = 0; i < n1; ++i) {
+    all_nodes[static_cast<std::size_t>(i)] = i;
+    const float c = r.decoder_cosine[static_cast<std::size_t>(i)];
+    cosine_sum += c;
+    r.shared[static_cast<std::size_t>(i)] = c >= o.threshold;
+    if (r.shared[static_cast<std::size_t>(i)]) shared_nodes.push_back(i);
+  }
+  r.shared_fraction = n1 ? static_cast<double>(shared_nodes.size()) / static_cast<double>(n1) : 0.0;
+  r.mean_matched_cosine = n1 ? cosine_sum / static_cast<double>(n1) : 0.0;
+
+  // Q1: distributions against each other and against a random graph of the second's size.
+  const graph::CsrGraph& g1 = ga.file.graph;
+  const graph::CsrGraph& g2 = gb.file.graph;
+  std::vector<std::int64_t> deg1(ga.stats.degree.begin(), ga.stats.degree.end()), deg2(gb.stats.degree.begin(), gb.stats.degree.end());
+  {
+    const PairedDensities dd = integer_densities(deg1, deg2);
+    r.js_degree = jensen_shannon_distance(dd.p, dd.q);
+    const EdgeListGraph random = erdos_renyi_gnm(n2, g2.num_edges(), o.baseline_seed);
+    const PairedDensities dr = integer_densities(deg1, random.degrees);
+    r.js_degree_random = jensen_shannon_distance(dr.p, dr.q);
+    r.js_strength = js_real(ga.stats.strength, gb.stats.strength, o.strength_bins);
+    std::vector<double> weights;  // the second graph's edge weights, each edge once
+    for (graph::NodeId u = 0; u < g2.num_nodes(); ++u) {
+      const auto nb = g2.neighbors(u);
+      const auto w = g2.edge_weights(u);
+      for (std::size_t e = 0; e < nb.size(); ++e)
+        if (nb[e] > u) weights.push_back(w[e]);
+    }
+    r.js_strength_random = js_real(ga.stats.strength, random_strengths(random, std::move(weights), o.baseline_seed), o.strength_bins);
+  }
+  // Edge Jaccard: the first graph's edges carried through the matching, against the second's.
+  for (graph::NodeId u = 0; u < g1.num_nodes(); ++u)
+    for (const graph::NodeId v : g1.neighbors(u)) {
+      if (v <= u) continue;
+      const graph::NodeId mu = r.matching[static_cast<std::size_t>(u)], mv = r.matching[static_cast<std::size_t>(v)];
+      const auto row = g2.neighbors(mu);
+      r.edges_kept += std::binary_search(row.begin(), row.end(), mv);
+    }
+  const std::int64_t union_edges = g1.num_edges() + g2.num_edges() - r.edges_kept;
+  r.edge_jaccard = union_edges > 0 ? static_cast<double>(r.edges_kept) / static_cast<double>(union_edges) : 1.0;
+  r.spearman_degree = matched_spearman(ga.stats.degree, gb.stats.degree, r.matching, all_nodes);
+  r.spearman_strength = matched_spearman(ga.stats.strength, gb.stats.strength, r.matching, all_nodes);
+  r.spearman_frequency = matched_spearman(ga.stats.frequency, gb.stats.frequency, r.matching, all_nodes);
+  r.spearman_degree_shared = matched_spearman(ga.stats.degree, gb.stats.degree, r.matching, shared_nodes);
+  r.spearman_strength_shared = matched_spearman(ga.stats.strength, gb.stats.strength, r.matching, shared_nodes);
+  r.spearman_frequency_shared = matched_spearman(ga.stats.frequency, gb.stats.frequency, r.matching, shared_nodes);
+
+  // Q2 and Q3 on the shared features.
+  std::vector<std::int64_t> match(r.matching.begin(), r.matching.end());
+  r.search = global_search(ga.standardised, gb.standardised, shared_nodes, match);
+  r.neighbourhood = neighbourhood_transfer({g1.indptr(), g1.indices()}, {g2.indptr(), g2.indices()}, ga.standardised,
+                                           gb.standardised, shared_nodes, match);
+
+  if (!truth.empty()) {
+    GroundTruthPair t;
+    t.true_features = static_cast<std::int64_t>(truth.size()) / d;
+    const auto rec1 = sae::ground_truth_recovery(truth, a.params.w_dec, d, o.truth_threshold);
+    const auto rec2 = sae::ground_truth_recovery(truth, b.params.w_dec, d, o.truth_threshold);
+    t.recovered_first = rec1.recovered;
+    t.recovered_second = rec2.recovered;
+    t.mmcs_first = rec1.mmcs;
+    t.mmcs_second = rec2.mmcs;
+    std::vector<std::int64_t> best1, best2;
+    std::vector<double> cos1, cos2;
+    best_truth(a.params.w_dec, truth, d, best1, cos1);
+    best_truth(b.params.w_dec, truth, d, best2, cos2);
+    for (std::int64_t i = 0; i < n1; ++i) {
+      const auto j = static_cast<std::size_t>(r.matching[static_cast<std::size_t>(i)]);
+      if (cos1[static_cast<std::size_t>(i)] >= o.truth_threshold && cos2[j] >= o.truth_threshold) {
+        ++t.both_hit;
+        t.same_truth += best1[static_cast<std::size_t>(i)] == best2[j];
+      }
+    }
+    r.truth = t;
+  }
+  return r;
+}
+
+}  // namespace coact::compare

@@ -1,0 +1,125 @@
+#include "coact/graph/build.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "coact/backend/buffer.h"
+#include "coact/core/errors.h"
+#include "coact/core/log.h"
+#include "coact/core/progress.h"
+#include "coact/core/sha256.h"
+#include "coact/core/timer.h"
+#include "coact/dist/mpi.h"
+#include "coact/graph/graph_file.h"
+#include "coact/io/activation_store.h"
+#include "coact/io/atomic_output.h"
+#include "coact/io/batch_reader.h"
+#include "coact/sae/checkpoint.h"
+#include "coact/sae/encoder.h"
+
+namespace coact::graph {
+
+GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) {
+  Stopwatch clock;
+  dist::MpiComm& world = mpi.world();
+  if (o.batch_tokens <= 0) throw UsageError(str("--batch-tokens must be positive (got ", o.batch_tokens, ")"));
+  if (o.num_batches <= 0) throw UsageError(str("--num-batches must be positive (got ", o.num_batches, ")"));
+  if (o.encode_rows <= 0) throw UsageError("--encode-rows must be positive");
+  // Checked on the root and shared, before any work: refusing an existing output is the same
+  // answer on every rank.
+  {
+    std::uint8_t exists = 0;
+    if (world.is_root()) {
+      std::error_code ec;
+      exists = std::filesystem::exists(o.out, ec) && !o.force;
+    }
+    if (world.broadcast_value(exists, 0)) throw OutputExistsError(str(o.out, ": output exists; pass --force to overwrite it"));
+  }
+
+  const sae::Checkpoint checkpoint = sae::read_checkpoint(o.sae, false);
+  const io::ActivationStore store = io::ActivationStore::open(o.activations);
+  const std::int64_t d = checkpoint.config.d_in, n = checkpoint.config.n_features;
+  if (store.d() != d)
+    throw InputError(str(o.activations, ": activations have d = ", store.d(), " but ", o.sae, " has d_in = ", d));
+  CoactivationAccumulator accumulator(n, o.k, o.zero_policy);  // validates k against n
+  const io::Normalisation normalisation =
+      io::parse_normalisation(o.normalisation.empty() ? checkpoint.data.normalisation : o.normalisation);
+
+  io::OrderedBatchReader reader(store, o.batch_tokens, o.num_batches, world.rank(), world.size(), normalisation);
+  if (reader.available_batches() < o.num_batches) {
+    const std::string message = str(o.activations, ": holds ", reader.available_batches(), " full batches of ",
+                                    o.batch_tokens, " tokens, fewer than the ", o.num_batches, " asked for");
+    if (o.strict) throw InputError(message + " (--strict)");
+    if (world.is_root()) log::warn(message, "; using ", reader.total_batches());
+  }
+
+  const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  sae::Sae model(*compute, checkpoint.config);
+  model.from_host(checkpoint.params);
+  const std::int64_t sub = std::min(o.encode_rows, o.batch_tokens);
+  sae::Encoder encoder(model, sub);
+  backend::Buffer<float> rows(*compute, static_cast<std::size_t>(sub * d));
+
+  // One batch's codes, concatenated from its sub-batches.
+  SparseBatch codes;
+  codes.features = n;
+  Progress progress("graph", static_cast<std::int64_t>(reader.local_batches().size()), "batches", {.enabled = world.is_root()});
+  io::OrderedBatch batch;
+  while (reader.next(batch)) {
+    codes.rows = batch.rows;
+    codes.row_begin.assign(1, 0);
+    codes.feature.clear();
+    codes.value.clear();
+    for (std::int64_t first = 0; first < batch.rows; first += sub) {
+      const std::int64_t count = std::min(sub, batch.rows - first);
+      compute->copy_bytes(rows.data(), batch.values + first * d, static_cast<std::size_t>(count * d) * sizeof(float),
+                          backend::CopyKind::HostToDevice);
+      encoder.encode(rows.data(), count);
+      const sae::SparseCodesHost host = encoder.to_host();
+      const std::int64_t base = codes.row_begin.back();
+      for (std::int64_t r = 1; r <= count; ++r) codes.row_begin.push_back(base + host.offsets[static_cast<std::size_t>(r)]);
+      codes.feature.insert(codes.feature.end(), host.index.begin(), host.index.end());
+      codes.value.insert(codes.value.end(), host.value.begin(), host.value.end());
+    }
+    accumulator.add_batch(codes);
+    progress.advance();
+  }
+  progress.finish();
+
+  const EdgeList edges = accumulator.reduce(world);
+  GraphBuildResult result;
+  result.nodes = n;
+  result.tokens = accumulator.tokens();
+  result.batches = accumulator.batches();
+  if (world.is_root()) {
+    std::vector<EdgeSum> sums(edges.size());
+    const auto nn = static_cast<std::uint64_t>(n);
+    for (std::size_t e = 0; e < edges.size(); ++e)
+      sums[e] = {static_cast<NodeId>(edges.key[e] / nn), static_cast<NodeId>(edges.key[e] % nn), edges.count[e],
+                 edges.weight_sum[e]};
+    const CsrGraph graph = CsrGraph::from_edge_sums(n, sums);
+    std::vector<double> frequency(static_cast<std::size_t>(n));
+    for (std::int64_t f = 0; f < n; ++f)
+      frequency[static_cast<std::size_t>(f)] =
+          result.tokens > 0 ? static_cast<double>(accumulator.active_counts()[static_cast<std::size_t>(f)]) / static_cast<double>(result.tokens) : 0.0;
+    GraphAttributes attributes;
+    attributes.k = o.k;
+    attributes.batch_tokens = o.batch_tokens;
+    attributes.num_batches = result.batches;
+    attributes.zero_policy = to_string(o.zero_policy);
+    attributes.tokens_seen = result.tokens;
+    attributes.sae_file = o.sae;
+    attributes.sae_hash = file_sha256(o.sae);
+    io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
+    write_graph_file(o.out, o.force, graph, frequency, accumulator.topk_counts(), attributes, provenance);
+    GraphStatistics statistics(graph, frequency);
+    statistics.run();
+    result.summary = statistics.summary();
+    result.edges = result.summary.edges;
+  }
+  world.barrier();
+  result.seconds = clock.seconds();
+  return result;
+}
+
+}  // namespace coact::graph
