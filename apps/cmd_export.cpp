@@ -1,35 +1,49 @@
-// coact export: a graph file as GraphML (networkx.read_graphml, Gephi) or a weighted edge list.
+// coact export: a graph as GraphML or a weighted edge list, or an SAE as a SAELens directory.
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/graph/export.h"
 #include "coact/graph/graph_file.h"
 #include "coact/io/atomic_output.h"
+#include "coact/sae/interchange.h"
 #include "commands.h"
 
 namespace coact::app {
 
 int run_export(const Invocation& invocation) {
-  CommandLine cli("export", "--graph FILE --format graphml|edgelist --out FILE [--force]",
-                  "Writes a co-activation graph file in an interchange format:\n"
-                  "  graphml   GraphML 1.0 with node attributes frequency, topk_count, degree, strength,\n"
-                  "            clustering, component, mean_neighbor_degree and edge attributes count,\n"
+  CommandLine cli("export", "(--graph FILE --format graphml|edgelist | --sae FILE --format saelens) --out PATH [--force]",
+                  "Writes a coact file in an interchange format:\n"
+                  "  graphml   (--graph) GraphML 1.0 with node attributes frequency, topk_count, degree,\n"
+                  "            strength, clustering, component, mean_neighbor_degree and edge attributes count,\n"
                   "            weight (networkx.read_graphml(path, node_type=int) and Gephi read it)\n"
-                  "  edgelist  one edge per line, \"i j weight count\" with i < j\n"
+                  "  edgelist  (--graph) one edge per line, \"i j weight count\" with i < j\n"
+                  "  saelens   (--sae) a directory with sae_weights.safetensors (W_enc [d, n], W_dec [n, d],\n"
+                  "            b_enc, b_dec) and cfg.json, which SAELens' SAE.load_from_disk reads\n"
                   "Reals are written exactly (shortest round-trip form).");
   auto add = cli.options().add_options();
   add("graph", po::value<std::string>()->value_name("FILE"), "graph file (graph_<seed>.h5)");
-  add("format", po::value<std::string>()->value_name("NAME"), "graphml or edgelist");
-  cli.add_output_flags("output file");
+  add("sae", po::value<std::string>()->value_name("FILE"), "SAE file (sae_<seed>.h5)");
+  add("format", po::value<std::string>()->value_name("NAME"), "graphml, edgelist or saelens");
+  add("model-name", po::value<std::string>()->default_value(""), "saelens: the model name for cfg.json (default: the store's)");
+  add("hook-name", po::value<std::string>()->default_value(""), "saelens: the hook name for cfg.json (default: the store's)");
+  cli.add_output_flags("output file (a directory for saelens)");
   if (!cli.parse(invocation)) return 0;
-  const std::string graph_path = cli.require("graph");
-  const graph::ExportFormat format = graph::parse_export_format(cli.require("format"));
+  const std::string format = cli.require("format");
   const std::string out = cli.require("out");
-  if (!invocation.mpi.is_root()) return 0;
-  io::require_writable_output(out, cli.force());  // fail before reading a large file
-
-  const graph::GraphFile file = graph::read_graph_file(graph_path);
-  graph::export_graph(file, format, out, cli.force());
-  log::info("wrote ", out, " (", file.graph.num_nodes(), " nodes, ", file.graph.num_edges(), " edges)");
+  if (cli.has("graph") == cli.has("sae")) throw UsageError("give exactly one of --graph and --sae (see coact export --help)");
+  run_on_root(invocation, [&] {
+    if (cli.has("sae")) {
+      if (format != "saelens") throw UsageError(str("--format: '", format, "' is not an SAE format (saelens)"));
+      sae::export_saelens(cli.get<std::string>("sae"), out,
+                          {cli.get<std::string>("model-name"), cli.get<std::string>("hook-name"), cli.force()});
+      log::info("wrote ", out, "/sae_weights.safetensors and ", out, "/cfg.json");
+      return;
+    }
+    const graph::ExportFormat graph_format = graph::parse_export_format(format);
+    io::require_writable_output(out, cli.force());  // fail before reading a large file
+    const graph::GraphFile file = graph::read_graph_file(cli.get<std::string>("graph"));
+    graph::export_graph(file, graph_format, out, cli.force());
+    log::info("wrote ", out, " (", file.graph.num_nodes(), " nodes, ", file.graph.num_edges(), " edges)");
+  });
   return 0;
 }
 

@@ -14,7 +14,8 @@ const std::vector<CommandEntry>& commands() {
       {"describe", "say what a coact file holds; --check validates its data", run_describe},
       {"info", "print version, backends, libraries, devices, ranks and threads", run_info},
       {"stats", "descriptive statistics of graph files (the seed study's table)", run_stats},
-      {"export", "write a graph file as GraphML or a weighted edge list", run_export},
+      {"export", "write a graph as GraphML or an edge list, or an SAE as a SAELens directory", run_export},
+      {"import", "read an SAE from SAELens safetensors or a PyTorch .pt state dict", run_import},
       {"tokenize", "turn text into token ids (GPT-2 / Hugging Face byte-level BPE) in tokens.h5", run_tokenize},
   };
   return table;

@@ -28,6 +28,7 @@ int run_inspect(const Invocation& invocation);
 int run_demo(const Invocation& invocation);
 int run_stats(const Invocation& invocation);
 int run_export(const Invocation& invocation);
+int run_import(const Invocation& invocation);
 int run_tokenize(const Invocation& invocation);
 
 }  // namespace coact::app

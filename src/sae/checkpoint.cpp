@@ -143,7 +143,7 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
   {
     io::File f = io::File::create(out.temporary_path());
     provenance.kind = "sae";
-    provenance.inputs["activations"] = c.data.activations + " (" + c.data.fingerprint + ")";
+    if (!c.data.activations.empty()) provenance.inputs["activations"] = c.data.activations + " (" + c.data.fingerprint + ")";
     io::write_provenance(f, provenance);
     auto a = f.attributes();
     a.set("d_in", c.config.d_in);
