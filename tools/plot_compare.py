@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots of a coact comparison (compare.h5): for every pair of SAEs, the matched-pair degree
 scatter (feature i of the first graph against its match in the second; shared pairs
 highlighted) and the histogram of matched decoder cosines with the sharing threshold.
