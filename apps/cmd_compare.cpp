@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "coact/backend/backend.h"
+#include "coact/compare/activation_correlation.h"
 #include "coact/compare/comparison.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
@@ -18,7 +19,12 @@ int run_compare(const Invocation& invocation) {
                   "(the shared fraction at --threshold), then on their co-activation graphs Q1 (distribution\n"
                   "distances against a random baseline, edge Jaccard, rank correlations), Q2 (node-statistic\n"
                   "search) and Q3 (neighbourhood transfer), with chance levels. On synthetic data it also scores\n"
-                  "recovery of the true features. Writes compare.h5; `coact report` turns it into report.md.");
+                  "recovery of the true features. Writes compare.h5; `coact report` turns it into report.md.\n"
+                  "--match activations matches on the Pearson correlation of the features' activations over the\n"
+                  "same tokens instead (SAEs of different models or layers recorded on one token stream): ranks\n"
+                  "split the token batches, every SAE encodes them, the sufficient statistics are summed, and the\n"
+                  "exact assignment runs on 1 - correlation; for same-model SAEs it also reports how often the\n"
+                  "decoder matching agrees.");
   cli.add_output_flags("comparison file to write (compare.h5)");
   cli.add_compute_flags();
   auto opt = cli.options().add_options();
@@ -30,6 +36,14 @@ int run_compare(const Invocation& invocation) {
   opt("baseline-seed", po::value<std::int64_t>()->default_value(0), "seed of the Erdős–Rényi baselines");
   opt("strength-bins", po::value<std::int64_t>()->default_value(50), "bins of the strength histograms");
   opt("truth", po::value<std::string>(), "synthetic store with /ground_truth (default: the SAEs' training store)");
+  opt("match", po::value<std::string>()->default_value("decoder"),
+      "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)");
+  opt("activations", po::value<std::vector<std::string>>()->multitoken()->value_name("STORE..."),
+      "--match activations: one store for all SAEs or one per SAE, same tokens (default: each SAE's training store)");
+  opt("correlation-batch-tokens", po::value<std::int64_t>()->default_value(16384), "--match activations: tokens per batch");
+  opt("correlation-batches", po::value<std::int64_t>()->default_value(50),
+      "--match activations: batches (the first ones in stored order; N = batches x batch tokens)");
+  opt("encode-rows", po::value<std::int64_t>()->default_value(4096), "--match activations: rows encoded at once");
   if (!cli.parse(invocation)) return 0;
 
   compare::ComparisonOptions o;
@@ -52,8 +66,28 @@ int run_compare(const Invocation& invocation) {
   o.config_text = cli.resolved_config();
   if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), "): give --sae A.h5 B.h5"));
 
-  // The comparison runs on the root (DESIGN.md); other ranks wait for its outcome.
+  const std::string match = cli.get<std::string>("match");
+  if (match != "decoder" && match != "activations") throw UsageError(str("--match: '", match, "' is not decoder or activations"));
+  o.study.match_activations = match == "activations";
   Stopwatch clock;
+  if (o.study.match_activations) {
+    // Collective: every rank encodes its share of the token batches (DESIGN.md, "Distribution").
+    compare::ActivationCorrelationOptions c;
+    c.saes = o.saes;
+    c.stores = cli.has("activations") ? cli.get<std::vector<std::string>>("activations") : std::vector<std::string>{};
+    if (c.stores.empty())
+      for (const auto& path : o.saes) c.stores.push_back(compare::load_sae_side(path).activations);
+    else if (c.stores.size() == 1)
+      c.stores.assign(o.saes.size(), c.stores.front());
+    if (c.stores.size() != o.saes.size())
+      throw UsageError(str("--activations: give one store or one per SAE (", o.saes.size(), " SAEs, ", c.stores.size(), " stores)"));
+    c.batch_tokens = cli.get<std::int64_t>("correlation-batch-tokens");
+    c.num_batches = cli.get<std::int64_t>("correlation-batches");
+    c.encode_rows = cli.get<std::int64_t>("encode-rows");
+    c.device = backend::parse_device_request(cli.device());
+    o.correlations = compare::activation_correlations(invocation.mpi, c);
+  }
+  // The comparison runs on the root (DESIGN.md); other ranks wait for its outcome.
   compare::ComparisonFile result;
   run_on_root(invocation, [&] {
     const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), 0);
@@ -67,7 +101,14 @@ int run_compare(const Invocation& invocation) {
     out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
         << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
         << fixed_with_commas(p.values.at("js_degree_random"), 3) << "), edge Jaccard " << fixed_with_commas(p.values.at("edge_jaccard"), 3)
-        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.at("q2_hit_at_10"), 1) << "%\n";
+        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.at("q2_hit_at_10"), 1) << "% (with centralities "
+        << fixed_with_commas(100 * p.values.at("q2x_hit_at_10"), 1) << "%)";
+    if (p.values.count("mean_matched_correlation"))
+      out << "; activation matching over " << with_commas(static_cast<std::int64_t>(p.values.at("correlation_tokens")))
+          << " tokens, mean matched correlation " << fixed_with_commas(p.values.at("mean_matched_correlation"), 3);
+    if (p.values.count("agreement_with_decoder"))
+      out << ", agrees with the decoder matching on " << fixed_with_commas(100 * p.values.at("agreement_with_decoder"), 1) << "%";
+    out << "\n";
   }
   out << "wrote " << o.out << " in " << human_duration(clock.seconds()) << "\n";
   std::cout << out.str() << std::flush;

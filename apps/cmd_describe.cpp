@@ -105,10 +105,46 @@ void describe_activations(const std::string& spec, bool check, std::vector<Row>&
   }
 }
 
+// Graph files: the analytics datasets `coact communities` / `coact centrality` added, each
+// with the settings and results stored as its attributes (docs/formats.md, "graph_<seed>.h5").
+void describe_graph_analytics(const io::File& file, std::vector<Row>& rows, JsonWriter& json) {
+  json.key("analytics").begin_object();
+  for (const char* name : {"community_label_propagation", "community_louvain", "core_number", "pagerank", "betweenness"}) {
+    const std::string path = str("/nodes/", name);
+    if (!file.has(path)) continue;
+    const io::Dataset dataset = file.dataset(path);  // must outlive its attributes' handle
+    const auto attrs = dataset.attributes();
+    std::ostringstream text;
+    json.key(name).begin_object();
+    for (const auto& key : attrs.names()) {
+      if (key == "command_line") continue;
+      const io::ElementType type = attrs.type_of(key);
+      if (type == io::ElementType::String) {
+        text << (text.tellp() > 0 ? ", " : "") << key << " " << attrs.get_string(key);
+        json.field(key, attrs.get_string(key));
+      } else if (type == io::ElementType::F64) {
+        text << (text.tellp() > 0 ? ", " : "") << key << " " << attrs.get_double(key);
+        json.field(key, attrs.get_double(key));
+      }
+    }
+    json.end_object();
+    rows.push_back({name, text.str()});
+  }
+  json.end_object();
+}
+
 void describe_other(const std::string& path, const std::string& kind, std::vector<Row>& rows, JsonWriter& json) {
   const io::File file = io::File::open(path);
   rows.push_back({"kind", kind.empty() ? "not a coact file (no coact_kind attribute)" : kind});
   json.field("kind", kind);
+  if (kind == "graph") describe_graph_analytics(file, rows, json);
+  if (kind == "compare") {
+    const auto attrs = file.attributes();
+    const std::string match = attrs.get_string_or("match", "decoder");
+    rows.push_back({"matching", str(attrs.get_string_or("method", "exact"), " assignment on ",
+                                    match == "activations" ? "1 - activation correlation" : "1 - decoder cosine")});
+    json.field("match", match);
+  }
   describe_common(file, rows, json);
 }
 

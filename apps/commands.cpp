@@ -16,6 +16,9 @@ const std::vector<CommandEntry>& commands() {
       {"stats", "descriptive statistics of graph files (the seed study's table)", run_stats},
       {"export", "write a graph as GraphML or an edge list, or an SAE as a SAELens directory", run_export},
       {"import", "read an SAE from SAELens safetensors or a PyTorch .pt state dict", run_import},
+      {"path", "shortest path(s) between two features of a graph (hops or 1 - weight; Yen for k paths)", run_path},
+      {"communities", "label propagation and Louvain communities, stored in the graph file and scored", run_communities},
+      {"centrality", "k-core numbers, PageRank and betweenness of every feature, stored in the graph file", run_centrality},
       {"tokenize", "turn text into token ids (GPT-2 / Hugging Face byte-level BPE) in tokens.h5", run_tokenize},
   };
   return table;

@@ -76,6 +76,15 @@ std::map<std::string, double> pair_values(const PairResult& r) {
   v["spearman_strength_shared"] = r.spearman_strength_shared;
   v["spearman_frequency_shared"] = r.spearman_frequency_shared;
   put_search(v, "q2_", r.search);
+  put_search(v, "q2x_", r.search_extended);
+  if (r.match == "activations") {
+    v["correlation_tokens"] = static_cast<double>(r.correlation_tokens);
+    v["mean_matched_correlation"] = r.mean_matched_correlation;
+    if (r.has_decoder_agreement) {
+      v["agreement_with_decoder"] = r.agreement_with_decoder;
+      v["agreement_with_decoder_shared"] = r.agreement_with_decoder_shared;
+    }
+  }
   v["q3_pairs"] = static_cast<double>(r.neighbourhood.pairs);
   v["q3_neighbour_overlap"] = r.neighbourhood.neighbour_overlap;
   v["q3_chance_overlap"] = r.neighbourhood.chance_overlap;
@@ -113,11 +122,17 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
   file.path = o.out;
   file.threshold = o.study.threshold;
   file.has_truth = !truth.empty();
+  file.match = o.study.match_activations ? "activations" : "decoder";
   std::vector<PairResult> results;
   for (std::size_t i = 0; i < saes.size(); ++i)
     for (std::size_t j = i + 1; j < saes.size(); ++j) {
       log::info("comparing ", saes[i].path, " with ", saes[j].path);
-      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth));
+      const PairCorrelation* correlation = nullptr;
+      for (const auto& c : o.correlations)
+        if (c.first == i && c.second == j) correlation = &c;
+      if (o.study.match_activations && correlation == nullptr)
+        throw Error(str("no activation correlations for SAEs ", i, " and ", j));
+      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation));
       results.back().first = i;
       results.back().second = j;
     }
@@ -134,6 +149,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
     auto a = f.attributes();
     a.set("threshold", o.study.threshold);
     a.set("method", o.study.greedy ? "greedy" : "exact");
+    a.set("match", file.match);
     a.set("baseline_seed", static_cast<std::int64_t>(o.study.baseline_seed));
     a.set("strength_bins", o.study.strength_bins);
     a.set("n_saes", static_cast<std::int64_t>(saes.size()));
@@ -151,6 +167,12 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       statistics.run();
       s.graph_summary = graph_summary_values(statistics.summary());
       s.component_sizes = statistics.summary().component_sizes;
+      // Communities stored by `coact communities`, for the report (graph_louvain_modularity, ...).
+      const graph::NodeAnalytics& analytics = graphs[i].file.analytics;
+      for (const auto& [prefix, column] : {std::pair<const char*, const graph::NodeColumn<std::int64_t>*>{"louvain_", &analytics.community_louvain},
+                                           {"label_propagation_", &analytics.community_label_propagation}})
+        for (const char* key : {"modularity", "communities", "truth_adjusted_rand", "truth_nmi"})
+          if (column->present && column->numbers.count(key)) s.graph_summary[str(prefix, key)] = column->numbers.at(key);
       const std::string group = "/saes/" + std::to_string(i);
       f.create_group(group);
       auto g = f.group_attributes(group);
@@ -179,10 +201,12 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       f.write_dataset<float>(group + "/decoder_cosine", r.decoder_cosine, {n1});
       f.write_dataset<float>(group + "/encoder_cosine", r.encoder_cosine, {n1});
       f.write_dataset<std::uint8_t>(group + "/shared", r.shared, {n1});
+      if (r.match == "activations") f.write_dataset<float>(group + "/activation_correlation", r.activation_correlation, {n1});
       auto g = f.group_attributes(group);
       g.set("first", p.first);
       g.set("second", p.second);
       g.set("method", r.method);
+      g.set("match", r.match);
       for (const auto& [key, value] : p.values) {
         g.set(key, value);
         auto& m = summary[key];
@@ -207,6 +231,7 @@ ComparisonFile read_comparison(const std::string& path) {
   const auto a = f.attributes();
   out.threshold = a.get_double("threshold");
   out.has_truth = a.get_int("ground_truth") != 0;
+  out.match = a.get_string_or("match", "decoder");
   const std::int64_t count = a.get_int("n_saes");
   if (count < 2) throw InputError(str(path, ": n_saes = ", count, ", expected at least 2"));
   for (std::int64_t i = 0; i < count; ++i) {
@@ -234,7 +259,7 @@ ComparisonFile read_comparison(const std::string& path) {
       p.second = j;
       p.method = g.get_string("method");
       for (const auto& name : g.names())
-        if (name != "first" && name != "second" && name != "method") p.values[name] = g.get_double(name);
+        if (name != "first" && name != "second" && name != "method" && name != "match") p.values[name] = g.get_double(name);
       out.pairs.push_back(std::move(p));
     }
   return out;

@@ -37,20 +37,30 @@ double distance(const double* a, const double* b) {
   return std::sqrt(s);
 }
 
-// The top-activating rows of one feature over the first `limit` rows of a store.
-std::vector<TopToken> top_activations(backend::Backend& compute, const sae::Checkpoint& model, const io::ActivationStore& store,
-                                      std::int64_t feature, std::int64_t limit, int top, std::int64_t* scanned) {
+// The top-activating rows of each of `features` over the first `limit` rows of a store, in one
+// pass (best first per feature).
+std::vector<std::vector<TopToken>> top_activations(backend::Backend& compute, const sae::Checkpoint& model,
+                                                   const io::ActivationStore& store, std::span<const std::int64_t> features,
+                                                   std::int64_t limit, int top, std::int64_t* scanned) {
   const std::int64_t d = model.config.d_in, n = model.config.n_features, rows = std::min(limit, store.rows());
   const io::Normalisation normalisation = io::parse_normalisation(model.data.normalisation);
   using Entry = std::pair<double, std::int64_t>;  // (activation, row): a min-heap keeps the best `top`
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> best;
+  using Heap = std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>>;
+  std::vector<Heap> best(features.size());
+  std::vector<std::int64_t> slot(static_cast<std::size_t>(n), -1);  // feature -> its heap
+  for (std::size_t i = 0; i < features.size(); ++i) slot[static_cast<std::size_t>(features[i])] = static_cast<std::int64_t>(i);
+  const auto offer = [&](std::int64_t i, double value, std::int64_t row) {
+    Heap& heap = best[static_cast<std::size_t>(i)];
+    heap.push({value, row});
+    if (static_cast<int>(heap.size()) > top) heap.pop();
+  };
   const std::int64_t block = 4096;
   std::vector<float> x(static_cast<std::size_t>(block * d));
   const bool relu = model.config.recipe == sae::Recipe::Nanda1L;
   std::optional<sae::Sae> sae_model;
   std::optional<sae::Encoder> encoder;
   std::optional<backend::Buffer<float>> device_rows;
-  if (!relu) {  // TopK: whether the feature is active depends on the whole row's pre-activations
+  if (!relu) {  // TopK: whether a feature is active depends on the whole row's pre-activations
     sae_model.emplace(compute, model.config);
     sae_model->from_host(model.params);
     encoder.emplace(*sae_model, block);
@@ -61,14 +71,16 @@ std::vector<TopToken> top_activations(backend::Backend& compute, const sae::Chec
     store.read_rows(first, count, x.data());
     store.normalise(normalisation, count, x.data());
     if (relu) {
-      // ReLU: z_f = max(0, (x − b_dec) · W_enc[:, f] + b_enc[f]) needs one column only.
-      for (std::int64_t r = 0; r < count; ++r) {
-        double pre = model.params.b_enc[static_cast<std::size_t>(feature)];
-        for (std::int64_t c = 0; c < d; ++c)
-          pre += (static_cast<double>(x[static_cast<std::size_t>(r * d + c)]) - model.params.b_dec[static_cast<std::size_t>(c)]) *
-                 model.params.w_enc[static_cast<std::size_t>(c * n + feature)];
-        if (pre > 0) best.push({pre, first + r});
-        if (static_cast<int>(best.size()) > top) best.pop();
+      // ReLU: z_f = max(0, (x − b_dec) · W_enc[:, f] + b_enc[f]) needs f's column only.
+      for (std::size_t i = 0; i < features.size(); ++i) {
+        const std::int64_t feature = features[i];
+        for (std::int64_t r = 0; r < count; ++r) {
+          double pre = model.params.b_enc[static_cast<std::size_t>(feature)];
+          for (std::int64_t c = 0; c < d; ++c)
+            pre += (static_cast<double>(x[static_cast<std::size_t>(r * d + c)]) - model.params.b_dec[static_cast<std::size_t>(c)]) *
+                   model.params.w_enc[static_cast<std::size_t>(c * n + feature)];
+          if (pre > 0) offer(static_cast<std::int64_t>(i), pre, first + r);
+        }
       }
     } else {
       compute.copy_bytes(device_rows->data(), x.data(), static_cast<std::size_t>(count * d) * sizeof(float),
@@ -76,20 +88,21 @@ std::vector<TopToken> top_activations(backend::Backend& compute, const sae::Chec
       encoder->encode(device_rows->data(), count);
       const sae::SparseCodesHost codes = encoder->to_host();
       for (std::int64_t r = 0; r < count; ++r)
-        for (auto e = codes.offsets[static_cast<std::size_t>(r)]; e < codes.offsets[static_cast<std::size_t>(r) + 1]; ++e)
-          if (codes.index[static_cast<std::size_t>(e)] == feature) {
-            best.push({codes.value[static_cast<std::size_t>(e)], first + r});
-            if (static_cast<int>(best.size()) > top) best.pop();
-          }
+        for (auto e = codes.offsets[static_cast<std::size_t>(r)]; e < codes.offsets[static_cast<std::size_t>(r) + 1]; ++e) {
+          const std::int64_t i = slot[static_cast<std::size_t>(codes.index[static_cast<std::size_t>(e)])];
+          if (i >= 0) offer(i, codes.value[static_cast<std::size_t>(e)], first + r);
+        }
     }
   }
   *scanned = rows;
-  std::vector<TopToken> out;
-  while (!best.empty()) {
-    out.push_back({best.top().second, best.top().first, -1, ""});
-    best.pop();
+  std::vector<std::vector<TopToken>> out(features.size());
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    while (!best[i].empty()) {
+      out[i].push_back({best[i].top().second, best[i].top().first, -1, ""});
+      best[i].pop();
+    }
+    std::reverse(out[i].begin(), out[i].end());
   }
-  std::reverse(out.begin(), out.end());
   return out;
 }
 
@@ -187,31 +200,8 @@ FeatureCard feature_card(backend::Backend& compute, const CardOptions& o) {
   // Top-activating tokens.
   if (!o.activations.empty()) {
     const std::string sae_path = o.sae.empty() ? resolve_beside(here.file.attributes.sae_file, o.graph) : o.sae;
-    const sae::Checkpoint model = sae::read_checkpoint(sae_path, false);
-    if (model.config.n_features != n)
-      throw InputError(str(sae_path, ": has ", model.config.n_features, " features, the graph ", n));
-    const io::ActivationStore store = io::ActivationStore::open(o.activations);
-    if (store.d() != model.config.d_in)
-      throw InputError(str(o.activations, ": d = ", store.d(), " but ", sae_path, " has d_in = ", model.config.d_in));
-    card.top_tokens = top_activations(compute, model, store, f, o.scan_tokens, o.top, &card.tokens_scanned);
-    if (store.metadata().has_tokens) {
-      std::optional<data::Tokenizer> tokenizer;
-      if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_hf_json(o.tokenizer));
-      for (auto& t : card.top_tokens) {
-        store.read_tokens(t.row, 1, &t.token);
-        if (!tokenizer) continue;
-        // Context: earlier rows of the same sequence (positions tell where it starts).
-        std::int32_t position = static_cast<std::int32_t>(std::min<std::int64_t>(t.row, o.context));
-        if (store.metadata().has_positions) {
-          store.read_positions(t.row, 1, &position);
-          position = std::min(position, o.context);
-        }
-        std::vector<std::int32_t> ids(static_cast<std::size_t>(position) + 1);
-        store.read_tokens(t.row - position, position + 1, ids.data());
-        const std::string before = tokenizer->decode(std::span<const std::int32_t>(ids.data(), ids.size() - 1));
-        t.text = before + "[[" + tokenizer->decode(std::span<const std::int32_t>(&ids.back(), 1)) + "]]";
-      }
-    }
+    const std::int64_t features[] = {f};
+    card.top_tokens = top_tokens(compute, sae_path, n, features, o, &card.tokens_scanned).front();
   }
   return card;
 }
@@ -280,5 +270,37 @@ std::string card_json(const FeatureCard& c) {
   j.end_array().end_object();
   return j.str();
 }
+
+std::vector<std::vector<TopToken>> top_tokens(backend::Backend& compute, const std::string& sae_path, std::int64_t n,
+                                              std::span<const std::int64_t> features, const CardOptions& o,
+                                              std::int64_t* scanned) {
+  const sae::Checkpoint model = sae::read_checkpoint(sae_path, false);
+  if (model.config.n_features != n) throw InputError(str(sae_path, ": has ", model.config.n_features, " features, the graph ", n));
+  const io::ActivationStore store = io::ActivationStore::open(o.activations);
+  if (store.d() != model.config.d_in)
+    throw InputError(str(o.activations, ": d = ", store.d(), " but ", sae_path, " has d_in = ", model.config.d_in));
+  std::vector<std::vector<TopToken>> out = top_activations(compute, model, store, features, o.scan_tokens, o.top, scanned);
+  if (!store.metadata().has_tokens) return out;
+  std::optional<data::Tokenizer> tokenizer;
+  if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_hf_json(o.tokenizer));
+  for (auto& list : out)
+    for (auto& t : list) {
+      store.read_tokens(t.row, 1, &t.token);
+      if (!tokenizer) continue;
+      // Context: earlier rows of the same sequence (positions tell where it starts).
+      std::int32_t position = static_cast<std::int32_t>(std::min<std::int64_t>(t.row, o.context));
+      if (store.metadata().has_positions) {
+        store.read_positions(t.row, 1, &position);
+        position = std::min(position, o.context);
+      }
+      std::vector<std::int32_t> ids(static_cast<std::size_t>(position) + 1);
+      store.read_tokens(t.row - position, position + 1, ids.data());
+      const std::string before = tokenizer->decode(std::span<const std::int32_t>(ids.data(), ids.size() - 1));
+      t.text = before + "[[" + tokenizer->decode(std::span<const std::int32_t>(&ids.back(), 1)) + "]]";
+    }
+  return out;
+}
+
+std::string resolve_sae_of_graph(const std::string& stored, const std::string& graph) { return resolve_beside(stored, graph); }
 
 }  // namespace coact::compare

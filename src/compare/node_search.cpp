@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 
 #include "coact/core/errors.h"
@@ -14,10 +15,25 @@ namespace {
 // stretching the column towards -infinity.
 constexpr double kFrequencyFloor = 1e-7;
 
-double squared_distance(const double* a, const double* b) {
+double squared_distance(const double* a, const double* b, int columns = kStatisticCount) {
   double s = 0;
-  for (int c = 0; c < kStatisticCount; ++c) s += (a[c] - b[c]) * (a[c] - b[c]);
+  for (int c = 0; c < columns; ++c) s += (a[c] - b[c]) * (a[c] - b[c]);
   return s;
+}
+
+// z-scores every column of a row-major n × columns matrix in place (constant columns become 0).
+void standardise_columns(std::vector<double>& out, std::size_t n, int columns) {
+  for (int c = 0; c < columns; ++c) {
+    double mean = 0, var = 0;
+    for (std::size_t v = 0; v < n; ++v) mean += out[v * static_cast<std::size_t>(columns) + static_cast<std::size_t>(c)];
+    mean /= static_cast<double>(std::max<std::size_t>(n, 1));
+    for (std::size_t v = 0; v < n; ++v) var += std::pow(out[v * static_cast<std::size_t>(columns) + static_cast<std::size_t>(c)] - mean, 2);
+    const double sd = n > 1 ? std::sqrt(var / static_cast<double>(n)) : 0.0;
+    for (std::size_t v = 0; v < n; ++v) {
+      double& x = out[v * static_cast<std::size_t>(columns) + static_cast<std::size_t>(c)];
+      x = sd > 0 ? (x - mean) / sd : 0.0;
+    }
+  }
 }
 
 double median(std::vector<double> values) {
@@ -82,55 +98,73 @@ const char* statistic_name(int column) {
   return column >= 0 && column < kStatisticCount ? names[column] : "?";
 }
 
+namespace {
+
+// The six base statistics of node v (before standardising) into row[0..5].
+void base_row(const NodeStatistics& s, std::size_t v, double* row) {
+  row[0] = std::log1p(s.degree[v]);  // log(1 + degree): isolated nodes stay finite
+  row[1] = s.strength[v];
+  row[2] = std::log10(std::max(s.frequency[v], kFrequencyFloor));
+  row[3] = s.clustering[v];
+  row[4] = std::log(std::max(s.component_size[v], 1.0));
+  row[5] = s.mean_neighbor_degree[v];
+}
+
+void require_lengths(const NodeStatistics& s, std::initializer_list<const std::vector<double>*> columns) {
+  for (const auto* column : columns)
+    COACT_REQUIRE(column->size() == s.degree.size(), Error, "node statistics of different lengths: ", column->size(), " and ",
+                  s.degree.size());
+}
+
+}  // namespace
+
 std::vector<double> standardised_statistics(const NodeStatistics& s) {
   const std::size_t n = s.degree.size();
-  for (const auto* column : {&s.strength, &s.frequency, &s.clustering, &s.component_size, &s.mean_neighbor_degree})
-    COACT_REQUIRE(column->size() == n, Error, "node statistics of different lengths: ", column->size(), " and ", n);
+  require_lengths(s, {&s.strength, &s.frequency, &s.clustering, &s.component_size, &s.mean_neighbor_degree});
   std::vector<double> out(n * kStatisticCount);
+  for (std::size_t v = 0; v < n; ++v) base_row(s, v, out.data() + v * kStatisticCount);
+  standardise_columns(out, n, kStatisticCount);
+  return out;
+}
+
+std::vector<double> standardised_extended_statistics(const NodeStatistics& s) {
+  const std::size_t n = s.degree.size();
+  require_lengths(s, {&s.strength, &s.frequency, &s.clustering, &s.component_size, &s.mean_neighbor_degree, &s.core_number,
+                      &s.pagerank, &s.betweenness});
+  std::vector<double> out(n * kExtendedStatisticCount);
+  const auto scale = static_cast<double>(std::max<std::size_t>(n, 1));
   for (std::size_t v = 0; v < n; ++v) {
-    double* row = out.data() + v * kStatisticCount;
-    row[0] = std::log1p(s.degree[v]);  // log(1 + degree): isolated nodes stay finite
-    row[1] = s.strength[v];
-    row[2] = std::log10(std::max(s.frequency[v], kFrequencyFloor));
-    row[3] = s.clustering[v];
-    row[4] = std::log(std::max(s.component_size[v], 1.0));
-    row[5] = s.mean_neighbor_degree[v];
+    double* row = out.data() + v * kExtendedStatisticCount;
+    base_row(s, v, row);
+    row[6] = std::log1p(s.core_number[v]);
+    row[7] = std::log(std::max(scale * s.pagerank[v], 1e-12));
+    row[8] = std::log1p(scale * s.betweenness[v]);
   }
-  for (int c = 0; c < kStatisticCount; ++c) {
-    double mean = 0, var = 0;
-    for (std::size_t v = 0; v < n; ++v) mean += out[v * kStatisticCount + c];
-    mean /= static_cast<double>(std::max<std::size_t>(n, 1));
-    for (std::size_t v = 0; v < n; ++v) var += std::pow(out[v * kStatisticCount + c] - mean, 2);
-    const double sd = n > 1 ? std::sqrt(var / static_cast<double>(n)) : 0.0;
-    for (std::size_t v = 0; v < n; ++v) {
-      double& x = out[v * kStatisticCount + c];
-      x = sd > 0 ? (x - mean) / sd : 0.0;
-    }
-  }
+  standardise_columns(out, n, kExtendedStatisticCount);
   return out;
 }
 
 std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
-                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
-  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / kStatisticCount;
+                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target, int columns) {
+  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / columns;
   std::vector<double> ranks(queries.size());
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::size_t q = 0; q < queries.size(); ++q) {
-    const double* v = stats1.data() + queries[q] * kStatisticCount;
+    const double* v = stats1.data() + queries[q] * columns;
     const std::int64_t t = target[static_cast<std::size_t>(queries[q])];
-    const double d_target = squared_distance(v, stats2.data() + t * kStatisticCount);
+    const double d_target = squared_distance(v, stats2.data() + t * columns, columns);
     std::int64_t closer = 0;
     for (std::int64_t c = 0; c < n2; ++c)
-      if (c != t && squared_distance(v, stats2.data() + c * kStatisticCount) <= d_target) ++closer;
+      if (c != t && squared_distance(v, stats2.data() + c * columns, columns) <= d_target) ++closer;
     ranks[q] = static_cast<double>(closer + 1);
   }
   return ranks;
 }
 
 SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
-                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target) {
-  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / kStatisticCount;
-  return summarise(global_ranks(stats1, stats2, queries, target), std::vector<std::int64_t>(queries.size(), n2),
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target, int columns) {
+  const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / columns;
+  return summarise(global_ranks(stats1, stats2, queries, target, columns), std::vector<std::int64_t>(queries.size(), n2),
                    std::vector<char>(queries.size(), 1));
 }
 

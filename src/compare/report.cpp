@@ -112,6 +112,21 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
                       num(value(p, "mean_matched_cosine"))});
     out += markdown_table({"Pair", "Matching", "Shared features", "Mean matched decoder cosine"}, rows) + "\n";
   }
+  if (c.match == "activations") {
+    out += "Matched on activations: the exact assignment on 1 − Pearson correlation of the two SAEs' feature\n"
+           "activations over the same tokens; a pair is shared when its correlation reaches the threshold. For SAEs of\n"
+           "one activation space, agreement is the share of features whose activation match is also their decoder\n"
+           "match.\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs)
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "correlation_tokens"))),
+                      num(value(p, "mean_matched_correlation")), pct(value(p, "agreement_with_decoder")),
+                      pct(value(p, "agreement_with_decoder_shared"))});
+    out += markdown_table({"Pair", "Tokens", "Mean matched correlation", "Agreement with decoder matching",
+                           "Agreement (shared)"},
+                          rows) +
+           "\n";
+  }
 
   out += "## Q1. Do SAEs with different seeds have similar co-activation graphs?\n\n";
   out += "Jensen–Shannon distance (natural log) between the graphs' degree and strength distributions, against\n"
@@ -147,6 +162,20 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
                       str(num(value(p, "q2_median_rank"), 0), " (", num(value(p, "q2_chance_median_rank"), 0), ")")});
     out += markdown_table({"Pair", "Queries", "hit@1", "hit@10", "hit@100", "MRR", "Median rank"}, rows) + "\n";
   }
+  if (!c.pairs.empty() && std::isfinite(value(c.pairs.front(), "q2x_queries"))) {
+    out += "With centralities: the same search with log(1 + k-core number), log(n · PageRank) and log(1 + n ·\n"
+           "betweenness) added to the statistic vectors. Do they help?\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.pairs) {
+      const double before = value(p, "q2_hit_at_10"), after = value(p, "q2x_hit_at_10");
+      rows.push_back({pair_name(c, p), str(pct(value(p, "q2_hit_at_1")), " -> ", pct(value(p, "q2x_hit_at_1"))),
+                      str(pct(before), " -> ", pct(after)),
+                      str(pct(value(p, "q2_hit_at_100")), " -> ", pct(value(p, "q2x_hit_at_100"))),
+                      str(num(value(p, "q2_mrr")), " -> ", num(value(p, "q2x_mrr"))),
+                      after > before ? "yes" : after < before ? "no (worse)" : "no change"});
+    }
+    out += markdown_table({"Pair", "hit@1", "hit@10", "hit@100", "MRR", "hit@10 improved"}, rows) + "\n";
+  }
 
   out += "## Q3. How does one feature help identify related features?\n\n";
   out += "For shared pairs (f, f′): the share of f's neighbours whose match is a neighbour of f′, and the search for\n"
@@ -164,6 +193,28 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
                            "Global hit@1", "Global hit@10"},
                           rows) +
            "\n";
+  }
+
+  {
+    // Communities stored in the graph files by `coact communities` (absent: no section).
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& sae : c.saes)
+      for (const auto& [prefix, title] : {std::pair<std::string, std::string>{"louvain_", "Louvain"}, {"label_propagation_", "label propagation"}}) {
+        const auto get = [&](const std::string& key) {
+          const auto it = sae.graph_summary.find(prefix + key);
+          return it == sae.graph_summary.end() ? std::nan("") : it->second;
+        };
+        if (!std::isfinite(get("modularity"))) continue;
+        rows.push_back({name_of(sae), title, with_commas(static_cast<std::int64_t>(get("communities"))), num(get("modularity")),
+                        std::isfinite(get("truth_adjusted_rand")) ? num(get("truth_adjusted_rand")) : "–",
+                        std::isfinite(get("truth_nmi")) ? num(get("truth_nmi")) : "–"});
+      }
+    if (!rows.empty()) {
+      out += "## Communities\n\n";
+      out += "Communities stored in the graph files by `coact communities`; on synthetic data scored against the\n"
+             "planted groups of true features (adjusted Rand index, NMI; – when not scored).\n\n";
+      out += markdown_table({"SAE", "Method", "Communities", "Modularity", "Adjusted Rand", "NMI"}, rows) + "\n";
+    }
   }
 
   if (c.has_truth && !c.pairs.empty()) {

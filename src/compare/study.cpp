@@ -12,6 +12,9 @@
 #include "coact/core/errors.h"
 #include "coact/core/rng.h"
 #include "coact/core/sha256.h"
+#include "coact/graph/betweenness.h"
+#include "coact/graph/core_decomposition.h"
+#include "coact/graph/pagerank.h"
 #include "coact/sae/checkpoint.h"
 #include "coact/sae/training.h"
 
@@ -46,7 +49,31 @@ GraphSide load_graph_statistics(const std::string& path) {
   for (std::int64_t v = 0; v < n; ++v)
     s.component_size[static_cast<std::size_t>(v)] = static_cast<double>(sizes[static_cast<std::size_t>(nodes.component[static_cast<std::size_t>(v)])]);
   s.mean_neighbor_degree = nodes.mean_neighbor_degree;
+  // Centralities for the extended Q2 search: cores and PageRank recomputed (fast); betweenness
+  // taken from the file when `coact centrality` stored it, else estimated here (exact up to
+  // 512 nodes, 64 sampled sources beyond).
+  {
+    const graph::CsrGraph& g = side.file.graph;
+    graph::CoreDecomposition cores(g);
+    cores.run();
+    s.core_number.assign(cores.core_number().begin(), cores.core_number().end());
+    // Weighted PageRank, or unweighted when some weight is negative (as it may be in graphs
+    // from elsewhere): the Q2 search then still runs.
+    bool negative = false;
+    for (const double w : g.weights()) negative = negative || w < 0;
+    graph::PageRank pagerank(g, {.weighting = negative ? graph::EdgeWeighting::Unit : graph::EdgeWeighting::Weight});
+    pagerank.run();
+    s.pagerank = pagerank.scores();
+    if (side.file.analytics.betweenness.present) {
+      s.betweenness = side.file.analytics.betweenness.values;
+    } else {
+      graph::Betweenness betweenness(g, {.samples = n <= 512 ? 0 : 64, .seed = 0});
+      betweenness.run();
+      s.betweenness = betweenness.scores();
+    }
+  }
   side.standardised = standardised_statistics(s);
+  side.extended = standardised_extended_statistics(s);
   return side;
 }
 
@@ -133,12 +160,30 @@ void best_truth(const std::vector<float>& dictionary, const std::vector<float>& 
 
 }  // namespace
 
+namespace {
+
+Assignment solve(MatrixView<const float> cost, const StudyOptions& o, const std::string& label, PairResult& r) {
+  if (o.greedy) {
+    r.method = "greedy";
+    return greedy_assignment(cost);
+  }
+  r.method = "exact";
+  Assignment assignment = solve_assignment(cost, {.label = label});
+  r.certified = verify_optimality(cost, assignment, 1e-6).optimal;
+  return assignment;
+}
+
+}  // namespace
+
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
-                        const GraphSide& gb, const StudyOptions& o, const std::vector<float>& truth) {
+                        const GraphSide& gb, const StudyOptions& o, const std::vector<float>& truth,
+                        const PairCorrelation* correlation) {
   const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
-  if (b.params.d_in != d)
+  const bool same_width = b.params.d_in == d;
+  if (o.match_activations && correlation == nullptr) throw Error("activation matching without activation correlations");
+  if (!same_width && !o.match_activations)
     throw InputError(str(a.path, " has d_in = ", d, " but ", b.path, " has d_in = ", b.params.d_in,
-                         ": SAEs of different activation widths cannot be matched by decoder cosine"));
+                         ": SAEs of different activation widths cannot be matched by decoder cosine (use --match activations)"));
   if (n1 != n2 && !o.rectangular)
     throw InputError(str(a.path, " has n = ", n1, " features but ", b.path, " has n = ", n2,
                          ": matching needs the same n (pass --rectangular to match the smaller into the larger)"));
@@ -146,51 +191,84 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
     throw InputError(str(a.path, " has more features (", n1, ") than ", b.path, " (", n2,
                          "): give the smaller SAE first for a rectangular matching"));
   PairResult r;
+  const std::string label = str("matching ", a.seed, " to ", b.seed);
+  const float nan = std::nanf("");
 
-  // Matching on decoder cosines: cost = 1 − cos over all n1 × n2 pairs.
-  {
-    std::vector<float> cost = cosine_cost(compute, MatrixView<const float>(a.params.w_dec.data(), n1, d),
-                                          MatrixView<const float>(b.params.w_dec.data(), n2, d));
-    const MatrixView<const float> view(cost.data(), n1, n2);
-    Assignment assignment;
-    if (o.greedy) {
-      assignment = greedy_assignment(view);
-      r.method = "greedy";
-    } else {
-      assignment = solve_assignment(view, {.label = str("matching ", a.seed, " to ", b.seed)});
-      r.method = "exact";
-      r.certified = verify_optimality(view, assignment, 1e-6).optimal;
-    }
+  // Decoder cosines: cost = 1 − cos over all n1 × n2 pairs (SAEs of one activation space).
+  std::vector<std::int32_t> decoder_matching;
+  std::vector<float> cosine_cost_matrix;
+  if (same_width) {
+    cosine_cost_matrix = cosine_cost(compute, MatrixView<const float>(a.params.w_dec.data(), n1, d),
+                                     MatrixView<const float>(b.params.w_dec.data(), n2, d));
+    const MatrixView<const float> view(cosine_cost_matrix.data(), n1, n2);
+    const Assignment assignment = solve(view, o, label, r);
+    decoder_matching = assignment.column_of_row;
     r.matching = assignment.column_of_row;
     r.matching_cost = assignment.cost;
-    r.decoder_cosine.resize(static_cast<std::size_t>(n1));
-    for (std::int64_t i = 0; i < n1; ++i)
-      r.decoder_cosine[static_cast<std::size_t>(i)] = 1.0f - cost[static_cast<std::size_t>(i * n2 + r.matching[static_cast<std::size_t>(i)])];
   }
-  r.encoder_cosine.resize(static_cast<std::size_t>(n1));
-  for (std::int64_t i = 0; i < n1; ++i) {
-    const std::int64_t j = r.matching[static_cast<std::size_t>(i)];
-    double dot = 0, na = 0, nb = 0;
-    for (std::int64_t c = 0; c < d; ++c) {  // W_enc is [d, n]: feature i's encoder is column i
-      const double x = a.params.w_enc[static_cast<std::size_t>(c * n1 + i)], y = b.params.w_enc[static_cast<std::size_t>(c * n2 + j)];
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
+  if (o.match_activations) {
+    if (static_cast<std::int64_t>(correlation->correlation.size()) != n1 * n2)
+      throw Error(str("activation correlations of ", correlation->correlation.size(), " entries for ", n1, " x ", n2, " features"));
+    std::vector<float> cost(correlation->correlation.size());
+    for (std::size_t e = 0; e < cost.size(); ++e) cost[e] = 1.0f - correlation->correlation[e];
+    const Assignment assignment = solve(MatrixView<const float>(cost.data(), n1, n2), o, label + " (activations)", r);
+    r.match = "activations";
+    r.matching = assignment.column_of_row;
+    r.matching_cost = assignment.cost;
+    r.correlation_tokens = correlation->tokens;
+    r.activation_correlation.resize(static_cast<std::size_t>(n1));
+    double sum = 0;
+    for (std::int64_t i = 0; i < n1; ++i) {
+      const float c = correlation->correlation[static_cast<std::size_t>(i * n2 + r.matching[static_cast<std::size_t>(i)])];
+      r.activation_correlation[static_cast<std::size_t>(i)] = c;
+      sum += c;
     }
-    r.encoder_cosine[static_cast<std::size_t>(i)] = static_cast<float>(dot / (std::max(std::sqrt(na), 1e-12) * std::max(std::sqrt(nb), 1e-12)));
+    r.mean_matched_correlation = n1 ? sum / static_cast<double>(n1) : 0.0;
+  }
+  r.decoder_cosine.assign(static_cast<std::size_t>(n1), nan);
+  if (same_width)
+    for (std::int64_t i = 0; i < n1; ++i)
+      r.decoder_cosine[static_cast<std::size_t>(i)] = 1.0f - cosine_cost_matrix[static_cast<std::size_t>(i * n2 + r.matching[static_cast<std::size_t>(i)])];
+  r.encoder_cosine.assign(static_cast<std::size_t>(n1), nan);
+  if (same_width) {
+    for (std::int64_t i = 0; i < n1; ++i) {
+      const std::int64_t j = r.matching[static_cast<std::size_t>(i)];
+      double dot = 0, na = 0, nb = 0;
+      for (std::int64_t c = 0; c < d; ++c) {  // W_enc is [d, n]: feature i's encoder is column i
+        const double x = a.params.w_enc[static_cast<std::size_t>(c * n1 + i)], y = b.params.w_enc[static_cast<std::size_t>(c * n2 + j)];
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+      }
+      r.encoder_cosine[static_cast<std::size_t>(i)] = static_cast<float>(dot / (std::max(std::sqrt(na), 1e-12) * std::max(std::sqrt(nb), 1e-12)));
+    }
   }
   std::vector<std::int64_t> shared_nodes, all_nodes(static_cast<std::size_t>(n1));
   r.shared.resize(static_cast<std::size_t>(n1));
   double cosine_sum = 0;
+  // Shared: the matched similarity (decoder cosine, or correlation for activation matching)
+  // at or above the threshold.
+  const std::vector<float>& similarity = o.match_activations ? r.activation_correlation : r.decoder_cosine;
   for (std::int64_t i = 0; i < n1; ++i) {
     all_nodes[static_cast<std::size_t>(i)] = i;
-    const float c = r.decoder_cosine[static_cast<std::size_t>(i)];
-    cosine_sum += c;
-    r.shared[static_cast<std::size_t>(i)] = c >= o.threshold;
+    cosine_sum += r.decoder_cosine[static_cast<std::size_t>(i)];
+    r.shared[static_cast<std::size_t>(i)] = similarity[static_cast<std::size_t>(i)] >= o.threshold;
     if (r.shared[static_cast<std::size_t>(i)]) shared_nodes.push_back(i);
   }
   r.shared_fraction = n1 ? static_cast<double>(shared_nodes.size()) / static_cast<double>(n1) : 0.0;
   r.mean_matched_cosine = n1 ? cosine_sum / static_cast<double>(n1) : 0.0;
+  if (o.match_activations && same_width) {
+    std::int64_t same = 0, same_shared = 0;
+    for (std::int64_t i = 0; i < n1; ++i) {
+      const bool agree = decoder_matching[static_cast<std::size_t>(i)] == r.matching[static_cast<std::size_t>(i)];
+      same += agree;
+      same_shared += agree && r.shared[static_cast<std::size_t>(i)];
+    }
+    r.has_decoder_agreement = true;
+    r.agreement_with_decoder = n1 ? static_cast<double>(same) / static_cast<double>(n1) : 0.0;
+    r.agreement_with_decoder_shared =
+        shared_nodes.empty() ? std::nan("") : static_cast<double>(same_shared) / static_cast<double>(shared_nodes.size());
+  }
 
   // Q1: distributions against each other and against a random graph of the second's size.
   const graph::CsrGraph& g1 = ga.file.graph;
@@ -232,10 +310,11 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
   // Q2 and Q3 on the shared features.
   std::vector<std::int64_t> match(r.matching.begin(), r.matching.end());
   r.search = global_search(ga.standardised, gb.standardised, shared_nodes, match);
+  r.search_extended = global_search(ga.extended, gb.extended, shared_nodes, match, kExtendedStatisticCount);
   r.neighbourhood = neighbourhood_transfer({g1.indptr(), g1.indices()}, {g2.indptr(), g2.indices()}, ga.standardised,
                                            gb.standardised, shared_nodes, match);
 
-  if (!truth.empty()) {
+  if (!truth.empty() && same_width) {
     GroundTruthPair t;
     t.true_features = static_cast<std::int64_t>(truth.size()) / d;
     const auto rec1 = sae::ground_truth_recovery(truth, a.params.w_dec, d, o.truth_threshold);

@@ -3,19 +3,18 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "coact/backend/buffer.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/core/progress.h"
 #include "coact/core/sha256.h"
 #include "coact/core/timer.h"
 #include "coact/dist/mpi.h"
+#include "coact/graph/batch_encoder.h"
 #include "coact/graph/graph_file.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/batch_reader.h"
 #include "coact/sae/checkpoint.h"
-#include "coact/sae/encoder.h"
 
 namespace coact::graph {
 
@@ -56,31 +55,14 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
   sae::Sae model(*compute, checkpoint.config);
   model.from_host(checkpoint.params);
-  const std::int64_t sub = std::min(o.encode_rows, o.batch_tokens);
-  sae::Encoder encoder(model, sub);
-  backend::Buffer<float> rows(*compute, static_cast<std::size_t>(sub * d));
+  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens));
 
   // One batch's codes, concatenated from its sub-batches.
   SparseBatch codes;
-  codes.features = n;
   Progress progress("graph", static_cast<std::int64_t>(reader.local_batches().size()), "batches", {.enabled = world.is_root()});
   io::OrderedBatch batch;
   while (reader.next(batch)) {
-    codes.rows = batch.rows;
-    codes.row_begin.assign(1, 0);
-    codes.feature.clear();
-    codes.value.clear();
-    for (std::int64_t first = 0; first < batch.rows; first += sub) {
-      const std::int64_t count = std::min(sub, batch.rows - first);
-      compute->copy_bytes(rows.data(), batch.values + first * d, static_cast<std::size_t>(count * d) * sizeof(float),
-                          backend::CopyKind::HostToDevice);
-      encoder.encode(rows.data(), count);
-      const sae::SparseCodesHost host = encoder.to_host();
-      const std::int64_t base = codes.row_begin.back();
-      for (std::int64_t r = 1; r <= count; ++r) codes.row_begin.push_back(base + host.offsets[static_cast<std::size_t>(r)]);
-      codes.feature.insert(codes.feature.end(), host.index.begin(), host.index.end());
-      codes.value.insert(codes.value.end(), host.value.begin(), host.value.end());
-    }
+    encoder.encode(batch.values, batch.rows, codes);
     accumulator.add_batch(codes);
     progress.advance();
   }

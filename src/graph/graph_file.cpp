@@ -51,6 +51,45 @@ void verify_dataset(const std::string& path, const char* name, const std::vector
   }
 }
 
+template <class T>
+void write_column(io::File& file, const std::string& name, const NodeColumn<T>& column, std::int64_t n) {
+  if (!column.present) return;
+  require_length(column.values.size(), n, name.c_str());
+  io::Dataset dataset = file.write_dataset<T>(name, column.values, {n});
+  auto attributes = dataset.attributes();
+  for (const auto& [key, text] : column.texts) attributes.set(key, text);
+  for (const auto& [key, number] : column.numbers) attributes.set(key, number);
+}
+
+// An optional analytics dataset with its attributes (float64 and string ones; others ignored).
+template <class T>
+NodeColumn<T> read_column(const io::File& file, const std::string& name, std::int64_t n) {
+  NodeColumn<T> column;
+  if (!file.has(name)) return column;
+  column.present = true;
+  column.values = read_vector<T>(file, name, n);
+  const io::Dataset dataset = file.dataset(name);  // must outlive its attributes' handle
+  const auto attributes = dataset.attributes();
+  for (const auto& key : attributes.names()) {
+    const io::ElementType type = attributes.type_of(key);
+    if (type == io::ElementType::String) column.texts[key] = attributes.get_string(key);
+    else if (type == io::ElementType::F64) column.numbers[key] = attributes.get_double(key);
+  }
+  return column;
+}
+
+void check_community(const std::string& path, const NodeColumn<std::int64_t>& column, const char* name, std::int64_t n) {
+  for (std::size_t u = 0; u < column.values.size(); ++u)
+    if (column.values[u] < 0 || column.values[u] >= n)
+      throw InputError(str(path, ":", name, ": node ", u, " has community ", column.values[u], ", expected [0, ", n, ")"));
+}
+
+void check_non_negative(const std::string& path, const NodeColumn<double>& column, const char* name) {
+  for (std::size_t u = 0; u < column.values.size(); ++u)
+    if (!(column.values[u] >= 0.0 && std::isfinite(column.values[u])))
+      throw InputError(str(path, ":", name, ": node ", u, " has ", column.values[u], ", expected a finite value >= 0"));
+}
+
 }  // namespace
 
 NodeData compute_node_data(const GraphStatistics& finished, std::span<const double> frequency,
@@ -80,6 +119,12 @@ NodeData compute_node_data(const CsrGraph& graph, std::span<const double> freque
 void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
                       std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
                       io::Provenance provenance) {
+  write_graph_file(path, force, graph, frequency, topk_count, attributes, std::move(provenance), NodeAnalytics{});
+}
+
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
+                      std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
+                      io::Provenance provenance, const NodeAnalytics& analytics) {
   const NodeData nodes = compute_node_data(graph, frequency, topk_count);
   const std::int64_t n = graph.num_nodes();
   const auto entries = static_cast<std::int64_t>(graph.indices().size());
@@ -97,6 +142,11 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
   file.write_dataset<double>("/nodes/clustering", nodes.clustering, {n});
   file.write_dataset<std::int64_t>("/nodes/component", nodes.component, {n});
   file.write_dataset<double>("/nodes/mean_neighbor_degree", nodes.mean_neighbor_degree, {n});
+  write_column(file, "/nodes/community_label_propagation", analytics.community_label_propagation, n);
+  write_column(file, "/nodes/community_louvain", analytics.community_louvain, n);
+  write_column(file, "/nodes/core_number", analytics.core_number, n);
+  write_column(file, "/nodes/pagerank", analytics.pagerank, n);
+  write_column(file, "/nodes/betweenness", analytics.betweenness, n);
 
   provenance.kind = "graph";
   io::write_provenance(file, provenance);
@@ -148,6 +198,22 @@ GraphFile read_graph_file(const std::string& path) {
   nodes.clustering = read_vector<double>(file, "/nodes/clustering", n);
   nodes.component = read_vector<std::int64_t>(file, "/nodes/component", n);
   nodes.mean_neighbor_degree = read_vector<double>(file, "/nodes/mean_neighbor_degree", n);
+  NodeAnalytics& analytics = out.analytics;
+  analytics.community_label_propagation = read_column<std::int64_t>(file, "/nodes/community_label_propagation", n);
+  analytics.community_louvain = read_column<std::int64_t>(file, "/nodes/community_louvain", n);
+  analytics.core_number = read_column<std::int64_t>(file, "/nodes/core_number", n);
+  analytics.pagerank = read_column<double>(file, "/nodes/pagerank", n);
+  analytics.betweenness = read_column<double>(file, "/nodes/betweenness", n);
+  check_community(path, analytics.community_label_propagation, "/nodes/community_label_propagation", n);
+  check_community(path, analytics.community_louvain, "/nodes/community_louvain", n);
+  for (std::size_t u = 0; u < analytics.core_number.values.size(); ++u) {
+    const std::int64_t core = analytics.core_number.values[u];
+    if (core < 0 || core > out.graph.degree(static_cast<NodeId>(u)))
+      throw InputError(str(path, ":/nodes/core_number: node ", u, " has core number ", core, ", expected [0, degree = ",
+                           out.graph.degree(static_cast<NodeId>(u)), "]"));
+  }
+  check_non_negative(path, analytics.pagerank, "/nodes/pagerank");
+  check_non_negative(path, analytics.betweenness, "/nodes/betweenness");
   for (std::int64_t u = 0; u < n; ++u) {
     const double f = nodes.frequency[u];
     if (!(f >= 0.0 && f <= 1.0))
@@ -157,6 +223,31 @@ GraphFile read_graph_file(const std::string& path) {
           str(path, ":/nodes/topk_count: node ", u, " has count ", nodes.topk_count[u], ", expected >= 0"));
   }
   return out;
+}
+
+void update_node_analytics(const std::string& path, const NodeAnalytics& update) {
+  GraphFile stored = read_graph_file(path);
+  io::Provenance provenance;
+  {
+    const io::File file = io::File::open(path);
+    const auto root = file.attributes();
+    provenance.command_line = root.get_string_or("command_line", "");
+    provenance.config = root.get_string_or("config", "");
+    for (const auto& name : root.names())
+      if (name.rfind("input_", 0) == 0 && root.type_of(name) == io::ElementType::String)
+        provenance.inputs[name.substr(6)] = root.get_string(name);
+  }
+  NodeAnalytics merged = stored.analytics;
+  const auto take = [](auto& into, const auto& from) {
+    if (from.present) into = from;
+  };
+  take(merged.community_label_propagation, update.community_label_propagation);
+  take(merged.community_louvain, update.community_louvain);
+  take(merged.core_number, update.core_number);
+  take(merged.pagerank, update.pagerank);
+  take(merged.betweenness, update.betweenness);
+  write_graph_file(path, true, stored.graph, stored.nodes.frequency, stored.nodes.topk_count, stored.attributes,
+                   std::move(provenance), merged);
 }
 
 void verify_node_data(const GraphFile& file, const NodeData& recomputed) {

@@ -86,6 +86,18 @@ def greedy_reference(cost):
     return result
 
 
+def activation_case(rows, n1, n2, batch):
+    """Sparse non-negative codes of two SAEs on the same tokens: the second's first features
+    follow the first's (correlated), plus a dead feature and a constant one on each side."""
+    a = np.where(rng.random((rows, n1)) < 0.2, rng.exponential(1.0, (rows, n1)), 0.0)
+    b = np.where(rng.random((rows, n2)) < 0.2, rng.exponential(1.0, (rows, n2)), 0.0)
+    shared = min(n1, n2) // 2
+    b[:, :shared] = np.where(rng.random((rows, shared)) < 0.8, a[:, :shared] * 1.5, b[:, :shared])
+    a[:, -1] = 0.0
+    b[:, -2] = 0.75
+    return a.astype(np.float32), b.astype(np.float32), batch
+
+
 def main():
     driver, workdir = sys.argv[1], sys.argv[2]
     os.makedirs(workdir, exist_ok=True)
@@ -108,7 +120,13 @@ def main():
         "integer_ties": (rng.integers(0, 8, 700).astype(float),),
         "heavy_ties": (rng.integers(0, 3, 50).astype(float),),
     }
+    act_sets = {name: activation_case(*shape) for name, shape in
+                (("small", (300, 7, 9, 64)), ("tall", (5000, 40, 33, 1024)), ("one_batch", (200, 12, 12, 200)))}
     with h5py.File(cases_path, "w") as f:
+        for name, (a, b, batch) in act_sets.items():
+            f[f"act_a/{name}"] = a
+            f[f"act_b/{name}"] = b
+            f[f"act_a/{name}"].attrs["batch_rows"] = batch
         for name, cost in laps.items():
             f[f"lap/{name}"] = cost
         for name, (a, b) in degree_sets.items():
@@ -181,6 +199,18 @@ def main():
             check(abs(out[f"spearman/{name}"][0] - rho) <= 1e-12, f"spearman/{name}: {out[f'spearman/{name}'][0]!r} != {rho!r}")
             check(abs(out[f"pearson/{name}"][0] - r) <= 1e-12, f"pearson/{name}: {out[f'pearson/{name}'][0]!r} != {r!r}")
             print(f"spearman {name}: {out[f'spearman/{name}'][0]:.15f} (scipy {rho:.15f}); pearson {r:.15f}")
+
+        for name in f["act_a"]:
+            a = f[f"act_a/{name}"][...].astype(np.float64)
+            b = f[f"act_b/{name}"][...].astype(np.float64)
+            n1 = a.shape[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                want = np.corrcoef(a, b, rowvar=False)[:n1, n1:]
+            want = np.nan_to_num(want, nan=0.0)  # constant features: correlation 0 by definition
+            got = out[f"act_corr/{name}"][...]
+            error = np.abs(got - want).max()
+            check(error <= 1e-6, f"act_corr/{name}: max |coact - numpy| = {error:.3g}")
+            print(f"activation correlation {name} {a.shape[0]} tokens x ({a.shape[1]}, {b.shape[1]}): max error {error:.2e}")
 
     if failures:
         print(f"{len(failures)} checks failed")

@@ -6,10 +6,15 @@
 // Outputs: /lap (auto method), /lap_dense, /lap_sparse, /greedy /<case>: int32 column_of_row (attribute
 // "cost", and "certified" for the exact ones); /js_int_p,/js_int_q,/js_real_p,/js_real_q
 // densities and /js_int,/js_real [distance]; /ranks_x, /spearman, /pearson.
+// Activation correlation: /act_a,/act_b/<case> float32 rows×n1, rows×n2 (non-negative; attribute
+// "batch_rows" on act_a) -> /act_corr/<case> float32 n1×n2, accumulated batch by batch.
+#include <algorithm>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "coact/compare/activation_correlation.h"
 #include "coact/compare/assignment.h"
 #include "coact/compare/correlation.h"
 #include "coact/compare/distribution.h"
@@ -76,6 +81,20 @@ int run(const std::string& input, const std::string& output) {
     write_doubles(out, "/ranks_x/" + name, compare::average_ranks(x));
     write_doubles(out, "/spearman/" + name, {compare::spearman_correlation(x, y)});
     write_doubles(out, "/pearson/" + name, {compare::pearson_correlation(x, y)});
+  }
+  for (const std::string& name : in.list("/act_a")) {
+    const io::Dataset da = in.dataset("/act_a/" + name), db = in.dataset("/act_b/" + name);
+    const std::vector<float> a = da.read_all<float>(), b = db.read_all<float>();
+    const std::int64_t rows = da.shape()[0], n1 = da.shape()[1], n2 = db.shape()[1];
+    const std::int64_t batch = da.attributes().get_int("batch_rows");
+    compare::CorrelationAccumulator accumulator(n1, n2);
+    for (std::int64_t first = 0; first < rows; first += batch) {
+      const std::int64_t count = std::min(batch, rows - first);
+      const graph::SparseBatch sa = graph::sparse_from_dense(std::span<const float>(a).subspan(static_cast<std::size_t>(first * n1), static_cast<std::size_t>(count * n1)), count, n1);
+      const graph::SparseBatch sb = graph::sparse_from_dense(std::span<const float>(b).subspan(static_cast<std::size_t>(first * n2), static_cast<std::size_t>(count * n2)), count, n2);
+      accumulator.add_batch(sa.view(), sb.view());
+    }
+    out.write_dataset<float>("/act_corr/" + name, accumulator.correlation(), {n1, n2});
   }
   out.close();
   return 0;

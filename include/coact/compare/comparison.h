@@ -24,6 +24,8 @@ struct ComparisonOptions {
   std::string truth_store;           // store with /ground_truth ("" = the SAEs' training store, if it has one)
   std::string command_line;
   std::string config_text;
+  // study.match_activations: the correlations of every pair (activation_correlations).
+  std::vector<PairCorrelation> correlations;
 };
 
 // What compare.h5 holds, as read back: per SAE, per graph and per pair.
@@ -43,6 +45,7 @@ struct ComparedPair {
 struct ComparisonFile {
   std::string path;
   double threshold = 0;
+  std::string match = "decoder";  // "decoder" or "activations"
   std::vector<ComparedSae> saes;
   std::vector<ComparedPair> pairs;
   bool has_truth = false;

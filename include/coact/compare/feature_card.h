@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,16 @@ struct FeatureCard {
 };
 
 FeatureCard feature_card(backend::Backend& compute, const CardOptions& options);
+
+// The top-activating tokens of each of `features` (of the SAE at sae_path, n features) over the
+// first options.scan_tokens rows of options.activations, options.top per feature, best first, in
+// one pass over the store; token ids when the store has /tokens, decoded with
+// options.context tokens before them when options.tokenizer is given. `scanned` gets the rows read.
+std::vector<std::vector<TopToken>> top_tokens(backend::Backend& compute, const std::string& sae_path, std::int64_t n,
+                                              std::span<const std::int64_t> features, const CardOptions& options,
+                                              std::int64_t* scanned);
+// A graph's SAE: the path the graph file stores, or the file of that name beside the graph.
+std::string resolve_sae_of_graph(const std::string& stored, const std::string& graph);
 std::string card_text(const FeatureCard& card);
 std::string card_json(const FeatureCard& card);
 

@@ -24,6 +24,9 @@ struct Adjacency {
 // Per-node statistics that describe a feature's place in its graph.
 struct NodeStatistics {
   std::vector<double> degree, strength, frequency, clustering, component_size, mean_neighbor_degree;
+  // Centralities (issue 10), for the extended Q2 search: k-core number, PageRank (sums to 1),
+  // betweenness (normalised as networkx's). Empty when not computed.
+  std::vector<double> core_number, pagerank, betweenness;
 };
 
 // The standardised statistic vectors of DESIGN.md's Q2: log degree, strength, log frequency,
@@ -32,6 +35,12 @@ struct NodeStatistics {
 inline constexpr int kStatisticCount = 6;
 std::vector<double> standardised_statistics(const NodeStatistics& stats);
 const char* statistic_name(int column);
+
+// The same six columns followed by three centralities: log(1 + core number), log(n · PageRank),
+// log(1 + n · betweenness); each column z-scored. Row-major n × kExtendedStatisticCount.
+// Error when the centralities are missing.
+inline constexpr int kExtendedStatisticCount = 9;
+std::vector<double> standardised_extended_statistics(const NodeStatistics& stats);
 
 // Rank summary of a search: where the true counterpart landed among the candidates.
 struct SearchScore {
@@ -47,11 +56,14 @@ struct SearchScore {
 // Euclidean distance between standardised statistic vectors, and score the rank of its match
 // target[f]. Ties count against the query (rank = 1 + number of candidates at distance <=,
 // excluding the target), so a constant statistic cannot look good.
+// `columns` is the width of the statistic rows (kStatisticCount or kExtendedStatisticCount).
 SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
-                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target);
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
+                          int columns = kStatisticCount);
 // The rank behind global_search for each query (same tie rule), in query order.
 std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
-                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target);
+                                 std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
+                                 int columns = kStatisticCount);
 
 struct NeighbourhoodScore {
   std::int64_t pairs = 0;              // shared pairs (f, f') with deg(f) > 0

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/compare/activation_correlation.h"
 #include "coact/compare/node_search.h"
 #include "coact/graph/graph_file.h"
 #include "coact/sae/sae.h"
@@ -30,8 +31,9 @@ struct SaeSide {
 struct GraphSide {
   std::string path;
   graph::GraphFile file;
-  NodeStatistics stats;            // the Q2 inputs of every node
+  NodeStatistics stats;            // the Q2 inputs of every node (centralities included)
   std::vector<double> standardised;  // standardised_statistics(stats)
+  std::vector<double> extended;      // standardised_extended_statistics(stats)
 };
 
 struct StudyOptions {
@@ -41,6 +43,9 @@ struct StudyOptions {
   std::uint64_t baseline_seed = 0;  // Erdős–Rényi baselines
   std::int64_t strength_bins = 50;
   double truth_threshold = 0.9;  // a feature "hits" a true feature at this cosine
+  // Match on activation correlation (compare_pair's `correlation`) instead of decoder cosine;
+  // `threshold` then applies to the matched correlation.
+  bool match_activations = false;
 };
 
 struct GroundTruthPair {
@@ -58,6 +63,15 @@ struct PairResult {
   std::vector<float> decoder_cosine, encoder_cosine;
   std::vector<std::uint8_t> shared;
   std::string method;                 // "exact" or "greedy"
+  std::string match = "decoder";      // what was matched: "decoder" (cosine) or "activations" (correlation)
+  // Activation matching: the matched pairs' correlation (NaN entries elsewhere), the tokens it
+  // was measured on, and how often the decoder matching of the same pair (same d_in only)
+  // picks the same partner: over all features and over the shared ones (NaN without it).
+  std::vector<float> activation_correlation;
+  double mean_matched_correlation = 0;
+  std::int64_t correlation_tokens = 0;
+  double agreement_with_decoder = 0, agreement_with_decoder_shared = 0;
+  bool has_decoder_agreement = false;
   bool certified = false;             // exact: the optimality certificate held
   double matching_cost = 0;           // Σ (1 − cos)
   double shared_fraction = 0;
@@ -71,6 +85,7 @@ struct PairResult {
   double spearman_degree_shared = 0, spearman_strength_shared = 0, spearman_frequency_shared = 0;  // shared pairs
   // Q2, Q3
   SearchScore search;
+  SearchScore search_extended;        // Q2 with the centralities added (kExtendedStatisticCount columns)
   NeighbourhoodScore neighbourhood;
   std::optional<GroundTruthPair> truth;
 };
@@ -82,8 +97,11 @@ GraphSide load_graph_side(const std::string& path, const SaeSide& sae);
 // A graph file's Q2 statistics (recomputed from its CSR) without checking which SAE built it.
 GraphSide load_graph_statistics(const std::string& path);
 
-// One pair. `truth` (m × d true directions) may be empty.
+// One pair. `truth` (m × d true directions) may be empty. With options.match_activations the
+// matching is the exact assignment on 1 − `correlation` (required then; SAEs of different
+// d_in allowed, their decoder and encoder cosines are NaN and the ground truth is skipped).
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
-                        const GraphSide& gb, const StudyOptions& options, const std::vector<float>& truth);
+                        const GraphSide& gb, const StudyOptions& options, const std::vector<float>& truth,
+                        const PairCorrelation* correlation = nullptr);
 
 }  // namespace coact::compare

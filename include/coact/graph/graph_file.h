@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,11 +40,32 @@ struct NodeData {
   std::vector<double> mean_neighbor_degree;
 };
 
+// A node dataset that an analysis adds after the graph was built (`coact communities`,
+// `coact centrality`), with the settings that produced it as attributes of the dataset.
+template <class T>
+struct NodeColumn {
+  bool present = false;
+  std::vector<T> values;                      // one per node when present
+  std::map<std::string, std::string> texts;   // string attributes (algorithm, weighting, ...)
+  std::map<std::string, double> numbers;      // float64 attributes (damping, modularity, ...)
+};
+
+// The optional analytics node datasets (docs/formats.md, "graph_<seed>.h5"), each absent until
+// an analysis stores it.
+struct NodeAnalytics {
+  NodeColumn<std::int64_t> community_label_propagation;  // /nodes/community_label_propagation
+  NodeColumn<std::int64_t> community_louvain;            // /nodes/community_louvain
+  NodeColumn<std::int64_t> core_number;                  // /nodes/core_number
+  NodeColumn<double> pagerank;                           // /nodes/pagerank
+  NodeColumn<double> betweenness;                        // /nodes/betweenness
+};
+
 struct GraphFile {
   std::string path;
   CsrGraph graph;
   NodeData nodes;
   GraphAttributes attributes;
+  NodeAnalytics analytics;  // whichever analytics datasets the file holds
 };
 
 // Node data for `graph`: the given inputs plus degree, strength, clustering, component and mean
@@ -60,10 +82,24 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
                       std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
                       io::Provenance provenance = {});
 
+// The same, also writing the analytics datasets that are present in `analytics`.
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
+                      std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
+                      io::Provenance provenance, const NodeAnalytics& analytics);
+
+// Stores analytics datasets in an existing graph file: the columns present in `update` are
+// added or replace the stored ones, every other dataset and attribute (provenance included) is
+// kept. The file is read and validated, rewritten whole under a temporary name and renamed over
+// the original, so a failure leaves the original untouched. InputError when a column's length
+// is not n.
+void update_node_analytics(const std::string& path, const NodeAnalytics& update);
+
 // Reads and validates a graph file: coact_kind, required attributes and their types, dataset
 // shapes and dtypes, a well-formed symmetric CSR (see CsrGraph), n_nodes / n_edges matching it,
-// frequencies in [0, 1], non-negative top-k counts. Does not trust the derived node datasets;
-// verify_node_data checks them.
+// frequencies in [0, 1], non-negative top-k counts; analytics datasets, when present, of the
+// right dtype and shape with community ids in [0, n), core numbers in [0, degree], PageRank
+// and betweenness finite and >= 0. Does not trust the derived node datasets; verify_node_data
+// checks them.
 GraphFile read_graph_file(const std::string& path);
 
 // Compares the stored derived node datasets with `recomputed` (compute_node_data on the

@@ -1,0 +1,34 @@
+#include "coact/graph/batch_encoder.h"
+
+#include <algorithm>
+
+namespace coact::graph {
+
+BatchEncoder::BatchEncoder(backend::Backend& compute, const sae::Sae& model, std::int64_t sub_rows)
+    : compute_(compute),
+      d_(model.d_in()),
+      n_(model.n_features()),
+      sub_(sub_rows),
+      encoder_(model, sub_rows),
+      rows_(compute, static_cast<std::size_t>(sub_rows * model.d_in())) {}
+
+void BatchEncoder::encode(const float* values, std::int64_t rows, SparseBatch& codes) {
+  codes.rows = rows;
+  codes.features = n_;
+  codes.row_begin.assign(1, 0);
+  codes.feature.clear();
+  codes.value.clear();
+  for (std::int64_t first = 0; first < rows; first += sub_) {
+    const std::int64_t count = std::min(sub_, rows - first);
+    compute_.copy_bytes(rows_.data(), values + first * d_, static_cast<std::size_t>(count * d_) * sizeof(float),
+                        backend::CopyKind::HostToDevice);
+    encoder_.encode(rows_.data(), count);
+    const sae::SparseCodesHost host = encoder_.to_host();
+    const std::int64_t base = codes.row_begin.back();
+    for (std::int64_t r = 1; r <= count; ++r) codes.row_begin.push_back(base + host.offsets[static_cast<std::size_t>(r)]);
+    codes.feature.insert(codes.feature.end(), host.index.begin(), host.index.end());
+    codes.value.insert(codes.value.end(), host.value.begin(), host.value.end());
+  }
+}
+
+}  // namespace coact::graph
