@@ -1,10 +1,17 @@
 // coact report: report.md (tables and plots) from a comparison file.
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
+#include "coact/compare/comparison.h"
 #include "coact/compare/report.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
+#include "coact/core/strings.h"
+#include "coact/io/atomic_output.h"
 #include "commands.h"
+#include "sae_hook.h"
 
 namespace coact::app {
 
@@ -13,12 +20,15 @@ int run_report(const Invocation& invocation) {
                   "Writes the study's answers as Markdown: the seed's descriptive table (one column per seed), the\n"
                   "feature matching, Q1, Q2 and Q3 with chance levels, ground-truth recovery on synthetic data,\n"
                   "and the plots (tools/plot_graphs.py and tools/plot_compare.py, drawn with python3, h5py and\n"
-                  "matplotlib) linked from it.");
+                  "matplotlib) linked from it. With --model (the transformer the SAEs' store was recorded from),\n"
+                  "a section gives each SAE's CE-loss recovered (see coact evaluate).");
   cli.add_output_flags("report to write (report.md); plots go to plots/ beside it");
   auto opt = cli.options().add_options();
   opt("compare", po::value<std::string>()->value_name("FILE"), "comparison written by coact compare");
   opt("plots-dir", po::value<std::string>()->value_name("DIR"), "where to draw the plots (default: plots/ beside the report)");
   opt("no-plots", po::bool_switch(), "write the tables only");
+  cli.add_compute_flags();
+  add_evaluation_flags(cli);
   if (!cli.parse(invocation)) return 0;
   const std::string input = cli.require("compare");
   compare::ReportOptions o;
@@ -26,8 +36,35 @@ int run_report(const Invocation& invocation) {
   o.force = cli.force();
   o.plots = !cli.get<bool>("no-plots");
   if (cli.has("plots-dir")) o.plots_dir = cli.get<std::string>("plots-dir");
+  // With --model: every rank evaluates the compared SAEs first (collective), on the store of the first.
+  std::vector<SaeEvaluation> evaluations;
+  if (cli.has("model")) {
+    compare::ComparisonFile comparison;
+    run_on_root(invocation, [&] { comparison = compare::read_comparison(input); });
+    std::vector<std::string> paths;
+    std::string lines;
+    if (invocation.mpi.is_root())
+      for (const auto& sae : comparison.saes) lines += sae.path + "\n";
+    for (const std::string& path : split(broadcast_string(invocation.mpi.world(), lines), '\n'))
+      if (!path.empty()) paths.push_back(path);
+    std::string store;
+    run_on_root(invocation, [&] {
+      if (paths.empty()) throw InputError(str(input, ": no SAEs to evaluate"));
+      store = sae::read_checkpoint(paths.front(), false).data.activations;
+    });
+    evaluations = evaluate_saes(invocation, *evaluation_options(cli, broadcast_string(invocation.mpi.world(), store)), paths);
+  }
   run_on_root(invocation, [&] {
     const auto plots = compare::write_report(compare::read_comparison(input), o);
+    if (!evaluations.empty()) {
+      // Append the section: the report is rewritten whole through a temporary file.
+      std::ifstream in(o.out);
+      std::ostringstream text;
+      text << in.rdbuf() << evaluation_markdown(evaluations);
+      io::AtomicOutput output(o.out, true);
+      std::ofstream(output.temporary_path()) << text.str();
+      output.commit();
+    }
     std::cout << "wrote " << o.out << " (" << plots.size() << " plots)" << std::endl;
   });
   return 0;

@@ -20,6 +20,8 @@ const std::vector<CommandEntry>& commands() {
       {"communities", "label propagation and Louvain communities, stored in the graph file and scored", run_communities},
       {"centrality", "k-core numbers, PageRank and betweenness of every feature, stored in the graph file", run_centrality},
       {"tokenize", "turn text into token ids (GPT-2 / Hugging Face byte-level BPE) in tokens.h5", run_tokenize},
+      {"record", "run a GPT-2-family transformer over tokens and record a hook's activations", run_record},
+      {"evaluate", "CE-loss recovered of an SAE at a hook: clean, SAE-replaced and zero-ablated losses", run_evaluate},
   };
   return table;
 }

@@ -30,6 +30,8 @@ int run_stats(const Invocation& invocation);
 int run_export(const Invocation& invocation);
 int run_import(const Invocation& invocation);
 int run_tokenize(const Invocation& invocation);
+int run_record(const Invocation& invocation);
+int run_evaluate(const Invocation& invocation);
 int run_path(const Invocation& invocation);
 int run_communities(const Invocation& invocation);
 int run_centrality(const Invocation& invocation);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "coact/backend/ops/transformer_params.h"
 #include "coact/backend/sparse.h"
 
 namespace coact::backend {
@@ -134,6 +135,26 @@ class Backend {
   // out[row, c] = U(−bound, bound) as described at UniformRowsParams, for the listed rows (or all).
   virtual void uniform_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row_list,
                             const UniformRowsParams& params, float* out) = 0;
+
+  // ---- transformer forward (ops/transformer_params.h; used by the model module) --------------
+  // out[r, :] = (in[r, :] − mean) / sqrt(var + eps) · weight + bias, population variance over
+  // the row; weight and bias may be null (no scale, no shift). in == out allowed.
+  virtual void layernorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight,
+                         const float* bias, float* out) = 0;
+  // out[r, c] = gelu(in[r, c] + bias[c]) with the chosen GELU; bias may be null. in == out allowed.
+  virtual void bias_gelu(std::int64_t rows, std::int64_t cols, GeluKind kind, const float* bias, const float* in,
+                         float* out) = 0;
+  // out[r, :] = wte[tokens[r], :] + wpe[r mod seq_len, :] (rows are sequence-major positions;
+  // every token id must be below wte's row count).
+  virtual void embed_tokens(std::int64_t rows, std::int64_t cols, std::int64_t seq_len, const std::int32_t* tokens,
+                            const float* wte, const float* wpe, float* out) = 0;
+  // Causal multi-head self-attention: qkv is [rows, 3·heads·head_dim] ([q | k | v] per row),
+  // out[rows, heads·head_dim] = Σ_{j <= t} softmax_j(scale·⟨q_t, k_j⟩) v_j per sequence and head.
+  virtual void causal_attention(const AttentionShape& shape, const float* qkv, float* out) = 0;
+  // losses[r] = logsumexp(logits[r, :vocab]) − logits[r, targets[r]], or 0 where targets[r] < 0;
+  // logits rows are ld floats apart.
+  virtual void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
+                                  const std::int32_t* targets, float* losses) = 0;
 };
 
 // Which backend a command asked for with --device.

@@ -52,4 +52,15 @@ void normalize_rows(std::int64_t count, std::int64_t cols, const std::int32_t* r
 void uniform_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row_list, const UniformRowsParams& params,
                   float* out);
 
+// Transformer ops (reference_transformer.cpp): double arithmetic with the C library's exp, erf
+// and tanh, independent of the approximations the backends share.
+void layernorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight, const float* bias,
+               float* out);
+void bias_gelu(std::int64_t rows, std::int64_t cols, GeluKind kind, const float* bias, const float* in, float* out);
+void embed_tokens(std::int64_t rows, std::int64_t cols, std::int64_t seq_len, const std::int32_t* tokens,
+                  const float* wte, const float* wpe, float* out);
+void causal_attention(const AttentionShape& shape, const float* qkv, float* out);
+void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
+                        const std::int32_t* targets, float* losses);
+
 }  // namespace coact::backend::reference

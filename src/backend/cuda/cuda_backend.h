@@ -74,6 +74,16 @@ class CudaBackend final : public Backend {
   void uniform_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row_list,
                     const UniformRowsParams& params, float* out) override;
 
+  void layernorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight,
+                 const float* bias, float* out) override;
+  void bias_gelu(std::int64_t rows, std::int64_t cols, GeluKind kind, const float* bias, const float* in,
+                 float* out) override;
+  void embed_tokens(std::int64_t rows, std::int64_t cols, std::int64_t seq_len, const std::int32_t* tokens,
+                    const float* wte, const float* wpe, float* out) override;
+  void causal_attention(const AttentionShape& shape, const float* qkv, float* out) override;
+  void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
+                          const std::int32_t* targets, float* losses) override;
+
   void* native_stream() const override { return stream_; }
   int device_index() const override { return device_; }
 

@@ -1,0 +1,24 @@
+// Direct logit effects of a direction at a hook point (a feature's decoder row): what writing
+// the direction into the residual stream does to the logits through the unembedding alone,
+// TransformerLens's direct logit attribution:
+//   residual direction r = v · W_out[L] for blocks.L.mlp.hook_post, v itself at the residual
+//   stream hooks; effect = (r − mean(r)) ⊙ ln_final.w · W_U
+// (the final LayerNorm's centring and scale kept, its division by the row's spread left out, as
+// it depends on the token). mlp.hook_pre (before the GELU) and the logits have no such effect.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "coact/model/config.h"
+#include "coact/model/hooks.h"
+#include "coact/model/weights.h"
+
+namespace coact::model {
+
+// [d_vocab_out] effects of `direction` (width of the hook). Throws UsageError for a hook
+// without a direct effect and for a direction of the wrong width.
+std::vector<double> logit_effects(const TransformerConfig& config, const TransformerWeights& weights,
+                                  const HookPoint& hook, std::span<const float> direction);
+
+}  // namespace coact::model
