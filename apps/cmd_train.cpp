@@ -1,6 +1,7 @@
 // coact train: SAEs for one or more seeds on an activation store (the seed recipe by default).
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "coact/backend/backend.h"
@@ -9,30 +10,10 @@
 #include "coact/core/strings.h"
 #include "coact/sae/training.h"
 #include "commands.h"
+#include "sae_hook.h"
+#include "train_flags.h"
 
 namespace coact::app {
-namespace {
-
-std::vector<std::uint64_t> parse_seeds(const std::string& text) {
-  std::vector<std::uint64_t> seeds;
-  for (const auto& part : split(text, ',')) {
-    const std::string t = trim(part);
-    std::size_t used = 0;
-    unsigned long long value = 0;
-    try {
-      value = std::stoull(t, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (t.empty() || used != t.size() || t[0] == '-')
-      throw UsageError(str("--seeds: '", t, "' is not a non-negative integer (expected e.g. 52,55)"));
-    if (std::find(seeds.begin(), seeds.end(), value) != seeds.end()) throw UsageError(str("--seeds: ", value, " is listed twice"));
-    seeds.push_back(value);
-  }
-  return seeds;
-}
-
-}  // namespace
 
 int run_train(const Invocation& invocation) {
   CommandLine cli("train", "--activations acts.h5 --out DIR (--seeds 52,55 | --seed 52) [options]",
@@ -40,10 +21,13 @@ int run_train(const Invocation& invocation) {
                   "ranks the seeds train at once on disjoint rank groups. The default recipe is nanda-1l\n"
                   "(DESIGN.md); --recipe topk is the OpenAI/EleutherAI TopK SAE. Hyper-parameters not given\n"
                   "take the recipe's defaults. Checkpoints are written atomically every --checkpoint-every\n"
-                  "steps, at the end, and on SIGTERM/SIGUSR1; --resume continues bit-identically.");
+                  "steps, at the end, and on SIGTERM/SIGUSR1; --resume continues bit-identically.\n"
+                  "With --model (the transformer the store was recorded from), each SAE's CE-loss recovered is\n"
+                  "measured afterwards on the store's tokens (see coact evaluate).");
   cli.add_output_flags("output directory for sae_<seed>.h5");
   cli.add_seed_flag(52);
   cli.add_compute_flags();
+  add_evaluation_flags(cli);
   auto opt = cli.options().add_options();
   opt("activations", po::value<std::string>()->value_name("STORE"), "activation store (file, directory of shards, or glob)");
   opt("seeds", po::value<std::string>()->value_name("LIST"), "comma-separated seeds, one SAE each (overrides --seed)");
@@ -85,63 +69,24 @@ int run_train(const Invocation& invocation) {
   sae::TrainingOptions o;
   o.activations = cli.require("activations");
   o.out_dir = cli.require("out");
-  o.seeds = cli.has("seeds") ? parse_seeds(cli.get<std::string>("seeds"))
+  o.seeds = cli.has("seeds") ? parse_seed_list(cli.get<std::string>("seeds"), "--seeds")
                              : std::vector<std::uint64_t>{static_cast<std::uint64_t>(cli.seed())};
   if (!cli.has("seeds") && cli.seed() < 0) throw UsageError(str("--seed must be >= 0 (got ", cli.seed(), ")"));
-  const sae::Recipe recipe = sae::parse_recipe(cli.get<std::string>("recipe"));
-  if (cli.has("n")) o.n_features = cli.get<std::int64_t>("n");
-  if (cli.has("expansion")) o.expansion = cli.get<std::int64_t>("expansion");
-  if (o.n_features == 0 && o.expansion == 0) o.expansion = 8;
-  if (o.expansion < 0) throw UsageError(str("--expansion must be positive (got ", o.expansion, ")"));
-  if (cli.has("n") && o.n_features <= 0) throw UsageError(str("--n must be positive (got ", o.n_features, ")"));
-  if (cli.has("d-in")) o.d_in = cli.get<std::int64_t>("d-in");
-  o.batch_rows = cli.get<std::int64_t>("batch-size");
-  if (o.batch_rows <= 0) throw UsageError(str("--batch-size must be positive (got ", o.batch_rows, ")"));
-  if (cli.has("steps") == cli.has("tokens")) throw UsageError("give exactly one of --steps and --tokens");
-  o.steps = cli.has("steps") ? cli.get<std::int64_t>("steps") : cli.get<std::int64_t>("tokens") / o.batch_rows;
-  o.buffer_rows = cli.get<std::int64_t>("buffer-rows");
-  o.chunk_rows = cli.get<std::int64_t>("chunk-rows");
-  o.data_seed = cli.get<std::int64_t>("data-seed");
-  o.normalisation = io::parse_normalisation(cli.get<std::string>("normalise"));
-  o.checkpoint_every = cli.get<std::int64_t>("checkpoint-every");
-  o.log_every = cli.get<std::int64_t>("log-every");
+  read_training_flags(cli.values(), "", o);
   o.resume = cli.get<bool>("resume");
   o.force = cli.force();
   o.device = backend::parse_device_request(cli.device());
   o.command_line = cli.command_line(invocation);
   o.config_text = cli.resolved_config();
-
-  // Recipe defaults for this width are filled in per run (they may depend on n); explicit
-  // flags override them.
-  sae::SaeConfig& c = o.config;
-  c = sae::default_config(recipe, 0, 0);
-  auto set_double = [&](const char* flag, double& field) {
-    if (cli.has(flag)) field = cli.get<double>(flag);
-  };
-  auto set_int = [&](const char* flag, std::int64_t& field) {
-    if (cli.has(flag)) field = cli.get<std::int64_t>(flag);
-  };
-  set_double("adam-beta1", c.adam_beta1);
-  set_double("adam-beta2", c.adam_beta2);
-  set_double("adam-eps", c.adam_eps);
-  set_int("lr-warmup-steps", c.lr_warmup_steps);
-  set_int("lr-decay-steps", c.lr_decay_steps);
-  if (cli.has("project-decoder-grad")) c.project_decoder_grad = cli.get<bool>("project-decoder-grad");
-  if (cli.has("renormalize-decoder")) c.renormalize_decoder = cli.get<bool>("renormalize-decoder");
-  set_double("l1-coeff", c.l1_coeff);
-  set_int("resample-every", c.resample_every);
-  set_int("resample-window", c.resample_window);
-  set_double("resample-threshold", c.resample_threshold);
-  set_int("k", c.k);
-  set_int("k-aux", c.k_aux);
-  set_double("auxk-alpha", c.auxk_alpha);
-  set_int("dead-tokens", c.dead_tokens);
-  if (cli.has("path")) c.path = sae::parse_compute_path(cli.get<std::string>("path"));
-  set_double("sparse-max-density", c.sparse_max_density);
-  if (cli.has("lr") && cli.get<double>("lr") <= 0) throw UsageError("--lr must be positive");
-  o.lr_override = cli.has("lr") ? cli.get<double>("lr") : -1.0;
+  const std::optional<SaeEvaluationOptions> evaluation = evaluation_options(cli, o.activations);
 
   const auto results = sae::train_saes(invocation.mpi, o);
+  std::vector<SaeEvaluation> evaluations;
+  if (evaluation) {
+    std::vector<std::string> paths;
+    for (const auto& r : results) paths.push_back(r.path);
+    evaluations = evaluate_saes(invocation, *evaluation, paths);
+  }
   if (!invocation.mpi.is_root()) return 0;
   std::ostringstream out;
   for (const auto& r : results) {
@@ -152,6 +97,7 @@ int run_train(const Invocation& invocation) {
     if (r.ground_truth_mmcs >= 0) out << ", ground-truth MMCS " << r.ground_truth_mmcs;
     out << "\n";
   }
+  for (const SaeEvaluation& e : evaluations) out << e.line() << "\n";
   std::cout << out.str() << std::flush;
   return 0;
 }

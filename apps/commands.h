@@ -35,5 +35,6 @@ int run_evaluate(const Invocation& invocation);
 int run_path(const Invocation& invocation);
 int run_communities(const Invocation& invocation);
 int run_centrality(const Invocation& invocation);
+int run_run(const Invocation& invocation);
 
 }  // namespace coact::app

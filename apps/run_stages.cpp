@@ -1,0 +1,237 @@
+#include "run_stages.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "coact/backend/backend.h"
+#include "coact/core/errors.h"
+#include "coact/core/interrupt.h"
+#include "coact/core/log.h"
+#include "coact/core/strings.h"
+#include "coact/core/timer.h"
+#include "coact/data/synth.h"
+#include "coact/dist/mpi.h"
+
+namespace coact::app::run {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string name_in(const Study& s, const std::string& path) {
+  std::error_code ec;
+  const auto relative = fs::relative(path, s.out, ec);
+  return ec || relative.empty() || *relative.begin() == ".." ? path : relative.string();
+}
+
+}  // namespace
+
+Runner::Runner(const Invocation& invocation, const Study& study, const Plan& plan, Manifest* manifest)
+    : invocation_(invocation), study_(study), plan_(plan), manifest_(manifest) {}
+
+void Runner::record(const char* stage, std::int64_t seed, Action action, const std::string& fingerprint_text, double seconds,
+                    const std::vector<std::pair<std::string, std::string>>& inputs,
+                    const std::vector<std::pair<std::string, std::string>>& outputs) {
+  if (!manifest_) return;
+  StageRecord r;
+  r.stage = stage;
+  r.seed = seed;
+  r.action = to_string(action);
+  r.fingerprint = fingerprint(fingerprint_text);
+  r.seconds = does_work(action) ? seconds : 0.0;
+  if (action != Action::Later) {
+    for (const auto& [role, path] : inputs)
+      for (auto& f : manifest_->files(role, path)) r.inputs.push_back(f);
+    for (const auto& [role, path] : outputs)
+      for (auto& f : manifest_->files(role, path)) r.outputs.push_back(f);
+  }
+  manifest_->set(r);
+  manifest_->write("running");
+  std::string label = seed >= 0 ? str(stage, " ", seed) : std::string(stage);
+  label.resize(std::max<std::size_t>(label.size(), 12), ' ');
+  std::string action_text = r.action;
+  action_text.resize(std::max<std::size_t>(action_text.size(), 14), ' ');
+  lines_.push_back(str("  ", label, action_text, outputs.empty() ? "" : name_in(study_, outputs.front().second),
+                       does_work(action) ? str("  (", human_duration(seconds), ")") : std::string()));
+}
+
+// The manifest starts with every output as planned: an interrupted job's manifest shows what
+// was still to do.
+void Runner::record_planned() {
+  if (!manifest_) return;
+  auto pending = [&](const char* stage, std::int64_t seed, Action action, const std::string& text) {
+    StageRecord r;
+    r.stage = stage;
+    r.seed = seed;
+    r.action = does_work(action) ? str("pending: ", to_string(action, true)) : to_string(action);
+    r.fingerprint = fingerprint(text);
+    manifest_->set(r);
+  };
+  pending("data", -1, plan_.data, study_.data_text);
+  for (std::size_t i = 0; i < study_.seeds.size(); ++i) {
+    pending("train", static_cast<std::int64_t>(study_.seeds[i]), plan_.train[i], study_.train_text);
+    pending("graph", static_cast<std::int64_t>(study_.seeds[i]), plan_.graph[i], study_.graph_text);
+  }
+  pending("compare", -1, plan_.compare, study_.compare_text);
+  pending("report", -1, plan_.report, study_.report_text);
+  manifest_->write("running");
+}
+
+void Runner::stop_if_signalled(const char* after) {
+  const int stop = invocation_.mpi.world().allreduce_sum<std::int32_t>(interrupt_requested() ? 1 : 0);
+  if (stop > 0)
+    throw InterruptedError(str("interrupted by a signal after the ", after,
+                               " stage; run the same command again (or requeue the job) to continue"));
+}
+
+void Runner::run_all() {
+  record_planned();
+  data_stage();
+  stop_if_signalled("data");
+  train_stage();
+  stop_if_signalled("train");
+  graph_stage();
+  stop_if_signalled("graph");
+  compare_and_report_stages();
+}
+
+void Runner::data_stage() {
+  const Study& s = study_;
+  Stopwatch clock;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  if (s.source == Source::Record) {
+    inputs.emplace_back("model", s.record.model);
+    if (!s.record.model_config.empty()) inputs.emplace_back("model_config", s.record.model_config);
+    for (const auto& tokens : s.record.tokens) inputs.emplace_back("tokens", tokens);
+  }
+  if (does_work(plan_.data)) {
+    log::info("data: ", s.source == Source::Record ? "recording" : "synthetic activations", " -> ", s.store);
+    if (s.source == Source::Synthetic) {
+      data::write_synthetic_store(s.store, plan_.data == Action::Replace, false, invocation_.mpi.world(), s.synth,
+                                  s.command_line, s.data_text);
+    } else {
+      RecordRequest request = s.record;
+      request.force = plan_.data == Action::Replace;
+      record_activations(invocation_, request);
+    }
+  }
+  record("data", -1, plan_.data, s.data_text, clock.seconds(),
+         s.source == Source::Store ? std::vector<std::pair<std::string, std::string>>{{"activations", s.store}} : inputs,
+         s.source == Source::Store ? std::vector<std::pair<std::string, std::string>>{}
+                                   : std::vector<std::pair<std::string, std::string>>{{"activations", s.store}});
+}
+
+void Runner::train_stage() {
+  const Study& s = study_;
+  auto& mpi = invocation_.mpi;
+  // Replaced SAEs are removed first, so the trainer starts them afresh (it resumes what exists).
+  if (mpi.is_root())
+    for (std::size_t i = 0; i < s.seeds.size(); ++i)
+      if (plan_.train[i] == Action::Replace) fs::remove(s.sae_path(s.seeds[i]));
+  mpi.world().barrier();
+
+  // Seeds go to the trainer in fixed chunks (all at once by default), complete ones included,
+  // so a resumed seed trains on the same rank group as it did before the interruption: the
+  // result is then bit-identical to an uninterrupted run.
+  const std::size_t chunk = s.parallel_seeds > 0 ? static_cast<std::size_t>(s.parallel_seeds) : s.seeds.size();
+  for (std::size_t first = 0; first < s.seeds.size(); first += chunk) {
+    const std::size_t last = std::min(s.seeds.size(), first + chunk);
+    bool work = false;
+    for (std::size_t i = first; i < last; ++i) work = work || does_work(plan_.train[i]);
+    std::vector<sae::TrainedSae> results;
+    Stopwatch clock;
+    if (work) {
+      sae::TrainingOptions o = s.train;
+      o.seeds.assign(s.seeds.begin() + static_cast<std::ptrdiff_t>(first), s.seeds.begin() + static_cast<std::ptrdiff_t>(last));
+      o.resume = true;
+      o.force = false;
+      log::info("train: ", o.seeds.size(), " SAE(s) (", sae::to_string(o.config.recipe), ", ", o.steps, " steps)");
+      try {
+        results = sae::train_saes(mpi, o);
+      } catch (const InterruptedError& e) {
+        // The trainer's advice is for `coact train`; here the same `coact run` continues.
+        std::string message = e.what();
+        const auto hint = message.find(" (continue with --resume)");
+        if (hint != std::string::npos) message.erase(hint);
+        throw InterruptedError(message + "; run the same `coact run` again (or requeue the job) to resume it");
+      }
+    }
+    for (std::size_t i = first; i < last; ++i) {
+      double seconds = clock.seconds();
+      for (const auto& r : results)
+        if (r.seed == s.seeds[i]) seconds = r.seconds;
+      record("train", static_cast<std::int64_t>(s.seeds[i]), plan_.train[i], s.train_text, seconds, {{"activations", s.store}},
+             plan_.train[i] == Action::Later ? std::vector<std::pair<std::string, std::string>>{}
+                                             : std::vector<std::pair<std::string, std::string>>{{"sae", s.sae_path(s.seeds[i])}});
+    }
+  }
+}
+
+void Runner::graph_stage() {
+  const Study& s = study_;
+  for (std::size_t i = 0; i < s.seeds.size(); ++i) {
+    const std::uint64_t seed = s.seeds[i];
+    Stopwatch clock;
+    if (does_work(plan_.graph[i])) {
+      graph::GraphBuildOptions g = s.graph;
+      g.sae = s.sae_path(seed);
+      g.out = s.graph_path(seed);
+      g.force = plan_.graph[i] == Action::Replace;
+      log::info("graph: ", g.out);
+      graph::build_graph(invocation_.mpi, g);
+    }
+    record("graph", static_cast<std::int64_t>(seed), plan_.graph[i], s.graph_text, clock.seconds(),
+           {{"sae", s.sae_path(seed)}, {"activations", s.store}},
+           plan_.graph[i] == Action::Later ? std::vector<std::pair<std::string, std::string>>{}
+                                           : std::vector<std::pair<std::string, std::string>>{{"graph", s.graph_path(seed)}});
+  }
+}
+
+void Runner::compare_and_report_stages() {
+  const Study& s = study_;
+  if (plan_.compare == Action::Later) {
+    record("compare", -1, Action::Later, s.compare_text, 0, {}, {});
+    record("report", -1, Action::Later, s.report_text, 0, {}, {});
+    return;
+  }
+  // The comparison and the report run on the root (DESIGN.md); the others wait for the outcome.
+  run_on_root(invocation_, [&] {
+    Stopwatch clock;
+    std::vector<std::pair<std::string, std::string>> inputs;
+    compare::ComparisonOptions c = s.compare;
+    for (const auto seed : s.seeds) {
+      c.saes.push_back(s.sae_path(seed));
+      c.graphs.push_back(s.graph_path(seed));
+      inputs.emplace_back("sae", s.sae_path(seed));
+      inputs.emplace_back("graph", s.graph_path(seed));
+    }
+    c.force = plan_.compare == Action::Replace;
+    std::optional<compare::ComparisonFile> comparison;
+    if (does_work(plan_.compare)) {
+      log::info("compare: ", c.out);
+      const auto compute = backend::make_backend(s.device, 0);
+      comparison = compare::run_comparison(*compute, c);
+    }
+    record("compare", -1, plan_.compare, s.compare_text, clock.seconds(), inputs, {{"compare", c.out}});
+
+    clock.restart();
+    if (does_work(plan_.report)) {
+      if (!comparison) comparison = compare::read_comparison(c.out);
+      compare::ReportOptions r = s.report;
+      r.force = plan_.report == Action::Replace;
+      log::info("report: ", r.out);
+      compare::write_report(*comparison, r);
+    }
+    record("report", -1, plan_.report, s.report_text, clock.seconds(), {{"compare", c.out}},
+           plan_.report == Action::Later ? std::vector<std::pair<std::string, std::string>>{}
+                                         : std::vector<std::pair<std::string, std::string>>{{"report", s.report_path()}});
+  });
+}
+
+std::string Runner::summary() const {
+  std::string out;
+  for (const auto& line : lines_) out += line + "\n";
+  return out;
+}
+
+}  // namespace coact::app::run
