@@ -51,7 +51,7 @@ void CpuBackend::gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t
 void CpuBackend::axpy(std::int64_t n, float alpha, const float* x, float* y) { parallel_for(n, ops::Axpy{alpha, x, y}); }
 void CpuBackend::fill(std::int64_t n, float value, float* x) { parallel_for(n, ops::Fill{value, x}); }
 void CpuBackend::bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) {
-  parallel_for(rows * cols, ops::BiasRelu{cols, bias, in, out});
+  parallel_for_rows(rows, cols, ops::BiasRelu{cols, bias, in, out});
 }
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }

@@ -14,7 +14,7 @@ constexpr int kColumnBlock = 256;
 
 void CpuBackend::add_row_vector(std::int64_t rows, std::int64_t cols, float alpha, const float* v, const float* in,
                                 float* out) {
-  parallel_for(rows * cols, ops::AddRowVector{cols, alpha, v, in, out});
+  parallel_for_rows(rows, cols, ops::AddRowVector{cols, alpha, v, in, out});
 }
 
 void CpuBackend::relu_backward(std::int64_t count, float l1, const float* dz, float* z_dpre) {

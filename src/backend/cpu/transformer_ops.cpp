@@ -9,17 +9,6 @@
 #include "cpu/parallel_for.h"
 
 namespace coact::backend::cpu {
-namespace {
-
-// f(r, c) over a rows×cols matrix: rows in parallel (static: uniform work), columns inside.
-template <class F>
-void parallel_for_rows(std::int64_t rows, std::int64_t cols, const F& f) {
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelThreshold)
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t c = 0; c < cols; ++c) f(r, c);
-}
-
-}  // namespace
 
 void CpuBackend::layernorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight,
                            const float* bias, float* out) {

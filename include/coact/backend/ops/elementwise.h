@@ -1,5 +1,7 @@
 // Element-wise arithmetic shared by every backend: one functor per op, called with the flat
-// index of the element it produces. cpu runs it in an OpenMP loop, cuda in a grid.
+// index of the element it produces. cpu runs it in an OpenMP loop, cuda in a grid. Ops over a
+// rows×cols matrix with a per-column vector also take (row, column): the cpu runs rows in
+// parallel with a plain column loop it vectorises, where a flat index costs a division each.
 #pragma once
 
 #include <cstdint>
@@ -26,10 +28,12 @@ struct BiasRelu {
   const float* bias;
   const float* in;
   float* out;
-  COACT_HD void operator()(std::int64_t i) const {
-    const float v = in[i] + bias[i % cols];
+  COACT_HD void operator()(std::int64_t r, std::int64_t c) const {
+    const std::int64_t i = r * cols + c;
+    const float v = in[i] + bias[c];
     out[i] = v > 0.0f ? v : 0.0f;
   }
+  COACT_HD void operator()(std::int64_t i) const { (*this)(i / cols, i % cols); }
 };
 
 struct AddRowVector {
@@ -38,7 +42,11 @@ struct AddRowVector {
   const float* v;
   const float* in;
   float* out;
-  COACT_HD void operator()(std::int64_t i) const { out[i] = in[i] + alpha * v[i % cols]; }
+  COACT_HD void operator()(std::int64_t r, std::int64_t c) const {
+    const std::int64_t i = r * cols + c;
+    out[i] = in[i] + alpha * v[c];
+  }
+  COACT_HD void operator()(std::int64_t i) const { (*this)(i / cols, i % cols); }
 };
 
 // The ReLU backward of the SAE encoder with its L1 term: where the code is active the gradient
