@@ -1,8 +1,14 @@
 // File, Handle and helpers of the HDF5 layer.
 #include <mpi.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
 
 #include "coact/dist/mpi.h"
 #include "h5_internal.h"
@@ -137,7 +143,9 @@ File File::create(const std::string& path, const dist::MpiComm* parallel) {
   COACT_H5_CHECK(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_V18, H5F_LIBVER_V18), path);
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
   if (id < 0) throw IoError(str(path, ": cannot create HDF5 file: ", detail::error_stack_message()));
-  return File(Handle(id), path, parallel != nullptr, parallel ? parallel->rank() : 0);
+  File file(Handle(id), path, parallel != nullptr, parallel ? parallel->rank() : 0);
+  file.created_ = true;
+  return file;
 }
 
 File::~File() {
@@ -263,6 +271,36 @@ void File::close() {
     const ssize_t got = H5Fget_obj_ids(file, types, ids.size(), ids.data());
     for (ssize_t i = 0; i < got; ++i) {
       Handle(ids[static_cast<std::size_t>(i)]).close();
+    }
+  }
+  // A file this process created is a temporary output (AtomicOutput deletes it unless it is
+  // committed). On a full disk HDF5 cannot flush it, and a failed H5Fclose (or H5Fflush)
+  // leaves a broken file object that crashes any later call and the library's shutdown at
+  // MPI_Finalize (H5F__close_cb). So the close must not fail for lack of space: the space the
+  // flush writes into (the file's allocated size, which covers every metadata entry) is
+  // reserved first, and when that fails, or the file is being abandoned (an exception is
+  // unwinding), its descriptor is pointed at an anonymous in-memory file so the close succeeds
+  // and nothing more reaches the disk.
+  if (created_ && !parallel_) {
+    void* vfd = nullptr;
+    hsize_t size = 0;
+    const bool have_fd = H5Fget_vfd_handle(file, H5P_DEFAULT, &vfd) >= 0 && vfd != nullptr;
+    const int fd = have_fd ? *static_cast<int*>(vfd) : -1;
+    const bool abandoned = std::uncaught_exceptions() > 0;
+    bool no_space = false;
+    if (!abandoned && fd >= 0 && H5Fget_filesize(file, &size) >= 0 && size > 0)
+      no_space = ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS;
+    H5Eclear2(H5E_DEFAULT);
+    if ((abandoned || no_space) && fd >= 0) {
+      const int error = errno;
+      const int scratch = ::memfd_create("coact-discarded-output", 0);
+      if (scratch >= 0) {
+        ::dup2(scratch, fd);
+        ::close(scratch);
+      }
+      handle_.close();
+      if (no_space) throw IoError(str(path_, ": cannot write the file: ", std::strerror(error)));
+      return;
     }
   }
   handle_.close();

@@ -1,5 +1,8 @@
 #include "h5_internal.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace coact::io::detail {
@@ -38,6 +41,13 @@ std::string error_stack_message() {
 
 void throw_h5(const char* call, const char* file, int line, const std::string& where) {
   const std::string detail = error_stack_message();
+  // A full disk (or quota, or file size limit) is the user's to fix, not a library failure:
+  // say so plainly instead of quoting HDF5's low-level write report.
+  if (const std::size_t at = detail.find("errno = "); at != std::string::npos) {
+    const int code = std::atoi(detail.c_str() + at + 8);
+    if (code == ENOSPC || code == EDQUOT || code == EFBIG)
+      throw IoError(str(where.empty() ? std::string("HDF5 file") : where, ": cannot write: ", std::strerror(code)));
+  }
   throw Hdf5Error(library_failure_message("HDF5", call, where.empty() ? detail : where + ": " + detail, file, line));
 }
 

@@ -191,6 +191,7 @@ class File {
   std::string path_;
   bool parallel_ = false;
   int rank_ = 0;  // this process's rank in the parallel communicator
+  bool created_ = false;  // made by create(): a new (temporary) output, discarded if it cannot close
 };
 
 // The HDF5 library version, e.g. "1.10.8 (parallel)".
