@@ -1,5 +1,7 @@
 #include "coact/sae/checkpoint.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "coact/core/errors.h"
@@ -119,6 +121,10 @@ SaeTensors read_tensors(const io::File& f, const std::string& group, std::int64_
     if (ds.element_type() != io::ElementType::F32)
       throw InputError(str(ds.where(), ": dtype ", io::to_string(ds.element_type()), ", expected float32"));
     ds.read<float>(*p.data);
+    // A NaN or Inf parameter would silently poison every code (graph, export, resume).
+    const auto bad = std::find_if(p.data->begin(), p.data->end(), [](float v) { return !std::isfinite(v); });
+    if (bad != p.data->end())
+      throw InputError(str(ds.where(), ": element ", bad - p.data->begin(), " is ", *bad, " (parameters must be finite)"));
   }
   return t;
 }
