@@ -143,12 +143,13 @@ void import_sae(const std::string& source, const std::string& out, const ImportO
       else if (cfg.contains("activation_fn_kwargs") && cfg.at("activation_fn_kwargs").contains("k"))
         config.k = cfg.at("activation_fn_kwargs").get_int("k");
     }
-    // SAELens or Nanda's keys, when present.
+    // SAELens or Nanda's keys, when present: sizes must be integers (get_int names the key
+    // and the type it found) that agree with the weights.
     for (const char* key : {"d_in", "act_size", "d_mlp"})
-      if (cfg.contains(key) && cfg.at(key).is_integer() && cfg.get_int(key) != d)
+      if (cfg.contains(key) && !cfg.at(key).is_null() && cfg.get_int(key) != d)
         throw InputError(str(cfg_path, ": ", key, " = ", cfg.get_int(key), " but ", weights, " has W_enc [", d, ", ", n, "]"));
     for (const char* key : {"d_sae", "dict_size"})
-      if (cfg.contains(key) && cfg.at(key).is_integer() && cfg.get_int(key) != n)
+      if (cfg.contains(key) && !cfg.at(key).is_null() && cfg.get_int(key) != n)
         throw InputError(str(cfg_path, ": ", key, " = ", cfg.get_int(key), " but ", weights, " has W_enc [", d, ", ", n, "]"));
     if (cfg.contains("l1_coeff") && cfg.at("l1_coeff").is_number()) config.l1_coeff = cfg.at("l1_coeff").as_double();
     if (cfg.contains("lr") && cfg.at("lr").is_number()) config.lr = cfg.at("lr").as_double();
