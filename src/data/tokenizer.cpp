@@ -86,7 +86,9 @@ Tokenizer::Tokenizer(std::string name, TokenizerModel model, std::vector<AddedTo
   std::vector<BpeModel::Merge> merges;
   merges.reserve(model.merges.size());
   for (std::size_t k = 0; k < model.merges.size(); ++k) {
-    const auto& [left, right] = model.merges[k];
+    // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const std::string& left = model.merges[k].first;
+    const std::string& right = model.merges[k].second;
     const auto where = [&] {
       return k < model.merge_lines.size() ? str(model.merges_source, " line ", model.merge_lines[k])
                                           : str(model.merges_source, ": model.merges[", k, "]");
