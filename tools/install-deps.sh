@@ -14,6 +14,7 @@ build_pkgs=(
   libboost-program-options-dev zlib1g-dev
   libopenblas-openmp-dev
   libgtest-dev
+  clang libclang-rt-14-dev
 )
 # Python side of the tests: independent references (NumPy, SciPy, networkx) and the reader
 # every user has (h5py); matplotlib draws the report plots.

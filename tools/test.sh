@@ -5,6 +5,13 @@
 #   tools/test.sh                 the default suite (everything but the labels excluded below)
 #   COACT_TEST_LABELS=peers tools/test.sh    only tests with that ctest label
 #   COACT_BUILD_DIR=build-x tools/test.sh    another build folder
+#   COACT_TEST_STAGES="default sanitize fuzz" tools/test.sh    the stages to run (CI runs all
+#       three; outside CI the default is "default"):
+#     default   Release build (COACT_CMAKE_ARGS), the default suite
+#     sanitize  ASan + UBSan build in build-asan (COACT_CUDA=OFF), the same default suite
+#     fuzz      clang libFuzzer build in build-fuzz, every fuzz target for
+#               COACT_FUZZ_SECONDS (default 20) from generated seeds (ctest label fuzz)
+#     tsan      clang ThreadSanitizer build in build-tsan: the prefetch and OpenMP tests
 #
 # Labels left out by default run heavy peers from PyPI or long campaigns: peers, slurm, long.
 set -euo pipefail
@@ -12,15 +19,68 @@ cd "$(dirname "$0")/.."
 
 tools/install-deps.sh
 
-build="${COACT_BUILD_DIR:-build}"
 jobs="$(nproc)"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOACT_WERROR="${COACT_WERROR:-ON}" ${COACT_CMAKE_ARGS:-}
-cmake --build "$build" --parallel "$jobs"
+if [ -n "${COACT_TEST_STAGES:-}" ]; then
+  stages="$COACT_TEST_STAGES"
+elif [ -n "${CI:-}" ]; then
+  stages="default sanitize fuzz"
+else
+  stages="default"
+fi
 
-ctest_args=(--test-dir "$build" --output-on-failure --parallel "$jobs" --timeout 1200)
+ctest_args=(--output-on-failure --parallel "$jobs" --timeout 1200)
 if [ -n "${COACT_TEST_LABELS:-}" ]; then
   ctest_args+=(-L "$COACT_TEST_LABELS")
 else
   ctest_args+=(-LE "${COACT_TEST_EXCLUDE:-peers|slurm|long}")
 fi
-ctest "${ctest_args[@]}"
+
+stage_time() { echo "test.sh: stage $1 took $(( $(date +%s) - $2 )) s"; }
+
+for stage in $stages; do
+  start=$(date +%s)
+  case "$stage" in
+    default)
+      build="${COACT_BUILD_DIR:-build}"
+      cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOACT_WERROR="${COACT_WERROR:-ON}" ${COACT_CMAKE_ARGS:-}
+      cmake --build "$build" --parallel "$jobs"
+      ctest --test-dir "$build" "${ctest_args[@]}"
+      ;;
+    sanitize)
+      # Open MPI, hwloc and HDF5 keep allocations until exit by design: their leaks are
+      # suppressed (cmake/sanitizers/lsan.supp); every leak of ours fails the test. Open MPI
+      # must keep its plugins loaded (disable_dlclose) so LeakSanitizer can name them, and
+      # malloc stacks are unwound fully (libc has no frame pointers).
+      cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOACT_WERROR="${COACT_WERROR:-ON}" \
+        -DCOACT_CUDA=OFF -DCOACT_BUILD_BENCH=OFF -DCOACT_SANITIZE=address,undefined
+      cmake --build build-asan --parallel "$jobs"
+      OMPI_MCA_mca_base_component_disable_dlclose=1 \
+      ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:strict_string_checks=1:detect_stack_use_after_return=0" \
+      LSAN_OPTIONS="suppressions=$PWD/cmake/sanitizers/lsan.supp:print_suppressions=0" \
+      UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/cmake/sanitizers/ubsan.supp" \
+        ctest --test-dir build-asan "${ctest_args[@]}"
+      ;;
+    fuzz)
+      CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCOACT_WERROR="${COACT_WERROR:-ON}" -DCOACT_CUDA=OFF -DCOACT_BUILD_BENCH=OFF -DCOACT_FUZZ=ON \
+        -DCOACT_FUZZ_SMOKE_SECONDS="${COACT_FUZZ_SECONDS:-20}"
+      cmake --build build-fuzz --parallel "$jobs" --target fuzz_safetensors fuzz_pickle fuzz_zip fuzz_json fuzz_tokenizer
+      ctest --test-dir build-fuzz --output-on-failure --parallel "$jobs" -L fuzz
+      ;;
+    tsan)
+      # ThreadSanitizer over the threaded code: the prefetch threads of the activation readers
+      # (test_io) and the OpenMP kernels (test_backend), on 2 OpenMP threads. clang's libomp
+      # with its archer tool tells TSan about OpenMP's synchronisation; OpenBLAS (libgomp) is
+      # not instrumented and ignored.
+      CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCOACT_WERROR="${COACT_WERROR:-ON}" -DCOACT_CUDA=OFF -DCOACT_BUILD_BENCH=OFF -DCOACT_SANITIZE=thread
+      cmake --build build-tsan --parallel "$jobs" --target test_io test_backend
+      for t in io backend; do
+        (cd "build-tsan/tests/$t" && OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so \
+          TSAN_OPTIONS="halt_on_error=1:ignore_noninstrumented_modules=1" "./test_$t" --gtest_brief=1)
+      done
+      ;;
+    *) echo "test.sh: unknown stage '$stage' (default, sanitize, fuzz, tsan)" >&2; exit 2 ;;
+  esac
+  stage_time "$stage" "$start"
+done
