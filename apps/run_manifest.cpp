@@ -2,7 +2,6 @@
 
 #include <boost/version.hpp>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -17,6 +16,7 @@
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "coact/io/provenance.h"
 #include "coact/version.h"
 
 namespace coact::app::run {
@@ -28,15 +28,6 @@ namespace {
 // Files above this are identified by size and time only: hashing a recorded store of hundreds
 // of GiB on every re-submission would cost more than the stage it guards.
 constexpr std::uintmax_t kHashLimit = std::uintmax_t{4} << 30;
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::int64_t mtime_ns(const std::string& path) {
   std::error_code ec;
@@ -171,7 +162,7 @@ void Manifest::write(const std::string& status, const std::string& error) {
   j.field("coact_kind", "run_manifest").field("format_version", 1).field("producer", str("coact ", COACT_VERSION_STRING));
   j.field("status", status);
   if (!error.empty()) j.field("error", error);
-  j.field("attempt", attempt_).field("updated", utc_now()).field("command_line", command_line_);
+  j.field("attempt", attempt_).field("updated", io::utc_now()).field("command_line", command_line_);
   j.key("config_file").begin_object().field("path", study_.config_path);
   std::error_code ec;
   if (fs::is_regular_file(study_.config_path, ec)) j.field("sha256", file_sha256(study_.config_path));

@@ -7,7 +7,6 @@
 
 namespace coact::io {
 
-namespace {
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -16,7 +15,6 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-}  // namespace
 
 void write_provenance(File& file, const Provenance& provenance) {
   auto attrs = file.attributes();

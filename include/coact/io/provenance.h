@@ -20,6 +20,9 @@ struct Provenance {
 // command_line, config and input_<role> attributes on the file's root.
 void write_provenance(File& file, const Provenance& provenance);
 
+// Now as UTC ISO 8601 ("2026-11-24T08:15:00Z"), the form of the `created` attribute.
+std::string utc_now();
+
 // The coact_kind attribute, or "" for a file coact did not write.
 std::string file_kind(const File& file);
 
