@@ -5,6 +5,7 @@ and the report answers Q1-Q3 with the ground truth.
 Usage: demo_test.py path/to/coact
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,9 @@ COACT = sys.argv[1]
 
 class Demo(unittest.TestCase):
     def test_demo(self):
-        out = os.path.join(tempfile.mkdtemp(prefix="coact_demo_"), "demo")
+        work = tempfile.mkdtemp(prefix="coact_demo_")
+        self.addCleanup(shutil.rmtree, work, True)
+        out = os.path.join(work, "demo")
         r = subprocess.run([COACT, "demo", "--out", out], capture_output=True, text=True, timeout=900)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("demo finished", r.stdout)

@@ -29,6 +29,7 @@ class CompareCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_compare_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.acts = os.path.join(cls.dir, "acts.h5")
         run(["synth", "--out", cls.acts, "--rows", "40960", "--d", "16", "--features", "48", "--seed", "4"])
         for seed in (52, 55):

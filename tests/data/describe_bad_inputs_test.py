@@ -4,6 +4,7 @@ object, a non-zero exit, no crash.
 Usage: describe_bad_inputs_test.py path/to/coact
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ class DescribeBadInputs(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_describe_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
 
     def path(self, name):
         return os.path.join(self.dir, name)

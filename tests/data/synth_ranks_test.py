@@ -5,6 +5,7 @@ Usage: synth_ranks_test.py path/to/coact path/to/mpiexec
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ class SynthRanks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_synth_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
 
     def path(self, name):
         return os.path.join(self.dir, name)

@@ -10,6 +10,7 @@ Usage: tokenize_command_test.py path/to/coact
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,7 @@ class TokenizeCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_tokenize_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.encoder = cls.path("encoder.json")
         cls.merges = cls.path("vocab.bpe")
         with open(cls.encoder, "w", encoding="utf-8") as f:

@@ -17,6 +17,7 @@ COACT_TOKENIZER_PEERS_SEED picks other random strings)
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,7 @@ class Peers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_tokenizer_peers_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.strings = random_strings(1500, seed=int(os.environ.get("COACT_TOKENIZER_PEERS_SEED", "2024")))
         cls.inputs = []
         for i, s in enumerate(cls.strings):

@@ -4,6 +4,7 @@
 Usage: graph_command_test.py path/to/coact path/to/mpiexec
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ class GraphCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_graph_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.acts = os.path.join(cls.dir, "acts.h5")
         run(["synth", "--out", cls.acts, "--rows", "20480", "--d", "16", "--features", "48", "--seed", "2"])
         run(["train", "--activations", cls.acts, "--out", cls.dir, "--seed", "52", "--steps", "40", "--expansion", "4",

@@ -7,6 +7,7 @@ Usage: interchange_command_test.py path/to/coact
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ class Interchange(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_interchange_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.acts = os.path.join(cls.dir, "acts.h5")
         run(["synth", "--out", cls.acts, "--rows", "8192", "--d", "16", "--features", "32"])
         run(["train", "--activations", cls.acts, "--out", cls.dir, "--seed", "52", "--steps", "5", "--expansion", "4",

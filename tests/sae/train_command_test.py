@@ -4,6 +4,7 @@ stop and after SIGTERM), seed groups, and every bad input of issue 4 giving one 
 Usage: train_command_test.py path/to/coact path/to/mpiexec
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,7 @@ class Train(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="coact_train_")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)  # the work files go with the test
         cls.acts = os.path.join(cls.dir, "acts.h5")
         run(["synth", "--out", cls.acts, "--rows", "30000", "--d", "16", "--features", "48", "--seed", "1"])
 
