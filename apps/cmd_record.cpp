@@ -7,6 +7,7 @@
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/core/strings.h"
+#include "coact/io/activation_writer.h"
 #include "coact/io/atomic_output.h"
 #include "coact/model/record.h"
 #include "coact/model/transformer.h"
@@ -87,9 +88,9 @@ int run_record(const Invocation& invocation) {
   options.shards = cli.get<bool>("shards");
   options.batch_sequences = cli.get<std::int64_t>("batch-sequences");
   const std::string dtype = cli.get<std::string>("dtype");
-  if (dtype == "float32" || dtype == "f32") options.dtype = io::ElementType::F32;
-  else if (dtype == "float16" || dtype == "f16") options.dtype = io::ElementType::F16;
-  else throw UsageError(str("--dtype: '", dtype, "' is not float32 or float16"));
+  const auto type = io::store_dtype(dtype);
+  if (!type) throw UsageError(str("--dtype: '", dtype, "' is not float32 or float16"));
+  options.dtype = *type;
   options.device = backend::parse_device_request(cli.device());
   options.command_line = cli.command_line(invocation);
   options.config_text = cli.resolved_config();

@@ -4,6 +4,7 @@
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
 #include "coact/data/synth.h"
+#include "coact/io/activation_writer.h"
 #include "commands.h"
 
 namespace coact::app {
@@ -57,9 +58,9 @@ int run_synth(const Invocation& invocation) {
   config.truth_rows = cli.get<std::int64_t>("truth-rows");
   config.seed = static_cast<std::uint64_t>(cli.seed());
   const std::string dtype = cli.get<std::string>("dtype");
-  if (dtype == "float32" || dtype == "f32") config.dtype = io::ElementType::F32;
-  else if (dtype == "float16" || dtype == "f16") config.dtype = io::ElementType::F16;
-  else throw UsageError(str("--dtype: '", dtype, "' is not float32 or float16"));
+  const auto type = io::store_dtype(dtype);
+  if (!type) throw UsageError(str("--dtype: '", dtype, "' is not float32 or float16"));
+  config.dtype = *type;
   config.validate();
   const std::string out = cli.require("out");
 

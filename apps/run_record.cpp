@@ -2,6 +2,7 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
+#include "coact/io/activation_writer.h"
 #include "model_inputs.h"
 
 namespace coact::app::run {
@@ -20,9 +21,9 @@ void record_activations(const Invocation& invocation, const RecordRequest& reque
   options.out = request.out;
   options.force = request.force;
   options.batch_sequences = request.batch_sequences;
-  if (request.dtype == "float32" || request.dtype == "f32") options.dtype = io::ElementType::F32;
-  else if (request.dtype == "float16" || request.dtype == "f16") options.dtype = io::ElementType::F16;
-  else throw ConfigError(str("record.dtype: '", request.dtype, "' is not float32 or float16"));
+  const auto type = io::store_dtype(request.dtype);
+  if (!type) throw ConfigError(str("record.dtype: '", request.dtype, "' is not float32 or float16"));
+  options.dtype = *type;
   options.device = request.device;
   options.command_line = request.command_line;
   // The store carries the data stage's fingerprint: a re-submitted run recognises it and skips it.

@@ -6,6 +6,7 @@
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
 #include "coact/io/activation_store.h"
+#include "coact/io/activation_writer.h"
 #include "coact/io/shuffle.h"
 #include "coact/sae/checkpoint.h"
 #include "train_flags.h"
@@ -76,9 +77,9 @@ void resolve_synth(const Keys& k, data::SynthConfig& c) {
   if (k.get_int("synth.seed") < 0) throw ConfigError("synth.seed: must be >= 0");
   c.seed = static_cast<std::uint64_t>(k.get_int("synth.seed"));
   const std::string dtype = k.get_string("synth.dtype");
-  if (dtype == "float32" || dtype == "f32") c.dtype = io::ElementType::F32;
-  else if (dtype == "float16" || dtype == "f16") c.dtype = io::ElementType::F16;
-  else throw ConfigError(str("synth.dtype: '", dtype, "' is not float32 or float16"));
+  const auto type = io::store_dtype(dtype);
+  if (!type) throw ConfigError(str("synth.dtype: '", dtype, "' is not float32 or float16"));
+  c.dtype = *type;
   try {
     c.validate();
   } catch (const UsageError& e) {
@@ -170,7 +171,7 @@ Study resolve_study(const CommandLine& cli, const Invocation& invocation) {
     s.record.max_sequences = k.get_int("record.max-sequences");
     s.record.batch_sequences = k.get_int("record.batch-sequences");
     s.record.dtype = k.get_string("record.dtype");
-    if (s.record.dtype != "float32" && s.record.dtype != "float16" && s.record.dtype != "f32" && s.record.dtype != "f16")
+    if (!io::store_dtype(s.record.dtype))
       throw ConfigError(str("record.dtype: '", s.record.dtype, "' is not float32 or float16"));
   }
 

@@ -10,6 +10,12 @@
 
 namespace coact::io {
 
+std::optional<ElementType> store_dtype(std::string_view name) {
+  if (name == "float32" || name == "f32") return ElementType::F32;
+  if (name == "float16" || name == "f16") return ElementType::F16;
+  return std::nullopt;
+}
+
 namespace {
 
 std::int64_t default_chunk_rows(std::int64_t d, std::size_t element_bytes, std::int64_t rows) {

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coact/io/activation_store.h"
@@ -24,6 +26,10 @@ class MpiComm;
 }
 
 namespace coact::io {
+
+// A store's element type by the name commands and study files take ("float32"/"f32",
+// "float16"/"f16"); nullopt for any other name, which each caller reports as its own kind of error.
+std::optional<ElementType> store_dtype(std::string_view name);
 
 struct ActivationWriterOptions {
   std::int64_t rows = 0;             // N: total rows over all ranks (per shard: this rank's rows)
