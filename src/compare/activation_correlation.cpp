@@ -16,6 +16,23 @@
 
 namespace coact::compare {
 
+const options::Table<ActivationCorrelationOptions>& correlation_table() {
+  static const options::Table<ActivationCorrelationOptions> table = [] {
+    using namespace options;
+    using O = ActivationCorrelationOptions;
+    Table<O> t;
+    t.add(integer("correlation-batch-tokens", "--match activations: tokens per batch").at_least(1).at_most(16777216),
+          &O::batch_tokens);
+    t.add(integer("correlation-batches", "--match activations: batches (the first ones in stored order)").at_least(1)
+              .at_most(1e9),
+          &O::num_batches);
+    t.add(integer("encode-rows", "--match activations: rows encoded at once").at_least(1).at_most(16777216).performance(),
+          &O::encode_rows);
+    return t;
+  }();
+  return table;
+}
+
 namespace {
 
 void check_batch(const graph::SparseRowsView& batch, std::int64_t features, const char* side) {

@@ -26,6 +26,16 @@
 
 namespace coact::compare {
 
+const options::Table<ReportOptions>& report_table() {
+  static const options::Table<ReportOptions> table = [] {
+    using namespace options;
+    Table<ReportOptions> t;
+    t.add(flag("plots", "draw the plots (python3 with h5py and matplotlib)"), &ReportOptions::plots);
+    return t;
+  }();
+  return table;
+}
+
 namespace fs = std::filesystem;
 
 namespace {

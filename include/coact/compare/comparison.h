@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/compare/study.h"
 #include "coact/graph/graph_statistics.h"
 #include "coact/io/provenance.h"
@@ -27,6 +28,10 @@ struct ComparisonOptions {
   // study.match_activations: the correlations of every pair (activation_correlations).
   std::vector<PairCorrelation> correlations;
 };
+
+// The options a user sets (coact compare's flags, a study's [compare] keys): the matching and
+// the study's settings. SAE and graph lists, paths and provenance belong to the caller.
+const options::Table<ComparisonOptions>& comparison_table();
 
 // What compare.h5 holds, as read back: per SAE, per graph and per pair.
 struct ComparedSae {

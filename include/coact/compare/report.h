@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coact/compare/comparison.h"
+#include "coact/core/options.h"
 
 namespace coact::compare {
 
@@ -17,6 +18,9 @@ struct ReportOptions {
   std::string python;       // interpreter ("" = COACT_PYTHON or the build's default)
   std::string tools_dir;    // where plot_graphs.py and plot_compare.py live ("" = COACT_TOOLS_DIR or the source tree)
 };
+
+// The options a user sets (coact report's flags, a study's [report] keys).
+const options::Table<ReportOptions>& report_table();
 
 // The Markdown text for a comparison; `plots` are paths relative to the report to link.
 std::string report_markdown(const ComparisonFile& comparison, const std::vector<std::string>& plots,

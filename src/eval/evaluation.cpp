@@ -1,6 +1,7 @@
-#include "sae_hook.h"
+#include "coact/eval/evaluation.h"
 
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <sstream>
 
@@ -9,9 +10,11 @@
 #include "coact/core/progress.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
+#include "coact/dist/mpi.h"
+#include "coact/dist/root.h"
 #include "coact/model/ce_recovered.h"
 
-namespace coact::app {
+namespace coact::eval {
 namespace {
 
 sae::Sae loaded_sae(backend::Backend& backend, const sae::Checkpoint& checkpoint) {
@@ -53,9 +56,9 @@ void SaeReconstruction::apply(backend::Backend& backend, float* x, std::int64_t 
   if (center) backend.add_row_vector(rows, width, 1.0f, mean_.data(), x, x);
 }
 
-}  // namespace coact::app
+}  // namespace coact::eval
 
-namespace coact::app {
+namespace coact::eval {
 
 std::string SaeEvaluation::line() const {
   std::ostringstream out;
@@ -66,7 +69,7 @@ std::string SaeEvaluation::line() const {
   return out.str();
 }
 
-std::vector<SaeEvaluation> evaluate_saes(const Invocation& invocation, const SaeEvaluationOptions& options,
+std::vector<SaeEvaluation> evaluate_saes(dist::MpiRuntime& mpi, const SaeEvaluationOptions& options,
                                          const std::vector<std::string>& sae_paths) {
   if (sae_paths.empty()) throw UsageError("no SAE to evaluate");
   if (options.batch_sequences < 1) throw UsageError("--batch-sequences must be at least 1");
@@ -74,11 +77,10 @@ std::vector<SaeEvaluation> evaluate_saes(const Invocation& invocation, const Sae
   auto read_all = [&] {
     for (std::size_t i = 0; i < sae_paths.size(); ++i) checkpoints[i] = sae::read_checkpoint(sae_paths[i], false);
   };
-  ModelInputs in = load_model_inputs(invocation, options.inputs, read_all);
-  dist::MpiRuntime& mpi = invocation.mpi;
+  model::ModelInputs in = model::load_model_inputs(mpi.world(), options.inputs, read_all);
   if (!mpi.is_root()) read_all();  // validated by the root
   const std::int64_t width = in.hook.width(in.config);
-  run_on_root(invocation, [&] {
+  dist::run_on_root(mpi.world(), [&] {
     if (in.hook.site == model::HookSite::Logits) throw UsageError("--hook logits: an SAE cannot replace the logits");
     for (std::size_t i = 0; i < sae_paths.size(); ++i)
       COACT_REQUIRE(checkpoints[i].config.d_in == width, InputError, sae_paths[i], ": the SAE reads width ",
@@ -107,41 +109,62 @@ std::vector<SaeEvaluation> evaluate_saes(const Invocation& invocation, const Sae
   return results;
 }
 
-void add_evaluation_flags(CommandLine& cli) {
-  auto opt = cli.options().add_options();
-  opt("model", po::value<std::string>()->value_name("FILE"),
-      "evaluate CE-loss recovered on this transformer (safetensors or .pt; see coact evaluate)");
-  opt("model-config", po::value<std::string>()->value_name("FILE"), "its config (default: config.json beside --model)");
-  opt("hook", po::value<std::string>()->value_name("NAME"), "hook the SAE replaces (default: the store's)");
-  opt("eval-tokens", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."),
-      "token files for the evaluation (default: the store's /tokens)");
-  opt("eval-seq-len", po::value<std::int64_t>(), "positions per sequence (default: the store's sequence length)");
-  opt("eval-sequences", po::value<std::int64_t>()->default_value(256), "sequences evaluated (0: all)");
-  opt("eval-batch-sequences", po::value<std::int64_t>()->default_value(16), "sequences per forward pass");
+const options::Table<EvaluationRequest>& evaluation_table() {
+  static const options::Table<EvaluationRequest> table = [] {
+    using namespace options;
+    using R = EvaluationRequest;
+    Table<R> t;
+    const auto optional_text = [](std::string R::*member) {
+      return std::make_pair(
+          std::function<Value(const R&)>([member](const R& r) { return (r.*member).empty() ? Value() : Value(r.*member); }),
+          std::function<void(R&, const Value&)>(
+              [member](R& r, const Value& v) { r.*member = is_set(v) ? std::get<std::string>(v) : std::string(); }));
+    };
+    auto [model_get, model_set] = optional_text(&R::model);
+    t.add(text("model", "evaluate CE-loss recovered on this transformer (safetensors or .pt; see coact evaluate)")
+              .shown_as("FILE").derived_from("no evaluation"),
+          model_get, model_set);
+    auto [config_get, config_set] = optional_text(&R::model_config);
+    t.add(text("model-config", "its config").shown_as("FILE").derived_from("config.json beside the model"), config_get,
+          config_set);
+    auto [hook_get, hook_set] = optional_text(&R::hook);
+    t.add(text("hook", "hook the SAE replaces").shown_as("NAME").derived_from("the store's"), hook_get, hook_set);
+    t.add(text("eval-tokens", "token files for the evaluation").listed().shown_as("FILE").derived_from("the store's /tokens"),
+          [](const R& r) { return r.tokens.empty() ? Value() : Value(list_text(r.tokens)); },
+          [](R& r, const Value& v) { r.tokens = is_set(v) ? list_items(std::get<std::string>(v)) : std::vector<std::string>{}; });
+    t.add(integer("eval-seq-len", "positions per sequence").at_least(1).at_most(1048576)
+              .derived_from("the store's sequence length"),
+          [](const R& r) { return r.seq_len > 0 ? Value(r.seq_len) : Value(); },
+          [](R& r, const Value& v) { r.seq_len = is_set(v) ? std::get<std::int64_t>(v) : 0; });
+    t.add(integer("eval-sequences", "sequences evaluated (0: all)").at_least(0), &R::sequences);
+    t.add(integer("eval-batch-sequences", "sequences per forward pass").at_least(1).at_most(1048576), &R::batch_sequences);
+    return t;
+  }();
+  return table;
 }
 
-std::optional<SaeEvaluationOptions> evaluation_options(const CommandLine& cli, const std::string& store) {
-  if (!cli.has("model")) return std::nullopt;
+std::optional<SaeEvaluationOptions> evaluation_options(const EvaluationRequest& request, const std::string& store,
+                                                       backend::DeviceRequest device) {
+  if (request.model.empty()) return std::nullopt;
   SaeEvaluationOptions o;
-  ModelInputOptions& in = o.inputs;
-  in.weights = cli.get<std::string>("model");
-  if (cli.has("model-config")) in.config = cli.get<std::string>("model-config");
+  model::ModelInputOptions& in = o.inputs;
+  in.weights = request.model;
+  in.config = request.model_config;
   // The store's recording: "<model> <hook>" and its sequence length.
   const io::ActivationStore opened = io::ActivationStore::open(store);
   const io::ActivationMetadata& meta = opened.metadata();
   const std::size_t space = meta.source.rfind(' ');
   const std::string recorded_hook = space == std::string::npos ? "" : meta.source.substr(space + 1);
-  if (cli.has("hook")) in.hook = cli.get<std::string>("hook");
+  if (!request.hook.empty()) in.hook = request.hook;
   else if (recorded_hook.rfind("blocks.", 0) == 0) in.hook = recorded_hook;
   else throw UsageError(str(store, ": not recorded from a model (source \"", meta.source, "\"); pass --hook"));
-  if (cli.has("eval-tokens")) in.tokens = cli.get<std::vector<std::string>>("eval-tokens");
-  else in.tokens = opened.files();
-  if (cli.has("eval-seq-len")) in.seq_len = cli.get<std::int64_t>("eval-seq-len");
+  in.tokens = request.tokens.empty() ? opened.files() : request.tokens;
+  if (request.seq_len > 0) in.seq_len = request.seq_len;
   else if (meta.sequence_length > 0) in.seq_len = meta.sequence_length;
   else throw UsageError(str(store, ": no sequence length recorded; pass --eval-seq-len"));
-  in.max_sequences = cli.get<std::int64_t>("eval-sequences");
-  o.batch_sequences = cli.get<std::int64_t>("eval-batch-sequences");
-  o.device = backend::parse_device_request(cli.device());
+  in.max_sequences = request.sequences;
+  o.batch_sequences = request.batch_sequences;
+  o.device = device;
   return o;
 }
 
@@ -160,4 +183,4 @@ std::string evaluation_markdown(const std::vector<SaeEvaluation>& evaluations) {
   return out.str();
 }
 
-}  // namespace coact::app
+}  // namespace coact::eval

@@ -1,6 +1,5 @@
-#include "run_manifest.h"
+#include "coact/pipeline/manifest.h"
 
-#include <boost/version.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +18,7 @@
 #include "coact/io/provenance.h"
 #include "coact/version.h"
 
-namespace coact::app::run {
+namespace coact::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -91,8 +90,9 @@ PreviousOutput previous_output(const JsonValue* previous, const std::string& sta
   return {};
 }
 
-Manifest::Manifest(const Study& study, const Invocation& invocation, std::optional<JsonValue> previous)
-    : study_(study), previous_(std::move(previous)) {
+Manifest::Manifest(const Study& study, dist::MpiRuntime& mpi, std::optional<JsonValue> previous,
+                   std::vector<std::pair<std::string, std::string>> versions)
+    : study_(study), versions_(std::move(versions)), previous_(std::move(previous)) {
   command_line_ = study.command_line;
   if (previous_ && previous_->is_object()) {
     try {
@@ -109,7 +109,6 @@ Manifest::Manifest(const Study& study, const Invocation& invocation, std::option
     }
   }
   // The job, as this attempt sees it (a requeued Slurm job has SLURM_RESTART_COUNT > 0).
-  auto& mpi = invocation.mpi;
   job_.ranks = mpi.size();
   job_.hosts = mpi.host_count();
   job_.root_host = dist::processor_name();
@@ -169,14 +168,15 @@ void Manifest::write(const std::string& status, const std::string& error) {
   j.end_object();
   j.field("config", study_.resolved_text);
   j.key("versions").begin_object().field("coact", COACT_VERSION_STRING).field("mpi", dist::mpi_library_version());
-  j.field("hdf5", io::hdf5_version())
-      .field("boost", str(BOOST_VERSION / 100000, ".", BOOST_VERSION / 100 % 1000, ".", BOOST_VERSION % 100));
+  j.field("hdf5", io::hdf5_version());
+  for (const auto& [name, version] : versions_) j.field(name, version);
   for (const auto& c : backend::describe_components()) j.field(c.name, c.version);
   if (dist::nccl_compiled()) j.field("NCCL", dist::nccl_version());
   j.end_object();
-  const char* device = study_.device == backend::DeviceRequest::Cpu    ? "cpu"
-                       : study_.device == backend::DeviceRequest::Cuda ? "cuda"
-                                                                       : "auto";
+  const auto requested = study_.job.device;
+  const char* device = requested == backend::DeviceRequest::Cpu    ? "cpu"
+                       : requested == backend::DeviceRequest::Cuda ? "cuda"
+                                                                   : "auto";
   j.key("job").begin_object().field("ranks", job_.ranks).field("hosts", job_.hosts).field("root_host", job_.root_host);
   j.field("threads_per_rank", job_.threads).field("device", device).field("cuda_devices_visible", job_.cuda_devices);
   for (const auto& [name, value] : job_.environment) j.field(name, value);
@@ -203,4 +203,4 @@ void Manifest::write(const std::string& status, const std::string& error) {
   output.commit();
 }
 
-}  // namespace coact::app::run
+}  // namespace coact::pipeline

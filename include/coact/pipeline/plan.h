@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "coact/core/json_value.h"
-#include "run_study.h"
+#include "coact/pipeline/study.h"
 
-namespace coact::app::run {
+namespace coact::pipeline {
 
 enum class Action : std::uint8_t {
   Skip = 0,      // complete and matching
@@ -31,22 +31,22 @@ enum class Action : std::uint8_t {
 const char* to_string(Action action, bool planned = false);
 inline bool does_work(Action a) { return a == Action::Run || a == Action::Resume || a == Action::Replace; }
 
-struct Plan {
+struct StagePlan {
   Action data = Action::Skip;
   std::vector<Action> train, graph;  // per seed, in study order
   Action compare = Action::Skip, report = Action::Skip;
 
   std::string to_bytes() const;
-  static Plan from_bytes(const std::string& bytes, std::size_t seeds);
+  static StagePlan from_bytes(const std::string& bytes, std::size_t seeds);
 };
 
 // Root only. `previous` is the last manifest.json (null when there is none or it is unreadable).
 // Throws OutputExistsError naming the output and the first differing key when an output was
 // made with another configuration and --force was not given.
-Plan make_plan(const Study& study, const JsonValue* previous);
+StagePlan make_plan(const Study& study, const JsonValue* previous);
 
 // The first difference between two fingerprint texts, as "train.steps is 2000 here, 1500 in the
 // file" (empty when equal).
 std::string first_difference(const std::string& stored, const std::string& wanted);
 
-}  // namespace coact::app::run
+}  // namespace coact::pipeline

@@ -1,7 +1,7 @@
 // CE-loss recovered for a coact SAE: the model::HookEdit that replaces a hook's activations by
 // the SAE's reconstruction x̂ = z·W_dec + b_dec (z from the SAE's own encoder: ReLU or TopK),
-// undoing the input normalisation the SAE was trained with. Lives in apps because it joins the
-// model module and the sae module, which does not depend on model.
+// undoing the input normalisation the SAE was trained with; and the evaluation of SAEs on a
+// model, with its options table (flags of coact evaluate, train and report).
 //
 //   sae::Checkpoint checkpoint = sae::read_checkpoint("sae_52.h5", false);
 //   SaeReconstruction edit(backend, checkpoint, max_rows);
@@ -19,9 +19,14 @@
 #include "coact/sae/checkpoint.h"
 #include "coact/sae/encoder.h"
 #include "coact/sae/sae.h"
-#include "model_inputs.h"
+#include "coact/core/options.h"
+#include "coact/model/inputs.h"
 
-namespace coact::app {
+namespace coact::dist {
+class MpiRuntime;
+}
+
+namespace coact::eval {
 
 class SaeReconstruction final : public model::HookEdit {
  public:
@@ -39,9 +44,9 @@ class SaeReconstruction final : public model::HookEdit {
 };
 
 // CE-loss recovered of SAE checkpoints on a model: `coact evaluate`, and `coact train` and
-// `coact report` when given --model.
+// `coact report` when given a model.
 struct SaeEvaluationOptions {
-  ModelInputOptions inputs;  // model, config, hook, tokens (see model_inputs.h)
+  model::ModelInputOptions inputs;  // model, config, hook, tokens (see model/inputs.h)
   std::int64_t batch_sequences = 16;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
 };
@@ -57,16 +62,28 @@ struct SaeEvaluation {
 
 // Loads the model and tokens once and evaluates each SAE (its width must be the hook's).
 // Collective over the world communicator; every rank returns the same results.
-std::vector<SaeEvaluation> evaluate_saes(const Invocation& invocation, const SaeEvaluationOptions& options,
+std::vector<SaeEvaluation> evaluate_saes(dist::MpiRuntime& mpi, const SaeEvaluationOptions& options,
                                          const std::vector<std::string>& sae_paths);
 
-// For commands that evaluate what they made or read: --model, --model-config, --hook,
-// --eval-tokens, --eval-seq-len, --eval-sequences, --eval-batch-sequences.
-void add_evaluation_flags(CommandLine& cli);
-// nullopt without --model. Defaults come from `store` (an activation store recorded by coact
-// record): its /tokens as the tokens, its hook and sequence length.
-std::optional<SaeEvaluationOptions> evaluation_options(const CommandLine& cli, const std::string& store);
+// An evaluation a command makes of the SAEs it made or read, when given a model: the model, and
+// what to take from the SAEs' activation store unless given (its hook, tokens, sequence length).
+struct EvaluationRequest {
+  std::string model;          // "" = no evaluation
+  std::string model_config;   // "" = config.json beside the model
+  std::string hook;           // "" = the store's
+  std::vector<std::string> tokens;  // empty = the store's /tokens
+  std::int64_t seq_len = 0;   // 0 = the store's sequence length
+  std::int64_t sequences = 256;        // 0: all
+  std::int64_t batch_sequences = 16;
+};
+// model, model-config, hook, eval-tokens, eval-seq-len, eval-sequences, eval-batch-sequences.
+const options::Table<EvaluationRequest>& evaluation_table();
+
+// nullopt without a model. Fills what the request leaves out from `store` (an activation store
+// recorded by coact record); UsageError when the store cannot say.
+std::optional<SaeEvaluationOptions> evaluation_options(const EvaluationRequest& request, const std::string& store,
+                                                       backend::DeviceRequest device);
 // A Markdown section of the evaluations, for report.md.
 std::string evaluation_markdown(const std::vector<SaeEvaluation>& evaluations);
 
-}  // namespace coact::app
+}  // namespace coact::eval

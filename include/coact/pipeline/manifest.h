@@ -13,11 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "cli.h"
 #include "coact/core/json_value.h"
-#include "run_study.h"
+#include "coact/pipeline/study.h"
 
-namespace coact::app::run {
+namespace coact::dist {
+class MpiRuntime;
+}
+
+namespace coact::pipeline {
 
 // "sha256:<hex>" of a text.
 std::string fingerprint(const std::string& text);
@@ -50,7 +53,9 @@ struct StageRecord {
 
 class Manifest {
  public:
-  Manifest(const Study& study, const Invocation& invocation, std::optional<JsonValue> previous);
+  // `versions`: the program's components beyond the library's own (e.g. the command-line parser).
+  Manifest(const Study& study, dist::MpiRuntime& mpi, std::optional<JsonValue> previous,
+           std::vector<std::pair<std::string, std::string>> versions);
 
   const JsonValue* previous() const { return previous_ ? &*previous_ : nullptr; }
   // A file's record with its sha256 (reused from the previous manifest when the size and
@@ -71,6 +76,7 @@ class Manifest {
     std::vector<std::pair<std::string, std::string>> environment;  // SLURM_* of this attempt
   } job_;
   std::int64_t attempt_ = 1;
+  std::vector<std::pair<std::string, std::string>> versions_;
   std::optional<JsonValue> previous_;
   struct Cached {
     std::int64_t bytes = -1, mtime_ns = 0;
@@ -80,4 +86,4 @@ class Manifest {
   std::vector<StageRecord> records_;
 };
 
-}  // namespace coact::app::run
+}  // namespace coact::pipeline

@@ -1,4 +1,4 @@
-#include "run_stages.h"
+#include "coact/pipeline/runner.h"
 
 #include <filesystem>
 #include <sstream>
@@ -11,8 +11,10 @@
 #include "coact/core/timer.h"
 #include "coact/data/synth.h"
 #include "coact/dist/mpi.h"
+#include "coact/dist/root.h"
+#include "coact/model/record_store.h"
 
-namespace coact::app::run {
+namespace coact::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -20,14 +22,14 @@ namespace {
 
 std::string name_in(const Study& s, const std::string& path) {
   std::error_code ec;
-  const auto relative = fs::relative(path, s.out, ec);
+  const auto relative = fs::relative(path, s.out(), ec);
   return ec || relative.empty() || *relative.begin() == ".." ? path : relative.string();
 }
 
 }  // namespace
 
-Runner::Runner(const Invocation& invocation, const Study& study, const Plan& plan, Manifest* manifest)
-    : invocation_(invocation), study_(study), plan_(plan), manifest_(manifest) {}
+Runner::Runner(dist::MpiRuntime& mpi, const Study& study, const StagePlan& plan, Manifest* manifest)
+    : mpi_(mpi), study_(study), plan_(plan), manifest_(manifest) {}
 
 void Runner::record(const char* stage, std::int64_t seed, Action action, const std::string& fingerprint_text, double seconds,
                     const std::vector<std::pair<std::string, std::string>>& inputs,
@@ -68,9 +70,9 @@ void Runner::record_planned() {
     manifest_->set(r);
   };
   pending("data", -1, plan_.data, study_.data_text);
-  for (std::size_t i = 0; i < study_.seeds.size(); ++i) {
-    pending("train", static_cast<std::int64_t>(study_.seeds[i]), plan_.train[i], study_.train_text);
-    pending("graph", static_cast<std::int64_t>(study_.seeds[i]), plan_.graph[i], study_.graph_text);
+  for (std::size_t i = 0; i < study_.seeds().size(); ++i) {
+    pending("train", static_cast<std::int64_t>(study_.seeds()[i]), plan_.train[i], study_.train_text);
+    pending("graph", static_cast<std::int64_t>(study_.seeds()[i]), plan_.graph[i], study_.graph_text);
   }
   pending("compare", -1, plan_.compare, study_.compare_text);
   pending("report", -1, plan_.report, study_.report_text);
@@ -78,7 +80,7 @@ void Runner::record_planned() {
 }
 
 void Runner::stop_if_signalled(const char* after) {
-  const int stop = invocation_.mpi.world().allreduce_sum<std::int32_t>(interrupt_requested() ? 1 : 0);
+  const int stop = mpi_.world().allreduce_sum<std::int32_t>(interrupt_requested() ? 1 : 0);
   if (stop > 0)
     throw InterruptedError(str("interrupted by a signal after the ", after,
                                " stage; run the same command again (or requeue the job) to continue"));
@@ -98,56 +100,58 @@ void Runner::run_all() {
 void Runner::data_stage() {
   const Study& s = study_;
   Stopwatch clock;
+  const std::string store = s.store_path();
   std::vector<std::pair<std::string, std::string>> inputs;
-  if (s.source == Source::Record) {
-    inputs.emplace_back("model", s.record.model);
-    if (!s.record.model_config.empty()) inputs.emplace_back("model_config", s.record.model_config);
-    for (const auto& tokens : s.record.tokens) inputs.emplace_back("tokens", tokens);
+  if (s.job.source == Source::Record) {
+    inputs.emplace_back("model", s.record_inputs.weights);
+    if (!s.record_inputs.config.empty()) inputs.emplace_back("model_config", s.record_inputs.config);
+    for (const auto& tokens : s.record_inputs.tokens) inputs.emplace_back("tokens", tokens);
   }
   if (does_work(plan_.data)) {
-    log::info("data: ", s.source == Source::Record ? "recording" : "synthetic activations", " -> ", s.store);
-    if (s.source == Source::Synthetic) {
-      data::write_synthetic_store(s.store, plan_.data == Action::Replace, false, invocation_.mpi.world(), s.synth,
-                                  s.command_line, s.data_text);
+    log::info("data: ", s.job.source == Source::Record ? "recording" : "synthetic activations", " -> ", store);
+    if (s.job.source == Source::Synthetic) {
+      data::write_synthetic_store(store, plan_.data == Action::Replace, false, mpi_.world(), s.synth, s.command_line,
+                                  s.data_text);
     } else {
-      RecordRequest request = s.record;
-      request.force = plan_.data == Action::Replace;
-      record_activations(invocation_, request);
+      model::RecordStoreOptions record = s.record;
+      record.force = plan_.data == Action::Replace;
+      const model::RecordedStore recorded = model::record_store(mpi_, s.record_inputs, record);
+      log::info(recorded.summary());
     }
   }
-  record("data", -1, plan_.data, s.data_text, clock.seconds(),
-         s.source == Source::Store ? std::vector<std::pair<std::string, std::string>>{{"activations", s.store}} : inputs,
-         s.source == Source::Store ? std::vector<std::pair<std::string, std::string>>{}
-                                   : std::vector<std::pair<std::string, std::string>>{{"activations", s.store}});
+  using Files = std::vector<std::pair<std::string, std::string>>;
+  const bool external = s.job.source == Source::Store;
+  record("data", -1, plan_.data, s.data_text, clock.seconds(), external ? Files{{"activations", store}} : inputs,
+         external ? Files{} : Files{{"activations", store}});
 }
 
 void Runner::train_stage() {
   const Study& s = study_;
-  auto& mpi = invocation_.mpi;
+  const auto& seeds = s.seeds();
   // Replaced SAEs are removed first, so the trainer starts them afresh (it resumes what exists).
-  if (mpi.is_root())
-    for (std::size_t i = 0; i < s.seeds.size(); ++i)
-      if (plan_.train[i] == Action::Replace) fs::remove(s.sae_path(s.seeds[i]));
-  mpi.world().barrier();
+  if (mpi_.is_root())
+    for (std::size_t i = 0; i < seeds.size(); ++i)
+      if (plan_.train[i] == Action::Replace) fs::remove(s.sae_path(seeds[i]));
+  mpi_.world().barrier();
 
   // Seeds go to the trainer in fixed chunks (all at once by default), complete ones included,
   // so a resumed seed trains on the same rank group as it did before the interruption: the
   // result is then bit-identical to an uninterrupted run.
-  const std::size_t chunk = s.parallel_seeds > 0 ? static_cast<std::size_t>(s.parallel_seeds) : s.seeds.size();
-  for (std::size_t first = 0; first < s.seeds.size(); first += chunk) {
-    const std::size_t last = std::min(s.seeds.size(), first + chunk);
+  const std::size_t chunk = s.job.parallel_seeds > 0 ? static_cast<std::size_t>(s.job.parallel_seeds) : seeds.size();
+  for (std::size_t first = 0; first < seeds.size(); first += chunk) {
+    const std::size_t last = std::min(seeds.size(), first + chunk);
     bool work = false;
     for (std::size_t i = first; i < last; ++i) work = work || does_work(plan_.train[i]);
     std::vector<sae::TrainedSae> results;
     Stopwatch clock;
     if (work) {
       sae::TrainingOptions o = s.train;
-      o.seeds.assign(s.seeds.begin() + static_cast<std::ptrdiff_t>(first), s.seeds.begin() + static_cast<std::ptrdiff_t>(last));
+      o.seeds.assign(seeds.begin() + static_cast<std::ptrdiff_t>(first), seeds.begin() + static_cast<std::ptrdiff_t>(last));
       o.resume = true;
       o.force = false;
-      log::info("train: ", o.seeds.size(), " SAE(s) (", sae::to_string(o.config.recipe), ", ", o.steps, " steps)");
+      log::info("train: ", o.seeds.size(), " SAE(s) (", sae::to_string(o.config.recipe), ", ", o.steps.value_or(0), " steps)");
       try {
-        results = sae::train_saes(mpi, o);
+        results = sae::train_saes(mpi_, o);
       } catch (const InterruptedError& e) {
         // The trainer's advice is for `coact train`; here the same `coact run` continues.
         std::string message = e.what();
@@ -159,18 +163,19 @@ void Runner::train_stage() {
     for (std::size_t i = first; i < last; ++i) {
       double seconds = clock.seconds();
       for (const auto& r : results)
-        if (r.seed == s.seeds[i]) seconds = r.seconds;
-      record("train", static_cast<std::int64_t>(s.seeds[i]), plan_.train[i], s.train_text, seconds, {{"activations", s.store}},
+        if (r.seed == seeds[i]) seconds = r.seconds;
+      record("train", static_cast<std::int64_t>(seeds[i]), plan_.train[i], s.train_text, seconds,
+             {{"activations", s.store_path()}},
              plan_.train[i] == Action::Later ? std::vector<std::pair<std::string, std::string>>{}
-                                             : std::vector<std::pair<std::string, std::string>>{{"sae", s.sae_path(s.seeds[i])}});
+                                             : std::vector<std::pair<std::string, std::string>>{{"sae", s.sae_path(seeds[i])}});
     }
   }
 }
 
 void Runner::graph_stage() {
   const Study& s = study_;
-  for (std::size_t i = 0; i < s.seeds.size(); ++i) {
-    const std::uint64_t seed = s.seeds[i];
+  for (std::size_t i = 0; i < s.seeds().size(); ++i) {
+    const std::uint64_t seed = s.seeds()[i];
     Stopwatch clock;
     if (does_work(plan_.graph[i])) {
       graph::GraphBuildOptions g = s.graph;
@@ -178,10 +183,10 @@ void Runner::graph_stage() {
       g.out = s.graph_path(seed);
       g.force = plan_.graph[i] == Action::Replace;
       log::info("graph: ", g.out);
-      graph::build_graph(invocation_.mpi, g);
+      graph::build_graph(mpi_, g);
     }
     record("graph", static_cast<std::int64_t>(seed), plan_.graph[i], s.graph_text, clock.seconds(),
-           {{"sae", s.sae_path(seed)}, {"activations", s.store}},
+           {{"sae", s.sae_path(seed)}, {"activations", s.store_path()}},
            plan_.graph[i] == Action::Later ? std::vector<std::pair<std::string, std::string>>{}
                                            : std::vector<std::pair<std::string, std::string>>{{"graph", s.graph_path(seed)}});
   }
@@ -194,22 +199,29 @@ void Runner::compare_and_report_stages() {
     record("report", -1, Action::Later, s.report_text, 0, {}, {});
     return;
   }
-  // The comparison and the report run on the root (DESIGN.md); the others wait for the outcome.
-  run_on_root(invocation_, [&] {
-    Stopwatch clock;
-    std::vector<std::pair<std::string, std::string>> inputs;
-    compare::ComparisonOptions c = s.compare;
-    for (const auto seed : s.seeds) {
-      c.saes.push_back(s.sae_path(seed));
-      c.graphs.push_back(s.graph_path(seed));
-      inputs.emplace_back("sae", s.sae_path(seed));
-      inputs.emplace_back("graph", s.graph_path(seed));
-    }
-    c.force = plan_.compare == Action::Replace;
+  compare::ComparisonOptions c = s.compare;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto seed : s.seeds()) {
+    c.saes.push_back(s.sae_path(seed));
+    c.graphs.push_back(s.graph_path(seed));
+    inputs.emplace_back("sae", s.sae_path(seed));
+    inputs.emplace_back("graph", s.graph_path(seed));
+  }
+  c.force = plan_.compare == Action::Replace;
+  Stopwatch clock;
+  if (does_work(plan_.compare) && c.study.match_activations) {
+    // Every rank encodes its share of the token batches: the correlations are collective.
+    compare::ActivationCorrelationOptions correlation = s.correlation;
+    correlation.saes = c.saes;
+    correlation.stores.assign(c.saes.size(), s.store_path());
+    c.correlations = compare::activation_correlations(mpi_, correlation);
+  }
+  // The comparison and the report run on the root; the others wait for the outcome.
+  dist::run_on_root(mpi_.world(), [&] {
     std::optional<compare::ComparisonFile> comparison;
     if (does_work(plan_.compare)) {
       log::info("compare: ", c.out);
-      const auto compute = backend::make_backend(s.device, 0);
+      const auto compute = backend::make_backend(s.job.device, 0);
       comparison = compare::run_comparison(*compute, c);
     }
     record("compare", -1, plan_.compare, s.compare_text, clock.seconds(), inputs, {{"compare", c.out}});
@@ -234,4 +246,49 @@ std::string Runner::summary() const {
   return out;
 }
 
-}  // namespace coact::app::run
+namespace {
+
+void log_plan(const Study& s, const StagePlan& p) {
+  log::info("plan for ", s.out(), ": data ", to_string(p.data, true));
+  for (std::size_t i = 0; i < s.seeds().size(); ++i)
+    log::info("  seed ", s.seeds()[i], ": train ", to_string(p.train[i], true), ", graph ", to_string(p.graph[i], true));
+  log::info("  compare ", to_string(p.compare, true), ", report ", to_string(p.report, true));
+}
+
+}  // namespace
+
+StudyOutcome run_study(dist::MpiRuntime& mpi, const Study& study,
+                       const std::vector<std::pair<std::string, std::string>>& versions) {
+  // The plan is made on the root, from the files' own provenance, and shared.
+  std::optional<Manifest> manifest;
+  StudyOutcome outcome;
+  std::string bytes;
+  dist::run_on_root(mpi.world(), [&] {
+    manifest.emplace(study, mpi, read_previous_manifest(study.manifest_path()), versions);
+    outcome.plan = make_plan(study, manifest->previous());
+    bytes = outcome.plan.to_bytes();
+  });
+  outcome.plan = StagePlan::from_bytes(dist::broadcast_string(mpi.world(), bytes), study.seeds().size());
+  log_plan(study, outcome.plan);
+
+  // From here a signal stops the run at the next step or stage boundary with a checkpoint.
+  install_interrupt_handlers();
+  Runner runner(mpi, study, outcome.plan, manifest ? &*manifest : nullptr);
+  try {
+    runner.run_all();
+  } catch (const Error& e) {
+    if (manifest && e.collective()) {
+      try {
+        manifest->write(dynamic_cast<const InterruptedError*>(&e) ? "interrupted" : "failed", e.what());
+      } catch (const Error& also) {
+        log::warn("could not update ", study.manifest_path(), ": ", also.what());
+      }
+    }
+    throw;
+  }
+  if (manifest) manifest->write("complete");
+  outcome.summary = runner.summary();
+  return outcome;
+}
+
+}  // namespace coact::pipeline

@@ -1,4 +1,4 @@
-#include "run_plan.h"
+#include "coact/pipeline/plan.h"
 
 #include <filesystem>
 #include <map>
@@ -10,9 +10,10 @@
 #include "coact/io/activation_store.h"
 #include "coact/io/h5.h"
 #include "coact/io/provenance.h"
-#include "run_manifest.h"
+#include "coact/pipeline/manifest.h"
+#include "coact/sae/checkpoint.h"
 
-namespace coact::app::run {
+namespace coact::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -28,7 +29,7 @@ const char* to_string(Action action, bool planned) {
   return "?";
 }
 
-std::string Plan::to_bytes() const {
+std::string StagePlan::to_bytes() const {
   std::string bytes;
   bytes += static_cast<char>(data);
   for (auto a : train) bytes += static_cast<char>(a);
@@ -38,9 +39,9 @@ std::string Plan::to_bytes() const {
   return bytes;
 }
 
-Plan Plan::from_bytes(const std::string& bytes, std::size_t seeds) {
+StagePlan StagePlan::from_bytes(const std::string& bytes, std::size_t seeds) {
   if (bytes.size() != 3 + 2 * seeds) throw Error("coact run: the plan broadcast from the root has the wrong size");
-  Plan p;
+  StagePlan p;
   std::size_t i = 0;
   auto next = [&] { return static_cast<Action>(bytes[i++]); };
   p.data = next();
@@ -103,7 +104,7 @@ Found inspect_h5(const std::string& path, const std::string& kind, const std::st
       if (io::file_kind(file) != kind) return {State::Different, str(f, ": is not a coact ", kind, " file")};
       found = compare_config(f, file, wanted);
       if (found.state != State::Match) return found;
-      if (kind == "sae" && file.attributes().get_int("complete") == 0) found.state = State::Incomplete;
+      if (kind == "sae" && !sae::read_training_status(file).complete) found.state = State::Incomplete;
     }
     return found;
   } catch (const Error& e) {
@@ -137,7 +138,7 @@ class Planner {
       return Action::Replace;
     }
     if (f.state == State::Absent) return Action::Run;
-    if (upstream_changed) return Action::Replace;
+    if (upstream_changed || s_.rerun) return Action::Replace;
     return f.state == State::Incomplete ? Action::Resume : Action::Skip;
   }
 
@@ -161,18 +162,18 @@ std::string first_difference(const std::string& stored, const std::string& wante
   return stored == wanted ? "" : "the texts differ in layout";
 }
 
-Plan make_plan(const Study& s, const JsonValue* previous) {
+StagePlan make_plan(const Study& s, const JsonValue* previous) {
   const Planner planner(s);
-  Plan p;
+  StagePlan p;
   bool data_changed = false;
-  if (s.source == Source::Store) {
+  if (s.job.source == Source::Store) {
     p.data = Action::External;
   } else {
-    p.data = planner.decide(inspect_h5(s.store, "activations", s.data_text), false);
+    p.data = planner.decide(inspect_h5(s.store_path(), "activations", s.data_text), false);
     data_changed = does_work(p.data);
   }
   bool any_changed = data_changed;
-  for (const auto seed : s.seeds) {
+  for (const auto seed : s.seeds()) {
     Action t = Action::Later, g = Action::Later;
     if (s.runs(Stage::Train)) t = planner.decide(inspect_h5(s.sae_path(seed), "sae", s.train_text), data_changed);
     if (s.runs(Stage::Graph))
@@ -189,4 +190,4 @@ Plan make_plan(const Study& s, const JsonValue* previous) {
   return p;
 }
 
-}  // namespace coact::app::run
+}  // namespace coact::pipeline

@@ -1,5 +1,5 @@
-// check_study: the configuration checks that need files or the job's layout, all before any
-// work, so a bad study fails in seconds instead of after hours in the queue and the first stage.
+#include "coact/pipeline/checks.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -9,9 +9,9 @@
 #include "coact/io/activation_store.h"
 #include "coact/io/shuffle.h"
 #include "coact/sae/checkpoint.h"
-#include "run_study.h"
+#include "coact/dist/root.h"
 
-namespace coact::app::run {
+namespace coact::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -32,16 +32,16 @@ std::string first_problem(dist::MpiComm& world, const std::string& mine) {
 }
 
 // Every rank: the job's size and, for GPUs, one GPU per rank.
-void check_layout(const Study& s, const Invocation& invocation, std::int64_t expected_ranks) {
-  auto& mpi = invocation.mpi;
+void check_layout(const Study& s, dist::MpiRuntime& mpi, std::int64_t expected_ranks) {
   const int ranks = mpi.size();
   if (expected_ranks > 0 && expected_ranks != ranks)
     throw ConfigError(str("run.ranks: the study asks for ", expected_ranks, " ranks but the job has ", ranks,
                           " (srun -n / mpirun -np)"));
-  if (s.parallel_seeds > ranks)
-    throw ConfigError(str("train.parallel-seeds: ", s.parallel_seeds, " seed groups need at least as many ranks; the job has ",
-                          ranks));
-  const int groups = s.parallel_seeds > 0 ? s.parallel_seeds : static_cast<int>(std::min<std::size_t>(s.seeds.size(), ranks));
+  if (s.job.parallel_seeds > ranks)
+    throw ConfigError(str("train.parallel-seeds: ", s.job.parallel_seeds,
+                          " seed groups need at least as many ranks; the job has ", ranks));
+  const int groups = s.job.parallel_seeds > 0 ? static_cast<int>(s.job.parallel_seeds)
+                                              : static_cast<int>(std::min<std::size_t>(s.seeds().size(), ranks));
   const std::int64_t group_ranks = (ranks + groups - 1) / groups;
   if (s.train.batch_rows < group_ranks)
     throw ConfigError(str("train.batch-size: ", s.train.batch_rows, " tokens cannot be split over the ", group_ranks,
@@ -49,8 +49,9 @@ void check_layout(const Study& s, const Invocation& invocation, std::int64_t exp
 
   std::string problem;
   const int gpus = backend::cuda_device_count();
-  const bool wants_gpu = s.device == backend::DeviceRequest::Cuda || (s.device == backend::DeviceRequest::Auto && gpus > 0);
-  if (s.device == backend::DeviceRequest::Cuda && gpus == 0)
+  const auto device = s.job.device;
+  const bool wants_gpu = device == backend::DeviceRequest::Cuda || (device == backend::DeviceRequest::Auto && gpus > 0);
+  if (device == backend::DeviceRequest::Cuda && gpus == 0)
     problem = str("device = cuda but rank ", mpi.rank(), " on ", dist::processor_name(), " sees no GPU");
   else if (wants_gpu && gpus > 1 && mpi.local_size() > gpus)
     problem = str("device: ", mpi.local_size(), " ranks on ", dist::processor_name(), " would share its ", gpus,
@@ -74,30 +75,32 @@ std::string identity_line(const std::string& key, const std::string& path) {
 // Root only: inputs exist, and the SAE fits the store. Returns the identity lines of external inputs.
 std::string check_inputs(const Study& s) {
   std::error_code ec;
-  if (fs::exists(s.out, ec) && !fs::is_directory(s.out, ec))
-    throw ConfigError(str("out: ", s.out, " exists and is not a directory"));
+  if (fs::exists(s.out(), ec) && !fs::is_directory(s.out(), ec))
+    throw ConfigError(str("out: ", s.out(), " exists and is not a directory"));
   std::string identity;
   std::int64_t d = 0, rows = 0;
-  if (s.source == Source::Store) {
+  const Source source = s.job.source;
+  if (source == Source::Store) {
     try {
-      const io::ActivationStore store = io::ActivationStore::open(s.store);
+      const io::ActivationStore store = io::ActivationStore::open(s.store_path());
       d = store.d();
       rows = store.rows();
     } catch (const Error& e) {
       throw ConfigError(str("data.store: ", e.what()));
     }
-    identity += str("# input data.store: ", sae::store_fingerprint(s.store), "\n");
-  } else if (s.source == Source::Synthetic) {
+    identity += str("# input data.store: ", sae::store_fingerprint(s.store_path()), "\n");
+  } else if (source == Source::Synthetic) {
     d = s.synth.d;
     rows = s.synth.rows;
   } else {
-    require_file("record.model", s.record.model);
-    identity += identity_line("record.model", s.record.model);
-    if (!s.record.model_config.empty()) {
-      require_file("record.model-config", s.record.model_config);
-      identity += identity_line("record.model-config", s.record.model_config);
+    const model::ModelInputOptions& r = s.record_inputs;
+    require_file("record.model", r.weights);
+    identity += identity_line("record.model", r.weights);
+    if (!r.config.empty()) {
+      require_file("record.model-config", r.config);
+      identity += identity_line("record.model-config", r.config);
     }
-    for (const auto& tokens : s.record.tokens) {
+    for (const auto& tokens : r.tokens) {
       require_file("record.tokens", tokens);
       identity += identity_line("record.tokens", tokens);
     }
@@ -113,15 +116,15 @@ std::string check_inputs(const Study& s) {
 
   // The checks train_saes makes, now rather than after the data stage.
   const sae::TrainingOptions& o = s.train;
-  if (o.d_in > 0 && o.d_in != d) throw ConfigError(str("train.d-in: ", o.d_in, " but the activations have d = ", d));
-  const std::int64_t n = o.n_features > 0 ? o.n_features : o.expansion * d;
-  if (o.n_features > 0 && o.expansion > 0 && o.n_features != o.expansion * d)
-    throw ConfigError(str("train.n: ", o.n_features, " and train.expansion ", o.expansion, " disagree for d = ", d));
+  if (o.d_in && *o.d_in != d) throw ConfigError(str("train.d-in: ", *o.d_in, " but the activations have d = ", d));
+  const std::int64_t n = o.n_features ? *o.n_features : o.expansion.value_or(8) * d;
+  if (o.n_features && o.expansion && *o.n_features != *o.expansion * d)
+    throw ConfigError(str("train.n: ", *o.n_features, " and train.expansion ", *o.expansion, " disagree for d = ", d));
   if (n % d != 0) throw ConfigError(str("train.n: ", n, " is not a multiple of the activation width d = ", d));
   sae::SaeConfig c = o.config;
   c.d_in = d;
   c.n_features = n;
-  c.lr = o.lr_override > 0 ? o.lr_override : sae::default_config(c.recipe, d, n).lr;
+  c.lr = o.lr ? *o.lr : sae::default_config(c.recipe, d, n).lr;
   try {
     sae::validate(c);
   } catch (const UsageError& e) {
@@ -140,14 +143,11 @@ std::string check_inputs(const Study& s) {
 
 }  // namespace
 
-void check_study(Study& s, const Invocation& invocation) {
-  check_layout(s, invocation, s.expected_ranks);
+void check_study(Study& s, dist::MpiRuntime& mpi) {
+  check_layout(s, mpi, s.job.ranks);
   std::string identity;
-  run_on_root(invocation, [&] { identity = check_inputs(s); });
-  auto& world = invocation.mpi.world();
-  std::uint64_t length = world.broadcast_value<std::uint64_t>(identity.size(), 0);
-  identity.resize(length);
-  world.broadcast(identity.data(), length, 0);
+  dist::run_on_root(mpi.world(), [&] { identity = check_inputs(s); });
+  identity = dist::broadcast_string(mpi.world(), identity);
   if (identity.empty()) return;
   // Every text starts with the data text: the inputs' identity goes at its end.
   const std::size_t old = s.data_text.size();
@@ -159,4 +159,4 @@ void check_study(Study& s, const Invocation& invocation) {
   s.record.config_text = s.data_text;
 }
 
-}  // namespace coact::app::run
+}  // namespace coact::pipeline
