@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${COACT_PEERS_VENV:-.venv-peers}"
 if [ ! -x "$venv/bin/python" ]; then
-  # System site packages: numpy, scipy, h5py, networkx, torch come from Debian.
+  # System site packages: numpy, scipy, h5py, networkx come from Debian (torch too where
+  # install-deps.sh --bench put python3-torch; otherwise "torch" installs it from PyPI).
   /usr/bin/python3 -m venv --system-site-packages "$venv" >&2
 fi
 if [ "$#" -gt 0 ]; then

@@ -13,6 +13,7 @@ sit in one folder, `archive` for a buffer or the file name without its extension
                                    tensor by torch._utils._rebuild_tensor_v2(storage, offset, size,
                                    stride, requires_grad, OrderedDict())
   <prefix>/.format_version         "1": storages are numbered in the order the pickle meets them
+  <prefix>/.storage_alignment      "64": where each record's bytes begin (a multiple of it)
   <prefix>/byteorder               "little"
   <prefix>/data/<key>              each storage's elements, raw little-endian, keys "0", "1", ...
   <prefix>/version                 "3\\n", the archive format version
@@ -277,7 +278,7 @@ def archive(pickle_bytes, storages=(), prefix="archive"):
     """The checkpoint of a data.pkl and its storages ((key, bytes) pairs), in torch.save's
     record order; for pickles built by hand (PickleBuilder) as well as by save_bytes."""
     records = [(f"{prefix}/data.pkl", pickle_bytes), (f"{prefix}/.format_version", b"1"),
-               (f"{prefix}/byteorder", b"little")]
+               (f"{prefix}/.storage_alignment", str(ALIGNMENT).encode()), (f"{prefix}/byteorder", b"little")]
     records += [(f"{prefix}/data/{key}", raw) for key, raw in storages]
     records.append((f"{prefix}/version", FORMAT_VERSION))
     records.append((f"{prefix}/.data/serialization_id", _serialization_id(records)))
