@@ -17,11 +17,11 @@ sit in one folder, `archive` for a buffer or the file name without its extension
   <prefix>/byteorder               "little"
   <prefix>/data/<key>              each storage's elements, raw little-endian, keys "0", "1", ...
   <prefix>/version                 "3\\n", the archive format version
-  <prefix>/.data/serialization_id  40 decimal digits derived from the records written
+  <prefix>/.data/serialization_id  40 digits: hashes of the records' names and CRC-32s
 
 Each record's bytes begin at a multiple of 64 in the file (PyTorch pads the local header's extra
 field, id "FB"), and each record is followed by a data descriptor; the archive ends with zip64
-end records. The legacy format (before PyTorch 1.6: consecutive pickles, then the raw storages)
+end records. For the same object, save_bytes gives the bytes torch.save gives. The legacy format (before PyTorch 1.6: consecutive pickles, then the raw storages)
 is written by legacy_save_bytes.
 
     t = tensor(np.arange(6, dtype=np.float32).reshape(2, 3))   one tensor, its own storage
@@ -190,10 +190,12 @@ REBUILD_PARAMETER = Global("torch._utils", "_rebuild_parameter")
 class _Pickler(pickle._Pickler):
     """Python's pickler, as torch.save uses it, with storages as persistent ids.
 
-    The pure-Python pickler writes the same opcodes as the C one torch.save calls; it is the
-    one whose dispatch table takes Global (which names a module this process need not have)."""
+    torch.save calls the C pickler; this is the pure-Python one (whose dispatch table takes
+    Global, a name in a module this process need not have), made to write what the C one writes:
+    the two differ only in how they batch the items of a plain dict or list."""
 
     dispatch = dict(pickle._Pickler.dispatch)
+    BATCH = 1000  # items per MARK ... SETITEMS / APPENDS, both picklers'
 
     def __init__(self, file, protocol, legacy=False):
         super().__init__(file, protocol)
@@ -220,6 +222,47 @@ class _Pickler(pickle._Pickler):
 
     dispatch[Global] = save_global_name
 
+    def save_plain_dict(self, obj):
+        # The C pickler's batch_dict_exact: one item alone takes SETITEM; otherwise batches of
+        # BATCH, each in MARK ... SETITEMS, and one more (empty) batch after a full last one.
+        self.write(pickle.EMPTY_DICT)
+        self.memoize(obj)
+        items = list(obj.items())
+        if len(items) == 1:
+            self.save(items[0][0])
+            self.save(items[0][1])
+            self.write(pickle.SETITEM)
+            return
+        start = 0
+        while items:
+            batch = items[start:start + self.BATCH]
+            self.write(pickle.MARK)
+            for key, value in batch:
+                self.save(key)
+                self.save(value)
+            self.write(pickle.SETITEMS)
+            start += len(batch)
+            if len(batch) < self.BATCH:
+                break
+
+    def save_plain_list(self, obj):
+        # The C pickler's batch_list_exact: one item alone takes APPEND; otherwise batches of
+        # BATCH, each in MARK ... APPENDS (a last batch of one item included).
+        self.write(pickle.EMPTY_LIST)
+        self.memoize(obj)
+        if len(obj) == 1:
+            self.save(obj[0])
+            self.write(pickle.APPEND)
+            return
+        for start in range(0, len(obj), self.BATCH):
+            self.write(pickle.MARK)
+            for item in obj[start:start + self.BATCH]:
+                self.save(item)
+            self.write(pickle.APPENDS)
+
+    dispatch[dict] = save_plain_dict
+    dispatch[list] = save_plain_list
+
 
 def dumps(obj, protocol=2):
     """(data.pkl bytes, {key: Storage}) for obj."""
@@ -230,40 +273,119 @@ def dumps(obj, protocol=2):
 
 
 # ---- the zip archive -------------------------------------------------------------------------
+#
+# PyTorch's C++ writer (PyTorchStreamWriter, on miniz) closes the archive with a serialization id:
+# 20 digits of a hash of the record names (without the prefix), then 20 of a hash of the CRC-32s
+# of the records that are not empty, both combined with c10::hash_combine. The names are hashed with libstdc++'s
+# std::hash<std::string> in the order a std::unordered_set of them iterates, which follows from
+# libstdc++'s bucket counts. Readers never check the id; reproducing it makes a file of this
+# module byte-identical to torch.save's (the peers test compares them).
+
+_MASK64 = (1 << 64) - 1
+# libstdc++'s bucket counts: _Prime_rehash_policy's table for small sizes, then __prime_list
+# (hashtable-aux.cc) from its seventh entry on.
+_SMALL_BUCKET_COUNTS = (2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13)
+_BUCKET_PRIMES = (13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 103, 109, 113,
+                  127, 137, 139, 149, 157, 167, 179, 193, 199, 211, 227, 241, 257, 277, 293, 313, 337, 359, 383, 409,
+                  439, 467, 503, 541, 577, 619, 661, 709, 761, 823, 887, 953, 1031, 1109, 1193, 1289, 1381, 1493,
+                  1613, 1741, 1879, 2029, 2179, 2357, 2549, 2753, 2971, 3209, 3469, 3739, 4027, 4349, 4703, 5087,
+                  5503, 5953, 6427, 6949, 7517, 8123, 8783, 9497, 10273, 11113, 12011, 12983, 14033, 15173, 16411,
+                  17749, 19183, 20753, 22447, 24281, 26267, 28411, 30727, 33223, 35933, 38873, 42043, 45481, 49201,
+                  53201, 57557, 62233, 67307, 72817, 78779, 85229, 92203, 99733, 107897, 116731, 126271, 136607,
+                  147793)
+
+
+def _hash_combine(seed, value):
+    """c10::hash_combine on 64-bit size_t."""
+    return (seed ^ ((value + 0x9E3779B9 + (seed << 6) + (seed >> 2)) & _MASK64)) & _MASK64
+
+
+def _std_hash(data):
+    """libstdc++'s std::hash<std::string> on 64 bits: _Hash_bytes (MurmurHash64A-like), seed 0xc70f6907."""
+    mul = (0xC6A4A793 << 32) + 0x5BD1E995
+
+    def shift_mix(v):
+        return v ^ (v >> 47)
+
+    whole = len(data) & ~7
+    h = (0xC70F6907 ^ (len(data) * mul)) & _MASK64
+    for at in range(0, whole, 8):
+        h = ((h ^ (shift_mix(int.from_bytes(data[at:at + 8], "little") * mul & _MASK64) * mul & _MASK64)) * mul
+             & _MASK64)
+    if len(data) & 7:
+        h = (h ^ int.from_bytes(data[whole:], "little")) * mul & _MASK64
+    return shift_mix(shift_mix(h) * mul & _MASK64)
+
+
+def _unordered_set_order(names):
+    """The order a libstdc++ std::unordered_set<std::string> iterates in after inserting names
+    in turn: a bucket's entries stand together, the newest first, and a bucket that gets its
+    first entry goes to the front; a rehash re-inserts every entry in the old order."""
+    hashes = {name: _std_hash(name.encode("utf-8")) for name in names}
+    buckets, next_resize = 1, 0
+    chains, order = {}, []  # bucket -> its names, newest first; buckets in iteration order
+
+    def insert(name):
+        bucket = hashes[name] % buckets
+        if bucket not in chains:
+            chains[bucket] = []
+            order.insert(0, bucket)
+        chains[bucket].insert(0, name)
+
+    for count, name in enumerate(names):
+        if count + 1 > next_resize:  # _Prime_rehash_policy::_M_need_rehash
+            wanted = max(count + 1, 0 if next_resize else 11)  # the first insert asks for 11
+            if wanted >= buckets:
+                request = max(wanted + 1, 2 * buckets)
+                buckets = _SMALL_BUCKET_COUNTS[request] if request < len(_SMALL_BUCKET_COUNTS) else \
+                    next((p for p in _BUCKET_PRIMES if p >= request), None)
+                if buckets is None:
+                    raise ValueError(f"torch_format: {len(names)} records: more than this writer numbers")
+                old = [n for bucket in order for n in chains[bucket]]
+                chains, order = {}, []
+                for n in old:
+                    insert(n)
+            next_resize = buckets
+        insert(name)
+    return [n for bucket in order for n in chains[bucket]]
+
 
 def _serialization_id(records):
-    """40 digits from the record names and contents, as PyTorch's writer derives its id (its
-    value is a fingerprint only; readers do not check it)."""
-    names = zlib.crc32("".join(name for name, _ in records).encode())
-    contents = 0
+    """PyTorch's .data/serialization_id for the records (full names, bytes) written before it."""
+    names = 0
+    for name in _unordered_set_order([name.split("/", 1)[1] for name, _ in records]):
+        names = _hash_combine(names, _std_hash(name.encode("utf-8")))
+    crcs = 0
     for _, data in records:
-        contents = zlib.crc32(data, contents)
-    return f"{names:020d}{contents:020d}".encode()
+        if data:  # an empty record (an empty storage) adds no CRC
+            crcs = _hash_combine(crcs, zlib.crc32(data))
+    return f"{names:020d}{crcs:020d}".encode()
 
 
 def zip_archive(records):
-    """The zip file of (name, bytes) records as PyTorch's writer lays it out: stored, each
-    record's bytes 64-aligned by an "FB" extra field of 'Z' padding in the local header,
-    followed by a data descriptor; the central directory; zip64 end records, then the end of
-    central directory record."""
+    """The zip file of (name, bytes) records as PyTorch's writer lays it out: stored, no time
+    stamps, UTF-8 names, each record's bytes 64-aligned by an "FB" extra field of 'Z' padding in
+    its local header and followed by a data descriptor unless empty; the central directory;
+    zip64 end records, then the end of central directory record."""
     out = bytearray()
     central = bytearray()
     for name, data in records:
         name = name.encode("utf-8")
         crc = zlib.crc32(data)
+        # UTF-8 names (bit 11); sizes in a data descriptor after the bytes (bit 3), which an
+        # empty record goes without.
+        flags = 0x0808 if data else 0x0800
         header_at = len(out)
-        start = header_at + 30 + len(name) + 4
-        padding = -start % ALIGNMENT
+        padding = -(header_at + 30 + len(name) + 4) % ALIGNMENT
         extra = b"FB" + struct.pack("<H", padding) + b"Z" * padding
-        # version 2.0, flags: data descriptor follows (bit 3); method 0 (stored); no time stamp.
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x0008, 0, 0, 0x21, 0, 0, 0, len(name), len(extra))
-        out += name + extra
-        assert len(out) % ALIGNMENT == 0
-        out += data
-        out += struct.pack("<IIII", 0x08074B50, crc, len(data), len(data))
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x031E, 20, 0x0008, 0, 0, 0x21, crc, len(data),
-                               len(data), len(name), 0, 0, 0, 0, 0o100644 << 16, header_at)
-        central += name
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 0, flags, 0, 0, 0, 0, 0, 0, len(name), len(extra))
+        out += name + extra + data
+        if data:
+            out += struct.pack("<IIII", 0x08074B50, crc, len(data), len(data))
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0, 0, flags, 0, 0, 0, crc, len(data), len(data),
+                               len(name), 0, 0, 0, 0, 0, header_at) + name
+    if len(out) + len(central) >= 1 << 32:
+        raise ValueError("torch_format: archives of 4 GiB or more need zip64 fields this writer does not write")
     central_at = len(out)
     out += central
     zip64_end_at = len(out)
