@@ -23,4 +23,7 @@ if [ "$#" -gt 0 ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
   fi
 fi
-echo "$(pwd)/$venv/bin/python"
+case "$venv" in
+  /*) echo "$venv/bin/python" ;;  # COACT_PEERS_VENV given as an absolute path
+  *) echo "$(pwd)/$venv/bin/python" ;;
+esac

@@ -43,7 +43,7 @@ def torch_gradients(cfg, p, x, fb):
         xhat = z @ t["w_dec"] + t["b_dec"]
         loss = ((xhat - xt) ** 2).sum(-1).mean(0) + cfg["l1_coeff"] * z.abs().sum()
     loss.backward()
-    return float(loss), {k: v.grad.numpy() for k, v in t.items()}
+    return loss.detach().item(), {k: v.grad.numpy() for k, v in t.items()}
 
 
 def main(argv):
