@@ -93,7 +93,7 @@ class Storage:
         """The tensor whose elements are `array`, a numpy view of this storage's array."""
         itemsize = self.elements.itemsize
         offset = array.__array_interface__["data"][0] - self.base.__array_interface__["data"][0]
-        if array.size and not np.shares_memory(array, self.base) or not 0 <= offset <= self.base.nbytes:
+        if (array.size and not np.shares_memory(array, self.base)) or not 0 <= offset <= self.base.nbytes:
             raise ValueError("torch_format: the array is not a view of this storage's array")
         if array.dtype != self.elements.dtype or offset % itemsize or any(s % itemsize for s in array.strides):
             raise ValueError("torch_format: the view does not fall on this storage's elements")
