@@ -57,6 +57,14 @@ class OutputExistsError : public Error {
   bool collective() const noexcept override { return true; }
 };
 
+// An output another process is writing now (its lock is held): names the output and the
+// holder's pid and host.
+class OutputBusyError : public Error {
+ public:
+  using Error::Error;
+  bool collective() const noexcept override { return true; }
+};
+
 // Input data that is missing, malformed or inconsistent: names the file and the object.
 class InputError : public Error {
  public:
