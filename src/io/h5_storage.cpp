@@ -112,18 +112,27 @@ void check_virtual(hid_t dcpl, hid_t file_id, const std::string& file, const std
     if (!has_dataset(source_file, dataset))
       throw InputError(str(where, ": virtual dataset's source '", source_path, "' has no dataset '", dataset,
                            "'; HDF5 would read it as zeros"));
-    // A mapping that reaches past the source's extent reads fill values there too.
+    // A mapping that does not fit its source fails deep inside the read with an HDF5 message
+    // that names neither: say which source is too small here instead.
     Handle selection(H5Pget_virtual_srcspace(dcpl, i));
     const std::vector<hsize_t> extent = extent_of(source_file, dataset);
-    if (selection.valid() && H5Sget_select_type(selection.id()) != H5S_SEL_ALL && !extent.empty()) {
+    if (selection.valid() && !extent.empty() && H5Sget_select_type(selection.id()) == H5S_SEL_ALL) {
+      // The whole source maps onto the virtual selection: their sizes must agree.
+      Handle mapped(H5Pget_virtual_vspace(dcpl, i));
+      hsize_t elements = 1;
+      for (const hsize_t e : extent) elements *= e;
+      const hssize_t wanted = mapped.valid() ? H5Sget_select_npoints(mapped.id()) : -1;
+      if (wanted >= 0 && static_cast<hsize_t>(wanted) != elements)
+        throw InputError(str(where, ": virtual dataset maps ", wanted, " values from '", source_path, ":", dataset,
+                             "', which holds ", elements));
+    } else if (selection.valid() && !extent.empty()) {
       std::vector<hsize_t> start(extent.size()), end(extent.size());
       if (H5Sget_simple_extent_ndims(selection.id()) == static_cast<int>(extent.size()) &&
           H5Sget_select_bounds(selection.id(), start.data(), end.data()) >= 0) {
         for (std::size_t axis = 0; axis < extent.size(); ++axis)
           if (end[axis] >= extent[axis])
             throw InputError(str(where, ": virtual dataset maps rows up to ", end[axis], " of '", source_path, ":",
-                                 dataset, "' along axis ", axis, ", which has only ", extent[axis],
-                                 "; HDF5 would read the rest as zeros"));
+                                 dataset, "' along axis ", axis, ", which has only ", extent[axis]));
       }
       H5Eclear2(H5E_DEFAULT);
     }
@@ -179,6 +188,7 @@ Handle checked_dataset(Handle dataset, hid_t file_id, const std::string& file, c
   if (prefix.empty()) return dataset;
   Handle dapl(COACT_H5_CHECK(H5Pcreate(H5P_DATASET_ACCESS), where));
   COACT_H5_CHECK(H5Pset_efile_prefix(dapl.id(), prefix.c_str()), where);
+  dataset.close();  // HDF5 refuses a second open of a dataset with a different prefix
   return Handle(COACT_H5_CHECK(H5Dopen2(file_id, name.c_str(), dapl.id()), where));
 }
 
