@@ -8,6 +8,7 @@
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "coact/sae/checkpoint_check.h"
 
 namespace coact::sae {
 
@@ -199,6 +200,7 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
 Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "sae");
+  require_consistent_sae_attributes(f);
   const auto a = f.attributes();
   Checkpoint c;
   c.config = read_config(a);
