@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "coact/core/memory.h"
 #include "coact/io/shape.h"
 
 namespace coact::dist {
@@ -226,7 +227,8 @@ template <class T>
 std::vector<T> Dataset::read_all() const {
   std::int64_t total = 1;
   for (auto e : shape()) total *= e;
-  std::vector<T> out(static_cast<std::size_t>(total));
+  const std::string purpose = "reading " + where();
+  std::vector<T> out = allocate_vector<T>({purpose}, static_cast<std::size_t>(total));
   read<T>(out);
   return out;
 }
