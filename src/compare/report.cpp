@@ -1,5 +1,6 @@
 #include "coact/compare/report.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,9 @@ int run_program(const std::vector<std::string>& argv) {
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    // The scripts list the files they drew, at their staging paths: not for the user.
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDOUT_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -292,7 +296,7 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
   std::vector<std::string> plots;
   std::string note;
   if (o.plots) {
-    plot_output.emplace(o.plots_dir.empty() ? "--out (plots/ beside the report)" : "--plots-dir", plots_dir.string(),
+    plot_output.emplace(o.plots_dir.empty() ? "--out's plots folder" : "--plots-dir", plots_dir.string(),
                         plot_files(c), o.force);
     const std::string staging = plot_output->staging_directory();
     const char* env_python = std::getenv("COACT_PYTHON");
