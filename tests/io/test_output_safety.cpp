@@ -1,6 +1,7 @@
 // The output-safety layer: early path checks, outputs that are inputs, one writer per output,
 // stale temporaries, multi-file folder outputs, and temporaries of killed writers.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "coact/io/atomic_output.h"
 #include "coact/io/command_outputs.h"
 #include "coact/io/directory_output.h"
+#include "coact/io/h5.h"
 #include "coact/io/output_lock.h"
 #include "coact/io/output_paths.h"
 #include "support/temp_dir.h"
@@ -348,6 +350,32 @@ TEST(KilledWriters, SigintAndSigtermTakeTheTemporaryWithThem) {
     EXPECT_EQ(partials_in(dir.path()), 0u) << "signal " << signal << " left a temporary";
     EXPECT_FALSE(fs::exists(dir.file("acts.h5")));
   }
+}
+
+TEST(KilledWriters, TheFileSizeLimitFailsTheWriteAndLeavesNoTemporary) {
+  TempDir dir;
+  const std::string output = dir.file("acts.h5");
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const rlimit limit{64 * 1024, 64 * 1024};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    try {
+      AtomicOutput out(output, false);
+      File f = File::create(out.temporary_path());
+      f.write_dataset<float>("/activations", std::vector<float>(1 << 18, 1.0f), {1 << 10, 1 << 8});
+      f.close();
+      out.commit();
+    } catch (const Error& e) {
+      ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 11);
+    }
+    ::_exit(12);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "SIGXFSZ must not kill the writer (status " << status << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "11: the error does not say File too large; 12: the write succeeded";
+  EXPECT_EQ(partials_in(dir.path()), 0u);
+  EXPECT_FALSE(fs::exists(output));
 }
 
 TEST(KilledWriters, ATemporaryLeftBySigkillIsSweptByTheNextRun) {
