@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "coact/compare/comparison_check.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
@@ -257,6 +258,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
 ComparisonFile read_comparison(const std::string& path) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "compare");
+  require_consistent_comparison_attributes(f);
   ComparisonFile out;
   out.path = path;
   const auto a = f.attributes();

@@ -10,6 +10,7 @@
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
 #include "coact/io/stored_options.h"
+#include "coact/sae/checkpoint_check.h"
 
 namespace coact::sae {
 
@@ -179,6 +180,7 @@ TrainingStatus read_training_status(const io::File& file) {
 Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "sae");
+  require_consistent_sae_attributes(f);
   const auto a = f.attributes();
   Checkpoint c;
   c.config = io::read_options(a, "cfg_", config_table(), SaeConfig{}, path);

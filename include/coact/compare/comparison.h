@@ -59,7 +59,8 @@ struct ComparisonFile {
 // Runs every pair on this process and writes `out` atomically. Returns what it wrote.
 ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& options);
 
-// Reads and validates compare.h5.
+// Reads compare.h5 after the consistency checks of require_consistent_comparison_attributes
+// (comparison_check.h).
 ComparisonFile read_comparison(const std::string& path);
 
 // The scalars of one pair in the order the report prints them.

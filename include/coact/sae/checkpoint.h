@@ -68,8 +68,9 @@ TrainingStatus read_training_status(const io::File& file);
 // previous checkpoint with force = true).
 void write_checkpoint(const std::string& path, bool force, const Checkpoint& checkpoint, io::Provenance provenance);
 
-// Reads and validates (kind "sae", shapes, configuration). `with_state` also reads the Adam
-// moments and resampling state (needed to resume; not to encode).
+// Reads and validates (kind "sae", root attributes consistent (checkpoint_check.h), shapes,
+// configuration, finite parameters). `with_state` also reads the Adam moments and resampling
+// state (needed to resume; not to encode).
 Checkpoint read_checkpoint(const std::string& path, bool with_state);
 
 // What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
