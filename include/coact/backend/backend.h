@@ -95,6 +95,29 @@ class Backend {
   virtual void topk_rows(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
                          const std::uint8_t* allowed, std::int64_t k, std::int64_t* counts, std::int32_t* index,
                          float* value) = 0;
+  // counts[r] = entries of row r that `rule` selects (CodeRule in sparse.h; in + bias as above).
+  virtual void count_selected(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                              const CodeRule& rule, std::int64_t* counts) = 0;
+  // CSR of the entries `rule` selects, at the given row offsets (values as the rule says).
+  virtual void gather_selected(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                               const CodeRule& rule, const std::int64_t* offsets, std::int32_t* index,
+                               float* value) = 0;
+  // counts[kValueBuckets] = how many v = in + bias > 0 fall in each bucket of their float bits
+  // (ops::value_bucket: the high 16 bits, or with prefix >= 0 the low 16 bits of the values whose
+  // high bits equal prefix). Overwrites counts.
+  virtual void value_histogram(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                               std::int64_t prefix, std::int64_t* counts) = 0;
+  // out[e] = −(threshold[index[e]]·g[e] + l0) / bandwidth for every entry (out == g allowed):
+  // the JumpReLU threshold gradient of each straight-through band entry (ops/code_rules.h).
+  virtual void threshold_gradients(std::int64_t nnz, const std::int32_t* index, const float* g,
+                                   const float* threshold, float l0, float bandwidth, float* out) = 0;
+  // out = the rows of `in` normalised as `norm` says (InputNorm in sparse.h; in == out allowed),
+  // with each row's m, f, g in row_stats (rows×3); denormalize_outputs applies the inverse to
+  // reconstructions of those rows in place.
+  virtual void normalize_inputs(std::int64_t rows, std::int64_t cols, const InputNorm& norm, const float* in,
+                                float* out, float* row_stats) = 0;
+  virtual void denormalize_outputs(std::int64_t rows, std::int64_t cols, const InputNorm& norm,
+                                   const float* row_stats, float* inout) = 0;
   // Packs rows stored at a fixed stride (topk_rows' output) into CSR at `offsets`.
   virtual void compact_rows(std::int64_t rows, std::int64_t stride, const std::int64_t* offsets,
                             const std::int32_t* in_index, const float* in_value, std::int32_t* index,

@@ -30,6 +30,18 @@ void gather_positive(std::int64_t rows, std::int64_t cols, const float* in, cons
                      const std::int64_t* offsets, std::int32_t* index, float* value);
 void topk_rows(std::int64_t rows, std::int64_t cols, const float* in, const float* bias, const std::uint8_t* allowed,
                std::int64_t k, std::int64_t* counts, std::int32_t* index, float* value);
+void count_selected(std::int64_t rows, std::int64_t cols, const float* in, const float* bias, const CodeRule& rule,
+                    std::int64_t* counts);
+void gather_selected(std::int64_t rows, std::int64_t cols, const float* in, const float* bias, const CodeRule& rule,
+                     const std::int64_t* offsets, std::int32_t* index, float* value);
+void value_histogram(std::int64_t rows, std::int64_t cols, const float* in, const float* bias, std::int64_t prefix,
+                     std::int64_t* counts);
+void threshold_gradients(std::int64_t nnz, const std::int32_t* index, const float* g, const float* threshold, float l0,
+                         float bandwidth, float* out);
+void normalize_inputs(std::int64_t rows, std::int64_t cols, const InputNorm& norm, const float* in, float* out,
+                      float* row_stats);
+void denormalize_outputs(std::int64_t rows, std::int64_t cols, const InputNorm& norm, const float* row_stats,
+                         float* inout);
 void compact_rows(std::int64_t rows, std::int64_t stride, const std::int64_t* offsets, const std::int32_t* in_index,
                   const float* in_value, std::int32_t* index, float* value);
 void scatter_rows(std::int64_t rows, std::int64_t cols, SparseRows codes, float* dense);

@@ -1,4 +1,4 @@
-// Plain views and parameter blocks the sparse-code and optimiser ops of `Backend` take. They
+// Plain views and parameter blocks the sparse-code, encoder and optimiser ops of `Backend` take. They
 // hold device pointers of the backend that runs the op and are passed by value into kernels,
 // so they stay trivially copyable (C++17: nvcc compiles this header too).
 #pragma once
@@ -50,6 +50,42 @@ struct UniformRowsParams {
   double bound = 0.0;
   std::int64_t flat_row_stride = 0;
   std::int64_t flat_col_stride = 1;
+};
+
+// Which entries v = in[r, c] + bias[c] of a pre-activation row enter a sparse code, and with
+// what value: the encoder kinds besides ReLU and per-token TopK (ops/code_rules.h).
+struct CodeRule {
+  enum class Kind : std::uint8_t {
+    Threshold,  // v > threshold[c]; value v (JumpReLU; BatchTopK and Matryoshka at inference)
+    Band,       // −½ < (v − threshold[c]) / bandwidth < ½; value v (JumpReLU's straight-through band)
+    Gated,      // v > 0 (the gate: bias = b_gate) and m = in·mag_scale[c] + mag_bias[c] > 0; value m
+    Above,      // v > level, and the first ties[r] entries of row r with v == level; value v
+    Equal,      // v == level (counts the ties of Above)
+  };
+  Kind kind = Kind::Threshold;
+  const float* threshold = nullptr;       // Threshold, Band: [cols]
+  float bandwidth = 0.0f;                 // Band
+  const float* mag_scale = nullptr;       // Gated: exp(r_mag) [cols]
+  const float* mag_bias = nullptr;        // Gated: b_mag [cols]
+  float level = 0.0f;                     // Above, Equal
+  const std::int64_t* ties = nullptr;     // Above: [rows] (null: no ties enter)
+};
+
+// Buckets of value_histogram: 2^16, indexed by 16 bits of a positive float's bit pattern.
+inline constexpr std::int64_t kValueBuckets = 65536;
+
+// An SAE's input normalisation, applied row by row (ops/input_norm.h): row r becomes
+// (x − mean − m_r)·f_r and a reconstruction goes back as x̂·g_r + m_r + mean, with
+//   Scale         m = 0, f = scale, g = 1/scale (mean: the store's column means for center-scale, else null)
+//   ConstantNorm  m = 0, f = sqrt(cols)/‖x‖, g = ‖x‖/sqrt(cols)   (SAELens constant_norm_rescale)
+//   LayerNorm     m = mean of the row, f = 1/(s + eps), g = s, s the row's unbiased standard
+//                 deviation                                      (SAELens layer_norm, OpenAI's LN)
+struct InputNorm {
+  enum class Kind : std::uint8_t { None, Scale, ConstantNorm, LayerNorm };
+  Kind kind = Kind::None;
+  float scale = 1.0f;
+  const float* mean = nullptr;  // [cols] or null
+  float eps = 1e-5f;
 };
 
 }  // namespace coact::backend
