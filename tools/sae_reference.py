@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""NumPy reference of one coact SAE training step, for both recipes.
+"""NumPy reference of one coact SAE training step, for every recipe.
 
 Reads the cases tests/sae/sae_reference_driver wrote (inputs and the C++ results as .npy
 files), recomputes the step in float64 and checks that the C++ float32 results agree to
@@ -9,7 +9,10 @@ files), recomputes the step in float64 and checks that the C++ float32 results a
   projection, the Adam update (torch.optim.Adam's formulas, bias correction included),
   decoder renormalisation, and resampling of the features whose window frequency is below
   the threshold, with fresh weights this script draws itself from coact's counter-based
-  RNG (Philox4x32-10), as it does for the recipes' initial weights.
+  RNG (Philox4x32-10), as it does for the recipes' initial weights; for batchtopk the
+  selection of the k·B largest activations over the batch and the learned global threshold,
+  for jumprelu the straight-through threshold gradient (rectangle kernel of bandwidth eps)
+  of the L2 and L0 terms and the threshold kept >= 0.
 
 The peers test tests/sae/sae_reference_torch_peers_test.py checks the hand-derived loss and
 gradients against torch.autograd on the same forward (float64); this script needs numpy only.
@@ -102,7 +105,8 @@ def read_config(path):
 
 
 def load(dir_, prefix):
-    return {t: np.load(dir_ / f"{prefix}{t}.npy").astype(np.float64) for t in ("w_enc", "b_enc", "w_dec", "b_dec")}
+    names = ("w_enc", "b_enc", "w_dec", "b_dec", "threshold")
+    return {t: np.load(dir_ / f"{prefix}{t}.npy").astype(np.float64) for t in names if (dir_ / f"{prefix}{t}.npy").exists()}
 
 
 def topk_mask(values, k, allowed=None):
@@ -121,19 +125,49 @@ def topk_mask(values, k, allowed=None):
     return mask, margin
 
 
+def batch_topk_mask(values, count):
+    """The `count` largest positive values over the whole matrix (ties: lower row-major
+    position); the mask, the smallest selected value, and the gap to the next candidate."""
+    flat = values.ravel()
+    cand = np.flatnonzero(flat > 0)
+    order = cand[np.lexsort((cand, -flat[cand]))]
+    take = order[:min(count, len(order))]
+    mask = np.zeros(flat.shape, dtype=bool)
+    mask[take] = True
+    level = flat[take[-1]] if len(take) else 0.0
+    margin = flat[order[count - 1]] - flat[order[count]] if len(order) > count else np.inf
+    return mask.reshape(values.shape), level, margin
+
+
 # ---- the reference step ---------------------------------------------------------------------
 
 def forward_backward(cfg, p, x, since_fired):
     """Loss parts and gradients of the global batch loss, float64."""
-    topk = cfg["recipe"] == "topk"
+    recipe = cfg["recipe"]
+    topk, batchtopk, jumprelu = recipe == "topk", recipe == "batchtopk", recipe == "jumprelu"
     rows = x.shape[0]
     xc = x - p["b_dec"]
-    pre = xc @ p["w_enc"] + p["b_enc"]
+    enc_in = xc if cfg["subtract_b_dec"] else x
+    pre = enc_in @ p["w_enc"] + p["b_enc"]
     out = {"margins": {}}
     if topk:
         relu = np.maximum(pre, 0.0)
         sel, out["margins"]["topk"] = topk_mask(relu, int(cfg["k"]))
         z = relu * sel
+    elif batchtopk:
+        relu = np.maximum(pre, 0.0)
+        sel, out["level"], out["margins"]["batchtopk"] = batch_topk_mask(relu, int(cfg["k"]) * rows)
+        z = relu * sel
+    elif jumprelu:
+        theta = p["threshold"]
+        sel = pre > theta
+        z = pre * sel
+        out["margins"]["jumprelu"] = np.min(np.abs(pre - theta))
+        # The band in float32, as coact decides it; its edges must not be within rounding.
+        u = (pre.astype(np.float32) - theta.astype(np.float32)) / np.float32(cfg["bandwidth"])
+        band = (u > -0.5) & (u < 0.5)
+        out["margins"]["band"] = np.min(np.abs(np.abs((pre - theta) / cfg["bandwidth"]) - 0.5))
+        out["band_nnz"] = int(band.sum())
     else:
         sel = pre > 0
         z = np.maximum(pre, 0.0)
@@ -144,11 +178,13 @@ def forward_backward(cfg, p, x, since_fired):
     sse = np.sum(e ** 2)
     out.update(l2=sse / rows, l0=sel.sum() / rows, fvu=sse / variance, l1=0.0, auxk=0.0, fires=sel.sum(axis=0))
     z_aux = daux = aux_sel = None
-    if topk:
+    lam = cfg["l1_coeff"]
+    if topk or batchtopk:
         alpha = cfg["auxk_alpha"]
         dead = since_fired > cfg["dead_tokens"]
         num_dead = int(dead.sum())
-        dxhat = 2.0 * e / variance
+        norm = variance if topk else rows  # topk: the FVU form; batchtopk: a mean over tokens
+        dxhat = 2.0 * e / norm
         if alpha > 0 and num_dead > 0:
             k_aux = int(cfg["k_aux"])
             scale = min(num_dead / k_aux, 1.0)
@@ -156,25 +192,40 @@ def forward_backward(cfg, p, x, since_fired):
             z_aux = np.maximum(pre, 0.0) * aux_sel
             resid = x - xhat  # detached
             ehat = z_aux @ p["w_dec"]
-            out["auxk"] = scale * np.sum((ehat - resid) ** 2) / variance
-            daux = 2.0 * alpha * scale * (ehat - resid) / variance
-            out["aux_inputs"] = (aux_sel, resid, scale)
-        out["loss"] = out["fvu"] + alpha * out["auxk"]
+            out["auxk"] = scale * np.sum((ehat - resid) ** 2) / norm
+            daux = 2.0 * alpha * scale * (ehat - resid) / norm
+        out["loss"] = (out["fvu"] if topk else out["l2"]) + alpha * out["auxk"]
         dpre = (dxhat @ p["w_dec"].T) * sel
         g_dec = z.T @ dxhat
         if daux is not None:
             dpre += (daux @ p["w_dec"].T) * aux_sel
             g_dec += z_aux.T @ daux
+    elif jumprelu:
+        step = int(cfg["step_before"]) + 1
+        warm = int(cfg["l0_warmup_steps"])
+        l0_weight = cfg["l0_coeff"] * (min(1.0, step / warm) if warm > 0 else 1.0)
+        out["l1"] = l0_weight * out["l0"]
+        out["loss"] = out["l2"] + out["l1"]
+        dxhat = 2.0 * e / rows
+        dz = dxhat @ p["w_dec"].T
+        dpre = dz * sel
+        g_dec = z.T @ dxhat
+        eps = cfg["bandwidth"]
+        # Straight-through: dz/dθ = -(θ/ε)K, d‖z‖₀/dθ = -(1/ε)K on the band K.
+        g_threshold = np.sum(band * (-(theta / eps) * dz - (l0_weight / rows) / eps), axis=0)
     else:
-        lam = cfg["l1_coeff"]
         out["l1"] = lam * z.sum()
         out["loss"] = out["l2"] + out["l1"]
         dxhat = 2.0 * e / rows
         dpre = (dxhat @ p["w_dec"].T + lam) * sel
         g_dec = z.T @ dxhat
     g_b_enc = dpre.sum(axis=0)
-    out["grad"] = {"w_enc": xc.T @ dpre, "b_enc": g_b_enc, "w_dec": g_dec,
-                   "b_dec": dxhat.sum(axis=0) - p["w_enc"] @ g_b_enc}
+    g_b_dec = dxhat.sum(axis=0) - (p["w_enc"] @ g_b_enc if cfg["subtract_b_dec"] else 0.0)
+    out["grad"] = {"w_enc": enc_in.T @ dpre, "b_enc": g_b_enc, "w_dec": g_dec, "b_dec": g_b_dec}
+    if jumprelu:
+        out["grad"]["threshold"] = g_threshold
+    elif batchtopk:
+        out["grad"]["threshold"] = np.zeros_like(p["threshold"])
     out["sel"] = sel
     return out
 
@@ -189,9 +240,9 @@ def lr_at(cfg, step):
     return cfg["lr"]
 
 
-def update(cfg, p, grads, m, v, fires, in_window_fires, rows):
-    """Projection, Adam (torch formulas), renormalisation, resampling: the new state."""
-    topk = cfg["recipe"] == "topk"
+def update(cfg, p, grads, m, v, fires, in_window_fires, rows, level=0.0):
+    """Projection, Adam (torch formulas), renormalisation, thresholds, resampling: the new state."""
+    recipe = cfg["recipe"]
     step = int(cfg["step_before"]) + 1
     g = dict(grads)
     if cfg["project_decoder_grad"]:
@@ -206,8 +257,15 @@ def update(cfg, p, grads, m, v, fires, in_window_fires, rows):
         denom = np.sqrt(new_v[t]) / np.sqrt(1 - b2 ** step) + eps
         new_p[t] = p[t] - lr / (1 - b1 ** step) * new_m[t] / denom
     if cfg["renormalize_decoder"]:
-        norm_eps = FLT_EPSILON if topk else 0.0
+        norm_eps = 0.0 if recipe == "nanda-1l" else FLT_EPSILON
         new_p["w_dec"] = new_p["w_dec"] / (np.linalg.norm(new_p["w_dec"], axis=1, keepdims=True) + norm_eps)
+    if recipe == "jumprelu":
+        new_p["threshold"] = np.maximum(new_p["threshold"], 0.0)
+    if recipe == "batchtopk" and step > cfg["threshold_start_step"]:
+        beta = cfg["threshold_beta"]
+        first = step == cfg["threshold_start_step"] + 1
+        value = level if first else beta * p["threshold"][0] + (1 - beta) * level
+        new_p["threshold"] = np.full_like(p["threshold"], value)
     resampled = np.zeros(0, dtype=np.int64)
     every = int(cfg["resample_every"])
     if every > 0:
@@ -254,11 +312,17 @@ def run_case(dir_):
                             "comparison; change the driver's data")
     for name in ("loss", "l2", "l1", "l0", "fvu", "auxk"):
         check(case, name, cfg[name], fb[name])
+    if "band_nnz" in fb:
+        if fb["band_nnz"] == 0:
+            failures.append(f"{case}: no entry in the straight-through band: the threshold gradient went unchecked")
+        if int(cfg["band_nnz"]) != fb["band_nnz"]:
+            failures.append(f"{case}: {int(cfg['band_nnz'])} band entries, expected {fb['band_nnz']}")
     grads = load(dir_, "grad_")
     for t in p:
         check(case, f"gradient of {t}", grads[t], fb["grad"][t])
 
-    new_p, new_m, new_v, resampled, lr = update(cfg, p, fb["grad"], m, v, fb["fires"], in_window_fires, x.shape[0])
+    new_p, new_m, new_v, resampled, lr = update(cfg, p, fb["grad"], m, v, fb["fires"], in_window_fires, x.shape[0],
+                                                fb.get("level", 0.0))
     check(case, "learning rate", cfg["lr_used"], lr, tol=1e-12)
     got_resampled = np.load(dir_ / "resampled.npy")
     if not np.array_equal(got_resampled, resampled):
@@ -280,7 +344,7 @@ def run_case(dir_):
 
 def check_init(dir_):
     seed = 1234
-    for recipe in ("nanda-1l", "topk"):
+    for recipe in ("nanda-1l", "topk", "jumprelu"):
         got = load(dir_, f"{recipe}_")
         d, n = got["w_enc"].shape
         w_enc, w_dec = fresh_weights(mix_seed(seed, INIT_TAG), d, n, recipe)
@@ -288,10 +352,12 @@ def check_init(dir_):
         check("init", f"{recipe} W_dec", got["w_dec"], w_dec, tol=1e-7)
         check("init", f"{recipe} b_enc", got["b_enc"], np.zeros(n))
         check("init", f"{recipe} b_dec", got["b_dec"], np.zeros(d))
+        if recipe == "jumprelu":
+            check("init", "jumprelu threshold", got["threshold"], np.full(n, 0.001))
         bound = np.sqrt(6.0 / n) if recipe == "nanda-1l" else 1.0 / np.sqrt(d)
         if not (np.abs(got["w_enc"]).max() <= bound and np.abs(got["w_enc"]).max() > 0.9 * bound):
             failures.append(f"init: {recipe} W_enc does not span U(+-{bound:.4g})")
-    print("init: both recipes reproduce from Philox4x32-10 draws")
+    print("init: the recipes reproduce from Philox4x32-10 draws")
 
 
 def main(argv):

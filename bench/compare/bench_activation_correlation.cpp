@@ -29,7 +29,10 @@ int main(int argc, char** argv) {
   const std::int64_t target = arg(6, 819200);
 
   const auto compute = backend::make_backend(backend::DeviceRequest::Cpu, 0);
-  sae::Sae first(*compute, d, n, sae::Activation::TopK, k), second(*compute, d, n, sae::Activation::TopK, k);
+  sae::EncoderSpec spec;
+  spec.kind = sae::EncoderKind::TopK;
+  spec.k = k;
+  sae::Sae first(*compute, d, n, spec), second(*compute, d, n, spec);
   first.init(1, sae::Recipe::TopK);
   second.init(2, sae::Recipe::TopK);
   graph::BatchEncoder encode_first(*compute, first, batch), encode_second(*compute, second, batch);

@@ -178,10 +178,10 @@ std::vector<PairCorrelation> activation_correlations(dist::MpiRuntime& mpi, cons
     throw UsageError("activation matching: --correlation-batch-tokens, --correlation-batches and --encode-rows must be positive");
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
-  // One reader per distinct (store, normalisation); SAEs sharing both share its batches.
+  // One reader per distinct store; SAEs sharing it share its batches (rows as stored: each SAE
+  // applies its own input normalisation).
   struct Source {
     std::string store;
-    io::Normalisation normalisation;
     std::unique_ptr<io::ActivationStore> opened;
     std::unique_ptr<io::OrderedBatchReader> reader;
     io::OrderedBatch batch;
@@ -193,25 +193,23 @@ std::vector<PairCorrelation> activation_correlations(dist::MpiRuntime& mpi, cons
   std::int64_t rows = -1;
   for (std::size_t s = 0; s < count; ++s) {
     const sae::Checkpoint checkpoint = sae::read_checkpoint(o.saes[s], false);
-    const io::Normalisation normalisation = io::parse_normalisation(checkpoint.data.normalisation);
     std::size_t k = 0;
-    while (k < sources.size() && !(sources[k].store == o.stores[s] && sources[k].normalisation == normalisation)) ++k;
+    while (k < sources.size() && sources[k].store != o.stores[s]) ++k;
     if (k == sources.size()) {
-      Source source{o.stores[s], normalisation, std::make_unique<io::ActivationStore>(io::ActivationStore::open(o.stores[s])), nullptr, {}};
+      Source source{o.stores[s], std::make_unique<io::ActivationStore>(io::ActivationStore::open(o.stores[s])), nullptr, {}};
       if (rows >= 0 && source.opened->rows() != rows)
         throw InputError(str(o.stores[s], ": holds ", source.opened->rows(), " token rows but ", sources.front().store, " holds ", rows,
                              ": activation matching needs stores recorded on the same tokens"));
       rows = source.opened->rows();
       source.reader = std::make_unique<io::OrderedBatchReader>(*source.opened, o.batch_tokens, o.num_batches, world.rank(),
-                                                               world.size(), normalisation);
+                                                               world.size(), io::Normalisation::None);
       sources.push_back(std::move(source));
     }
     source_of[s] = k;
     if (sources[k].opened->d() != checkpoint.config.d_in)
       throw InputError(str(o.stores[s], ": activations have d = ", sources[k].opened->d(), " but ", o.saes[s], " has d_in = ",
                            checkpoint.config.d_in));
-    models.push_back(std::make_unique<sae::Sae>(*compute, checkpoint.config));
-    models.back()->from_host(checkpoint.params);
+    models.push_back(std::make_unique<sae::Sae>(sae::make_sae(*compute, checkpoint)));
     encoders.push_back(std::make_unique<graph::BatchEncoder>(*compute, *models.back(), std::min(o.encode_rows, o.batch_tokens)));
   }
   if (sources.front().reader->available_batches() < o.num_batches && world.is_root())

@@ -57,7 +57,6 @@ std::vector<std::vector<TopToken>> top_activations(backend::Backend& compute, co
                                                    const io::ActivationStore& store, std::span<const std::int64_t> features,
                                                    std::int64_t limit, int top, std::int64_t* scanned) {
   const std::int64_t d = model.config.d_in, n = model.config.n_features, rows = std::min(limit, store.rows());
-  const io::Normalisation normalisation = io::parse_normalisation(model.data.normalisation);
   using Entry = std::pair<double, std::int64_t>;  // (activation, row): a min-heap keeps the best `top`
   using Heap = std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>>;
   std::vector<Heap> best(features.size());
@@ -70,20 +69,21 @@ std::vector<std::vector<TopToken>> top_activations(backend::Backend& compute, co
   };
   const std::int64_t block = 4096;
   std::vector<float> x(static_cast<std::size_t>(block * d));
-  const bool relu = model.config.recipe == sae::Recipe::Nanda1L;
+  // A plain ReLU SAE (b_dec subtracted, no input normalisation) needs each feature's column
+  // only; any other encoder is run whole (TopK: whether a feature is active depends on the row).
+  const bool relu = model.encoder.kind == sae::EncoderKind::Relu && model.encoder.subtract_b_dec &&
+                    model.encoder.input_norm == sae::InputNormKind::None;
   std::optional<sae::Sae> sae_model;
   std::optional<sae::Encoder> encoder;
   std::optional<backend::Buffer<float>> device_rows;
-  if (!relu) {  // TopK: whether a feature is active depends on the whole row's pre-activations
-    sae_model.emplace(compute, model.config);
-    sae_model->from_host(model.params);
+  if (!relu) {
+    sae_model.emplace(sae::make_sae(compute, model));
     encoder.emplace(*sae_model, block);
     device_rows.emplace(compute, static_cast<std::size_t>(block * d));
   }
   for (std::int64_t first = 0; first < rows; first += block) {
     const std::int64_t count = std::min(block, rows - first);
     store.read_rows(first, count, x.data());
-    store.normalise(normalisation, count, x.data());
     if (relu) {
       // ReLU: z_f = max(0, (x − b_dec) · W_enc[:, f] + b_enc[f]) needs f's column only.
       for (std::size_t i = 0; i < features.size(); ++i) {

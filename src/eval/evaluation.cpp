@@ -15,45 +15,17 @@
 #include "coact/model/ce_recovered.h"
 
 namespace coact::eval {
-namespace {
-
-sae::Sae loaded_sae(backend::Backend& backend, const sae::Checkpoint& checkpoint) {
-  sae::Sae sae(backend, checkpoint.config);
-  sae.from_host(checkpoint.params);
-  return sae;
-}
-
-}  // namespace
 
 SaeReconstruction::SaeReconstruction(backend::Backend& backend, const sae::Checkpoint& checkpoint,
                                      std::int64_t max_rows)
-    : sae_(loaded_sae(backend, checkpoint)), encoder_(sae_, max_rows),
-      normalisation_(io::parse_normalisation(checkpoint.data.normalisation)) {
-  if (normalisation_ == io::Normalisation::None) return;
-  const io::ActivationStore store = io::ActivationStore::open(checkpoint.data.activations);
-  const auto& stats = store.metadata().normalisation;
-  COACT_REQUIRE(stats && stats->mean_norm > 0, InputError, checkpoint.data.activations,
-                ": no normalisation statistics, but the SAE was trained with normalisation ", checkpoint.data.normalisation);
-  COACT_REQUIRE(store.d() == sae_.d_in(), InputError, checkpoint.data.activations, ": width ", store.d(),
-                ", the SAE reads ", sae_.d_in());
-  scale_ = static_cast<float>(std::sqrt(static_cast<double>(sae_.d_in())) / stats->mean_norm);
-  std::vector<float> mean(stats->mean.begin(), stats->mean.end());
-  mean_ = backend::Buffer<float>(backend, mean.size());
-  mean_.copy_from_host(mean);
-}
+    : sae_(sae::make_sae(backend, checkpoint)), encoder_(sae_, max_rows) {}
 
 void SaeReconstruction::apply(backend::Backend& backend, float* x, std::int64_t rows, std::int64_t width) {
   COACT_REQUIRE(width == sae_.d_in(), InputError, "the SAE reads width ", sae_.d_in(), ", the hook has width ", width);
-  const std::int64_t count = rows * width;
-  const bool center = normalisation_ == io::Normalisation::CenterScale;
-  // Into the SAE's input space: (x − mean)·s or x·s (x += (s − 1)·x scales in place).
-  if (center) backend.add_row_vector(rows, width, -1.0f, mean_.data(), x, x);
-  if (normalisation_ != io::Normalisation::None) backend.axpy(count, scale_ - 1.0f, x, x);
-  // The encoder keeps its own copy of the input, so the decode may overwrite x.
-  const backend::SparseRows codes = encoder_.encode(x, rows);
-  backend.sparse_decode(rows, width, codes, sae_.w_dec(), sae_.b_dec(), x);
-  if (normalisation_ != io::Normalisation::None) backend.axpy(count, 1.0f / scale_ - 1.0f, x, x);
-  if (center) backend.add_row_vector(rows, width, 1.0f, mean_.data(), x, x);
+  (void)backend;
+  // The encoder normalises into its own copy of the input, so the reconstruction may overwrite x.
+  encoder_.encode(x, rows);
+  encoder_.reconstruct_last(x);
 }
 
 }  // namespace coact::eval

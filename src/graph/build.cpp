@@ -31,10 +31,6 @@ const options::Table<GraphBuildOptions>& graph_build_table() {
                           .one_of({"positive", "seed"}),
                       &O::zero_policy, [](const ZeroPolicy& p) { return std::string(to_string(p)); }, parse_zero_policy);
     t.add(flag("strict", "fail when the store holds fewer than num-batches batches"), &O::strict);
-    t.add(text("normalise", "input normalisation").one_of({"none", "scale", "center-scale"})
-              .derived_from("what the SAE was trained with"),
-          [](const O& o) { return o.normalisation.empty() ? Value() : Value(o.normalisation); },
-          [](O& o, const Value& v) { o.normalisation = is_set(v) ? std::get<std::string>(v) : std::string(); });
     t.add(integer("encode-rows", "rows encoded at once").at_least(1).at_most(16777216).performance(), &O::encode_rows);
     return t;
   }();
@@ -62,10 +58,8 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   if (store.d() != d)
     throw InputError(str(o.activations, ": activations have d = ", store.d(), " but ", o.sae, " has d_in = ", d));
   CoactivationAccumulator accumulator(n, o.k, o.zero_policy);  // validates k against n
-  const io::Normalisation normalisation =
-      io::parse_normalisation(o.normalisation.empty() ? checkpoint.data.normalisation : o.normalisation);
-
-  io::OrderedBatchReader reader(store, o.batch_tokens, o.num_batches, world.rank(), world.size(), normalisation);
+  // Rows as stored: the SAE applies its own input normalisation (encoder_spec.h).
+  io::OrderedBatchReader reader(store, o.batch_tokens, o.num_batches, world.rank(), world.size(), io::Normalisation::None);
   if (reader.available_batches() < o.num_batches) {
     const std::string message = str(o.activations, ": holds ", reader.available_batches(), " full batches of ",
                                     o.batch_tokens, " tokens, fewer than the ", o.num_batches, " asked for");
@@ -74,8 +68,7 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   }
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
-  sae::Sae model(*compute, checkpoint.config);
-  model.from_host(checkpoint.params);
+  const sae::Sae model = sae::make_sae(*compute, checkpoint);
   BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens));
 
   // One batch's codes, concatenated from its sub-batches.

@@ -78,15 +78,29 @@ void write_tensors(io::File& f, const std::string& group, const SaeTensors& t) {
   f.write_dataset<float>(group + "b_enc", t.b_enc, {n});
   f.write_dataset<float>(group + "W_dec", t.w_dec, {n, d});
   f.write_dataset<float>(group + "b_dec", t.b_dec, {d});
+  const std::pair<const char*, const std::vector<float>*> extras[] = {
+      {"threshold", &t.threshold}, {"r_mag", &t.r_mag}, {"b_mag", &t.b_mag}, {"input_mean", &t.input_mean}};
+  for (const auto& [name, values] : extras)
+    if (!values->empty()) f.write_dataset<float>(group + name, *values, {static_cast<std::int64_t>(values->size())});
 }
 
-SaeTensors read_tensors(const io::File& f, const std::string& group, std::int64_t d, std::int64_t n) {
-  SaeTensors t = SaeTensors::zeros(d, n);
-  const struct {
+// The tensors `spec` makes an SAE have (the input mean only with `with_input_mean`: the
+// optimiser's moments have none), each checked for shape, dtype and finiteness.
+SaeTensors read_tensors(const io::File& f, const std::string& group, std::int64_t d, std::int64_t n,
+                        const EncoderSpec& spec, bool with_input_mean) {
+  SaeTensors t = SaeTensors::zeros(d, n, spec);
+  if (!with_input_mean) t.input_mean.clear();
+  struct Part {
     const char* name;
     std::vector<float>* data;
     io::Shape shape;
-  } parts[] = {{"W_enc", &t.w_enc, {d, n}}, {"b_enc", &t.b_enc, {n}}, {"W_dec", &t.w_dec, {n, d}}, {"b_dec", &t.b_dec, {d}}};
+  };
+  std::vector<Part> parts = {{"W_enc", &t.w_enc, {d, n}}, {"b_enc", &t.b_enc, {n}}, {"W_dec", &t.w_dec, {n, d}},
+                             {"b_dec", &t.b_dec, {d}}};
+  if (!t.threshold.empty()) parts.push_back({"threshold", &t.threshold, {n}});
+  if (!t.r_mag.empty()) parts.push_back({"r_mag", &t.r_mag, {n}});
+  if (!t.b_mag.empty()) parts.push_back({"b_mag", &t.b_mag, {n}});
+  if (!t.input_mean.empty()) parts.push_back({"input_mean", &t.input_mean, {d}});
   for (const auto& p : parts) {
     const io::Dataset ds = f.dataset(group + p.name);
     if (ds.shape() != p.shape)
@@ -101,6 +115,64 @@ SaeTensors read_tensors(const io::File& f, const std::string& group, std::int64_
   }
   return t;
 }
+
+// The encoder of a file: its encoder_* attributes, or for a file from before coact stored them,
+// the encoder its recipe trains, with the normalisation of its training store (whose
+// statistics the file did not keep then).
+EncoderSpec read_encoder(const io::File& f, const SaeConfig& config, const DataStream& data, const std::string& path,
+                         std::vector<float>& legacy_mean) {
+  const auto a = f.attributes();
+  EncoderSpec spec;
+  if (a.has("encoder_kind")) {
+    spec = io::read_options(a, "encoder_", encoder_table(), EncoderSpec{}, path);
+  } else {
+    spec = encoder_spec(config);
+    const io::Normalisation normalisation = io::parse_normalisation(data.normalisation);
+    if (normalisation != io::Normalisation::None) {
+      StoreNormalisation recorded;
+      try {
+        recorded = store_normalisation(io::ActivationStore::open(data.activations), normalisation);
+      } catch (const Error& e) {
+        throw InputError(str(path, ": trained with normalisation '", data.normalisation,
+                             "' before SAE files stored its factor, which comes from the training store ",
+                             data.activations, " (", e.what(), ")"));
+      }
+      spec.input_norm = recorded.kind;
+      spec.input_scale = recorded.scale;
+      legacy_mean = std::move(recorded.mean);
+    }
+  }
+  validate(spec, config.n_features, path);
+  return spec;
+}
+
+}  // namespace
+
+StoreNormalisation store_normalisation(const io::ActivationStore& store, io::Normalisation normalisation) {
+  StoreNormalisation out;
+  if (normalisation == io::Normalisation::None) return out;
+  const auto& stats = store.metadata().normalisation;
+  if (!stats || !(stats->mean_norm > 0))
+    throw InputError(str(store.spec(), ": normalisation '", io::to_string(normalisation),
+                         "' needs the store's statistics (norm_mean, norm_mean_norm > 0), which it lacks"));
+  // As ActivationStore::normalise applies it: the factor rounded to float, μ as floats.
+  out.scale = static_cast<float>(std::sqrt(static_cast<double>(store.d())) / stats->mean_norm);
+  if (normalisation == io::Normalisation::CenterScale) {
+    out.kind = InputNormKind::CenterScale;
+    out.mean.assign(stats->mean.begin(), stats->mean.end());
+  } else {
+    out.kind = InputNormKind::Scale;
+  }
+  return out;
+}
+
+Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint) {
+  Sae sae(backend, checkpoint.config.d_in, checkpoint.config.n_features, checkpoint.encoder);
+  sae.from_host(checkpoint.params);
+  return sae;
+}
+
+namespace {
 
 template <class T>
 void write_column(io::File& f, const std::string& name, const std::vector<T>& values) {
@@ -136,6 +208,12 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
     a.set("ground_truth_mmcs", c.ground_truth_mmcs);
     io::write_options(a, "data_", data_stream_table(), c.data);
     io::write_options(a, "cfg_", config_table(), c.config);
+    io::write_options(a, "encoder_", encoder_table(), c.encoder);
+    if (!c.assumptions.empty()) {
+      std::string lines;
+      for (const auto& line : c.assumptions) lines += line + "\n";
+      a.set("import_assumptions", lines);
+    }
     if (!c.resume_changes.empty()) {
       std::string lines;
       for (const auto& line : c.resume_changes) lines += line + "\n";
@@ -183,20 +261,33 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   require_consistent_sae_attributes(f);
   const auto a = f.attributes();
   Checkpoint c;
-  c.config = io::read_options(a, "cfg_", config_table(), SaeConfig{}, path);
+  // Fields a file from an earlier coact lacks take their recipe's default.
+  const SaeConfig base = default_config(parse_recipe(a.get_string("recipe")), 0, 0);
+  c.config = io::read_options(a, "cfg_", config_table(), base, path);
   try {
     validate(c.config);
   } catch (const UsageError& e) {
     throw InputError(str(path, ": stored configuration is invalid: ", e.what()));
   }
   const std::int64_t d = c.config.d_in, n = c.config.n_features;
-  c.params = read_tensors(f, "/", d, n);
+  c.data = io::read_options(a, "data_", data_stream_table(), DataStream{}, path);
+  std::vector<float> legacy_mean;
+  c.encoder = read_encoder(f, c.config, c.data, path, legacy_mean);
+  const bool stored_mean = legacy_mean.empty();
+  c.params = read_tensors(f, "/", d, n, c.encoder, stored_mean);
+  if (!stored_mean) c.params.input_mean = std::move(legacy_mean);
+  for (std::size_t j = 0; j < c.params.threshold.size(); ++j)
+    if (c.params.threshold[j] < 0.0f)
+      throw InputError(str(path, ":/threshold: element ", j, " is ", c.params.threshold[j],
+                           " (a threshold is >= 0: the encoder would pass negative activations)"));
   const TrainingStatus status = read_training_status(f);
   c.total_steps = status.total_steps;
   c.complete = status.complete;
   c.ranks = a.get_int("ranks");
   c.ground_truth_mmcs = a.get_double("ground_truth_mmcs");
-  c.data = io::read_options(a, "data_", data_stream_table(), DataStream{}, path);
+  if (a.has("import_assumptions"))
+    for (const auto& line : split(a.get_string("import_assumptions"), '\n'))
+      if (!line.empty()) c.assumptions.push_back(line);
   if (a.has("resume_changes"))
     for (const auto& line : split(a.get_string("resume_changes"), '\n'))
       if (!line.empty()) c.resume_changes.push_back(line);
@@ -206,8 +297,8 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
       throw InputError(str(path, ": holds no optimiser state (an exported or imported SAE cannot be resumed)"));
     TrainerState s;
     s.step = step;
-    s.adam_m = read_tensors(f, "/optimizer/adam_m/", d, n);
-    s.adam_v = read_tensors(f, "/optimizer/adam_v/", d, n);
+    s.adam_m = read_tensors(f, "/optimizer/adam_m/", d, n, c.encoder, false);
+    s.adam_v = read_tensors(f, "/optimizer/adam_v/", d, n, c.encoder, false);
     s.tokens_since_fired = read_column<std::int64_t>(f, "/state/tokens_since_fired", static_cast<std::size_t>(n));
     s.window_fires = read_column<double>(f, "/state/window_fires", static_cast<std::size_t>(n));
     const auto sa = f.group_attributes("/state");

@@ -2,22 +2,50 @@
 
 namespace coact::sae::detail {
 
-std::int64_t count_codes(Activation activation, std::int64_t k, const float* pre, const float* bias,
-                         const std::uint8_t* allowed, std::int64_t rows, std::int64_t cols, CodeBuffers& codes) {
+Selection inference_selection(const Sae& sae) {
+  switch (sae.kind()) {
+    case EncoderKind::Relu: return Selection::relu();
+    case EncoderKind::TopK: return Selection::topk(sae.k());
+    case EncoderKind::Gated: {
+      backend::CodeRule rule;
+      rule.kind = backend::CodeRule::Kind::Gated;
+      rule.mag_scale = sae.mag_scale();
+      rule.mag_bias = sae.b_mag();
+      return Selection::by_rule(rule);
+    }
+    case EncoderKind::JumpRelu:
+    case EncoderKind::BatchTopK:
+    case EncoderKind::Matryoshka: {
+      backend::CodeRule rule;
+      rule.kind = backend::CodeRule::Kind::Threshold;
+      rule.threshold = sae.threshold();
+      return Selection::by_rule(rule);
+    }
+  }
+  return Selection::relu();
+}
+
+std::int64_t count_codes(const Selection& selection, const float* pre, const float* bias, std::int64_t rows,
+                         std::int64_t cols, CodeBuffers& codes) {
   backend::Backend& b = *codes.backend;
   codes.rows = rows;
   codes.cols = cols;
+  codes.selection = selection;
+  codes.stride = 0;
   ensure_capacity(b, codes.counts, rows);
   ensure_capacity(b, codes.offsets, rows + 1);
-  if (activation == Activation::Relu) {
-    codes.stride = 0;
-    b.count_positive(rows, cols, pre, bias, codes.counts.data());
-  } else {
-    codes.stride = k;
-    ensure_capacity(b, codes.padded_index, rows * k);
-    ensure_capacity(b, codes.padded_value, rows * k);
-    b.topk_rows(rows, cols, pre, bias, allowed, k, codes.counts.data(), codes.padded_index.data(),
-                codes.padded_value.data());
+  switch (selection.mode) {
+    case Selection::Mode::Relu: b.count_positive(rows, cols, pre, bias, codes.counts.data()); break;
+    case Selection::Mode::Rule: b.count_selected(rows, cols, pre, bias, selection.rule, codes.counts.data()); break;
+    case Selection::Mode::TopK: {
+      const std::int64_t k = selection.k;
+      codes.stride = k;
+      ensure_capacity(b, codes.padded_index, rows * k);
+      ensure_capacity(b, codes.padded_value, rows * k);
+      b.topk_rows(rows, cols, pre, bias, selection.allowed, k, codes.counts.data(), codes.padded_index.data(),
+                  codes.padded_value.data());
+      break;
+    }
   }
   codes.nnz = b.exclusive_scan(rows, codes.counts.data(), codes.offsets.data());
   return codes.nnz;
@@ -27,11 +55,19 @@ void fill_codes(const float* pre, const float* bias, CodeBuffers& codes) {
   backend::Backend& b = *codes.backend;
   ensure_capacity(b, codes.index, codes.nnz);
   ensure_capacity(b, codes.value, codes.nnz);
-  if (codes.stride == 0)
-    b.gather_positive(codes.rows, codes.cols, pre, bias, codes.offsets.data(), codes.index.data(), codes.value.data());
-  else
-    b.compact_rows(codes.rows, codes.stride, codes.offsets.data(), codes.padded_index.data(),
-                   codes.padded_value.data(), codes.index.data(), codes.value.data());
+  switch (codes.selection.mode) {
+    case Selection::Mode::Relu:
+      b.gather_positive(codes.rows, codes.cols, pre, bias, codes.offsets.data(), codes.index.data(), codes.value.data());
+      break;
+    case Selection::Mode::Rule:
+      b.gather_selected(codes.rows, codes.cols, pre, bias, codes.selection.rule, codes.offsets.data(),
+                        codes.index.data(), codes.value.data());
+      break;
+    case Selection::Mode::TopK:
+      b.compact_rows(codes.rows, codes.stride, codes.offsets.data(), codes.padded_index.data(),
+                     codes.padded_value.data(), codes.index.data(), codes.value.data());
+      break;
+  }
 }
 
 void group_by_column(CodeBuffers& codes) {

@@ -20,12 +20,31 @@ void ensure_capacity(backend::Backend& backend, backend::Buffer<T>& b, std::int6
   if (b.size() < wanted || b.size() == 0) b = backend::Buffer<T>(backend, wanted + wanted / 4 + 16);
 }
 
+// How a code is selected from pre-activations (+ bias): ReLU (the positives), per-row TopK
+// (the k best positives, among `allowed` columns when not null), or a CodeRule (the other
+// encoder kinds and the trainer's JumpReLU band and BatchTopK selection).
+struct Selection {
+  enum class Mode { Relu, TopK, Rule };
+  Mode mode = Mode::Relu;
+  std::int64_t k = 0;
+  const std::uint8_t* allowed = nullptr;
+  backend::CodeRule rule;
+
+  static Selection relu() { return {}; }
+  static Selection topk(std::int64_t k, const std::uint8_t* allowed = nullptr) { return {Mode::TopK, k, allowed, {}}; }
+  static Selection by_rule(const backend::CodeRule& rule) { return {Mode::Rule, 0, nullptr, rule}; }
+};
+
+// The inference selection of an SAE's encoder kind (for pre-activations with bias b_enc).
+Selection inference_selection(const Sae& sae);
+
 struct CodeBuffers {
   explicit CodeBuffers(backend::Backend& b) : backend(&b) {}
 
   backend::Backend* backend;
   std::int64_t rows = 0, cols = 0, nnz = 0;
-  std::int64_t stride = 0;  // TopK: the selection's slots per row (0 for ReLU)
+  Selection selection;      // of the last count_codes
+  std::int64_t stride = 0;  // TopK: the selection's slots per row (0 otherwise)
   backend::Buffer<std::int64_t> counts, offsets;
   backend::Buffer<std::int32_t> padded_index;  // rows×stride (TopK)
   backend::Buffer<float> padded_value;
@@ -39,12 +58,11 @@ struct CodeBuffers {
   backend::SparseColumns columns() const { return {col_offsets.data(), col_entry.data(), col_row.data()}; }
 };
 
-// Phase 1: how many entries the code of rows×cols pre-activations `pre` (+ bias) has. ReLU
-// counts the positives; TopK selects the k best positives per row (among `allowed` columns when
-// not null). Returns nnz (a device-to-host read).
-std::int64_t count_codes(Activation activation, std::int64_t k, const float* pre, const float* bias,
-                         const std::uint8_t* allowed, std::int64_t rows, std::int64_t cols, CodeBuffers& codes);
-// Phase 2: writes the CSR arrays (index, value) of the counted code.
+// Phase 1: how many entries the code of rows×cols pre-activations `pre` (+ bias) has under the
+// selection. Returns nnz (a device-to-host read).
+std::int64_t count_codes(const Selection& selection, const float* pre, const float* bias, std::int64_t rows,
+                         std::int64_t cols, CodeBuffers& codes);
+// Phase 2: writes the CSR arrays (index, value) of the counted code (same pre and bias).
 void fill_codes(const float* pre, const float* bias, CodeBuffers& codes);
 // Groups the filled code by column (entry_rows, col_*).
 void group_by_column(CodeBuffers& codes);

@@ -6,17 +6,17 @@
 
 namespace coact::sae {
 
-const char* to_string(Recipe recipe) { return recipe == Recipe::Nanda1L ? "nanda-1l" : "topk"; }
-
 const std::vector<std::string>& recipe_names() {
-  static const std::vector<std::string> names = {"nanda-1l", "topk"};
+  static const std::vector<std::string> names = {"nanda-1l", "topk", "batchtopk", "jumprelu"};
   return names;
 }
 
+const char* to_string(Recipe recipe) { return recipe_names().at(static_cast<std::size_t>(recipe)).c_str(); }
+
 Recipe parse_recipe(const std::string& text) {
-  if (text == "nanda-1l") return Recipe::Nanda1L;
-  if (text == "topk") return Recipe::TopK;
-  throw UsageError(str("sae config: recipe '", text, "' is not one of nanda-1l, topk"));
+  for (std::size_t i = 0; i < recipe_names().size(); ++i)
+    if (recipe_names()[i] == text) return static_cast<Recipe>(i);
+  throw UsageError(str("sae config: recipe '", text, "' is not one of nanda-1l, topk, batchtopk, jumprelu"));
 }
 
 const char* to_string(ComputePath path) {
@@ -40,14 +40,35 @@ SaeConfig default_config(Recipe recipe, std::int64_t d_in, std::int64_t n_featur
   config.d_in = d_in;
   config.n_features = n_features;
   config.seed = seed;
-  if (recipe == Recipe::TopK) {
+  if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) {
     // EleutherAI sae trainer.py: "Auto-select LR using 1 / sqrt(d) scaling law from Figure 3 of
-    // the paper" — 2e-4 at 2^14 latents; torch.optim.Adam's default betas and eps.
+    // the paper" — 2e-4 at 2^14 latents; torch.optim.Adam's default betas and eps. BatchTopK
+    // (bartbussmann/BatchTopK, dictionary_learning) keeps the same rate, betas and warm-up.
     config.lr = n_features > 0 ? 2e-4 / std::sqrt(static_cast<double>(n_features) / 16384.0) : 2e-4;
     config.adam_beta2 = 0.999;
     config.lr_warmup_steps = 1000;
     config.l1_coeff = 0.0;
     config.resample_every = 0;
+  }
+  if (recipe == Recipe::BatchTopK) {
+    // dictionary_learning BatchTopKTrainer: threshold_beta 0.999, threshold_start_step 1000.
+    config.threshold_beta = 0.999;
+    config.threshold_start_step = 1000;
+  }
+  if (recipe == Recipe::JumpRelu) {
+    // Rajamanoharan et al. 2024, Appendix I, as dictionary_learning's JumpReluTrainer: Adam
+    // (0, 0.999), lr 7e-5, ε = 0.001, θ0 = 0.001; λ and the rate warmed up over 10k and 1k steps.
+    config.lr = 7e-5;
+    config.adam_beta1 = 0.0;
+    config.adam_beta2 = 0.999;
+    config.lr_warmup_steps = 1000;
+    config.l1_coeff = 0.0;
+    config.resample_every = 0;
+    config.subtract_b_dec = false;
+    config.l0_coeff = 1.0;
+    config.l0_warmup_steps = 10000;
+    config.bandwidth = 0.001;
+    config.threshold_init = 0.001;
   }
   return config;
 }
@@ -78,6 +99,7 @@ options::Table<SaeConfig> make_config_table() {
         &SaeConfig::adam_eps);
   t.add(integer("lr-warmup-steps", "linear warm-up steps").at_least(0), &SaeConfig::lr_warmup_steps);
   t.add(integer("lr-decay-steps", "linear decay to 0 at this step (0: constant)").at_least(0), &SaeConfig::lr_decay_steps);
+  t.add(flag("subtract-b-dec", "encode x - b_dec (false: x)"), &SaeConfig::subtract_b_dec);
   t.add(flag("project-decoder-grad", "remove each decoder row's gradient along the row"), &SaeConfig::project_decoder_grad);
   t.add(flag("renormalize-decoder", "rescale decoder rows to unit norm after each step"), &SaeConfig::renormalize_decoder);
   t.add(real("l1-coeff", "coefficient of the summed L1 term").at_least(0), &SaeConfig::l1_coeff);
@@ -86,10 +108,19 @@ options::Table<SaeConfig> make_config_table() {
         &SaeConfig::resample_window);
   t.add(real("resample-threshold", "firing frequency below which a feature is resampled").at_least(0).at_most(1, "a frequency"),
         &SaeConfig::resample_threshold);
-  t.add(integer("k", "topk: active latents per token").at_least(1), &SaeConfig::k);
+  t.add(integer("k", "topk: active latents per token; batchtopk: on average over the batch").at_least(1), &SaeConfig::k);
   t.add(integer("k-aux", "topk: AuxK latents (0: d/2)").at_least(0), &SaeConfig::k_aux);
   t.add(real("auxk-alpha", "topk: AuxK loss weight").at_least(0), &SaeConfig::auxk_alpha);
   t.add(integer("dead-tokens", "tokens without firing after which a latent is dead").at_least(0), &SaeConfig::dead_tokens);
+  t.add(real("threshold-beta", "batchtopk: decay of the threshold's moving average").at_least(0).below(1),
+        &SaeConfig::threshold_beta);
+  t.add(integer("threshold-start-step", "batchtopk: steps before the threshold is learned").at_least(0),
+        &SaeConfig::threshold_start_step);
+  t.add(real("l0-coeff", "jumprelu: coefficient of the L0 term").at_least(0), &SaeConfig::l0_coeff);
+  t.add(integer("l0-warmup-steps", "jumprelu: linear warm-up of the L0 coefficient").at_least(0),
+        &SaeConfig::l0_warmup_steps);
+  t.add(real("bandwidth", "jumprelu: width of the straight-through rectangle kernel").at_least(0), &SaeConfig::bandwidth);
+  t.add(real("threshold-init", "jumprelu: initial threshold").at_least(0), &SaeConfig::threshold_init);
   t.add<ComputePath>(text("path", "backward pass: auto, dense or sparse").one_of({"auto", "dense", "sparse"}).performance(),
                      &SaeConfig::path, [](const ComputePath& p) { return std::string(to_string(p)); }, parse_compute_path);
   t.add(real("sparse-max-density", "auto path: code density up to which the sparse pass is used")
@@ -123,13 +154,24 @@ void validate(const SaeConfig& c) {
   config_table().check(c, [](const std::string& name) { return "sae config: " + options::attribute_name(name); });
   require(c.lr_decay_steps == 0 || c.lr_decay_steps > c.lr_warmup_steps, "lr_decay_steps", c.lr_decay_steps,
           "must exceed lr_warmup_steps (the decay ends after the warm-up)");
-  if (c.recipe == Recipe::TopK) {
+  const std::string recipe = to_string(c.recipe);
+  if (c.recipe == Recipe::TopK || c.recipe == Recipe::BatchTopK) {
     require(c.k >= 1 && c.k <= c.n_features, "k", c.k, "must be in [1, n_features]");
     require(c.k_aux >= 0 && c.k_aux <= c.n_features, "k_aux", c.k_aux, "must be in [0, n_features] (0: d_in / 2)");
-    require(c.l1_coeff == 0, "l1_coeff", c.l1_coeff, "must be 0 for recipe topk (its sparsity is the TopK)");
+    require(c.l1_coeff == 0, "l1_coeff", c.l1_coeff, str("must be 0 for recipe ", recipe, " (its sparsity is the TopK)").c_str());
     require(c.resample_every == 0, "resample_every", c.resample_every,
-            "must be 0 for recipe topk (dead latents are revived by the AuxK loss)");
+            str("must be 0 for recipe ", recipe, " (dead latents are revived by the AuxK loss)").c_str());
   }
+  if (c.recipe == Recipe::JumpRelu) {
+    require(c.bandwidth > 0, "bandwidth", c.bandwidth, "must be positive for recipe jumprelu");
+    require(c.l1_coeff == 0, "l1_coeff", c.l1_coeff, "must be 0 for recipe jumprelu (its sparsity is the L0 term)");
+    require(c.resample_every == 0, "resample_every", c.resample_every, "must be 0 for recipe jumprelu");
+  } else {
+    require(c.l0_coeff == 0, "l0_coeff", c.l0_coeff, "is a jumprelu setting (must be 0 for this recipe)");
+  }
+  if (c.recipe != Recipe::BatchTopK)
+    require(c.threshold_start_step == 0 && c.threshold_beta == 0, "threshold_beta", c.threshold_beta,
+            "and threshold_start_step are batchtopk settings (must be 0 for this recipe)");
 }
 
 }  // namespace coact::sae

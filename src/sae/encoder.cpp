@@ -8,8 +8,11 @@ namespace coact::sae {
 Encoder::Encoder(const Sae& sae, std::int64_t max_rows)
     : sae_(&sae), max_rows_(max_rows), codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
   COACT_REQUIRE(max_rows >= 1, UsageError, "Encoder: max_rows must be at least 1 (got ", max_rows, ")");
-  xc_ = backend::Buffer<float>(sae.backend(), static_cast<std::size_t>(max_rows * sae.d_in()));
+  const auto rows_d = static_cast<std::size_t>(max_rows * sae.d_in());
+  if (sae.spec().input_norm != InputNormKind::None) xn_ = backend::Buffer<float>(sae.backend(), rows_d);
+  xc_ = backend::Buffer<float>(sae.backend(), rows_d);
   pre_ = backend::Buffer<float>(sae.backend(), static_cast<std::size_t>(max_rows * sae.n_features()));
+  row_stats_ = backend::Buffer<float>(sae.backend(), static_cast<std::size_t>(max_rows * 3));
 }
 
 Encoder::~Encoder() = default;
@@ -19,16 +22,24 @@ void Encoder::preactivations(const float* x, std::int64_t rows) {
   COACT_REQUIRE(rows >= 0 && rows <= max_rows_, UsageError, "Encoder: ", rows, " rows, at most ", max_rows_);
   backend::Backend& b = sae_->backend();
   const std::int64_t d = sae_->d_in(), n = sae_->n_features();
-  b.add_row_vector(rows, d, -1.0f, sae_->b_dec(), x, xc_.data());
-  b.gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, xc_.data(), d, sae_->w_enc_t(), d, 0.0f,
+  const float* input = x;
+  if (xn_.size() > 0) {
+    b.normalize_inputs(rows, d, sae_->input_norm(), x, xn_.data(), row_stats_.data());
+    input = xn_.data();
+  }
+  if (sae_->spec().subtract_b_dec) {
+    b.add_row_vector(rows, d, -1.0f, sae_->b_dec(), input, xc_.data());
+    input = xc_.data();
+  }
+  b.gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, input, d, sae_->w_enc_t(), d, 0.0f,
          pre_.data(), n);
 }
 
 backend::SparseRows Encoder::encode(const float* x, std::int64_t rows) {
   preactivations(x, rows);
   rows_ = rows;
-  nnz_ = detail::count_codes(sae_->activation(), sae_->k(), pre_.data(), sae_->b_enc(), nullptr, rows,
-                             sae_->n_features(), *codes_);
+  nnz_ = detail::count_codes(detail::inference_selection(*sae_), pre_.data(), sae_->b_enc(), rows, sae_->n_features(),
+                             *codes_);
   detail::fill_codes(pre_.data(), sae_->b_enc(), *codes_);
   return codes_->view();
 }
@@ -52,14 +63,23 @@ SparseCodesHost Encoder::to_host() const {
 
 void Encoder::encode_dense(const float* x, std::int64_t rows, float* z) {
   const std::int64_t n = sae_->n_features();
-  if (sae_->activation() == Activation::Relu) {
+  if (sae_->kind() == EncoderKind::Relu) {
     preactivations(x, rows);
+    rows_ = rows;
+    nnz_ = 0;
     sae_->backend().bias_relu(rows, n, sae_->b_enc(), pre_.data(), z);
     return;
   }
   const auto codes = encode(x, rows);
   sae_->backend().zero_bytes(z, static_cast<std::size_t>(rows * n) * sizeof(float));
   sae_->backend().scatter_rows(rows, n, codes, z);
+}
+
+void Encoder::reconstruct_last(float* out) {
+  backend::Backend& b = sae_->backend();
+  const std::int64_t d = sae_->d_in();
+  b.sparse_decode(rows_, d, codes_->view(), sae_->w_dec(), sae_->b_dec(), out);
+  if (xn_.size() > 0) b.denormalize_outputs(rows_, d, sae_->input_norm(), row_stats_.data(), out);
 }
 
 }  // namespace coact::sae

@@ -1,22 +1,33 @@
 // The gradient half of the step: this rank's rows' contribution to the gradient of the global
 // batch loss, and the sums apply_update needs, written into the reduce buffer.
 //
-// Forward: xc = x − b_dec; pre = xc W_enc (the one inherently dense product, a GEMM); the code z
-// from pre + b_enc (ReLU or TopK); x̂ = z W_dec + b_dec. With L = Σ_rows ℓ(x̂ − x) + λ Σ z and
-// g = dL/dx̂, dpre = (g W_decᵀ + λ) on active entries:
-//   dW_dec = zᵀ g,  dW_enc = xcᵀ dpre,  db_enc = Σ_rows dpre,  db_dec = Σ_rows g − W_enc · db_enc
-// (the last term because b_dec enters the encoder through x − b_dec). The sparse path computes
-// each product from the active (row, feature) entries only; the dense path uses GEMMs and is
-// chosen when the code is too dense for the sparse one to win (at initialisation).
+// Forward: c = x − b_dec (or x when the recipe does not subtract b_dec); pre = c W_enc (the one
+// inherently dense product, a GEMM); the code z from pre + b_enc (ReLU, TopK, the global
+// BatchTopK cut, or JumpReLU's z = v·[v > θ]); x̂ = z W_dec + b_dec. With L = Σ_rows ℓ(x̂ − x)
+// + λ Σ z and g = dL/dx̂, dpre = (g W_decᵀ + λ) on active entries:
+//   dW_dec = zᵀ g,  dW_enc = cᵀ dpre,  db_enc = Σ_rows dpre,  db_dec = Σ_rows g − W_enc · db_enc
+// (the last term only when b_dec enters the encoder through x − b_dec). The sparse path
+// computes each product from the active (row, feature) entries only; the dense path uses GEMMs
+// and is chosen when the code is too dense for the sparse one to win (at initialisation).
+//
+// JumpReLU's threshold θ gets its gradient from the straight-through band, the entries with
+// |v − θ_j| < ε/2 (active or not): ∂z/∂θ_j = −(θ_j/ε) and ∂‖z‖₀/∂θ_j = −1/ε there, so
+// dθ_j = Σ_band −(θ_j·(g·W_dec[j]) + λ_t/N_global)/ε. The pre-activations get no gradient
+// from the L0 term (the JumpReLU paper's estimator; SAELens' default).
 //
 // Scaling so that summing ranks equals one process on the global batch:
 //   nanda-1l: L = (1/N_global) Σ‖x̂ − x‖² + λ Σ|z| → g = 2(x̂ − x)/N_global, λ per entry;
 //   topk:     L = (Σ‖x̂ − x‖² + α·s·Σ‖ê − e‖²) / V, where the batch variance V is a global sum
 //             known only after the allreduce: the buffer holds the gradient of V·L and
-//             apply_update multiplies by 1/V (Adam's grad_scale).
+//             apply_update multiplies by 1/V (Adam's grad_scale);
+//   batchtopk: L = (Σ‖x̂ − x‖² + α·s·Σ‖ê − e‖²) / N_global;
+//   jumprelu: L = (Σ‖x̂ − x‖² + λ_t Σ‖z‖₀) / N_global.
 #include <algorithm>
+#include <cstring>
+#include <limits>
 
 #include "coact/core/errors.h"
+#include "coact/dist/comm.h"
 #include "coact/sae/trainer.h"
 #include "workspace.h"
 
@@ -28,6 +39,20 @@ using backend::Transpose;
 // The dense path's dL/dz = g W_decᵀ is formed this many rows at a time, so it needs a chunk of
 // rows×n rather than a second full code matrix.
 constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 22;
+
+void sum_over(dist::Comm* group, std::int64_t* data, std::size_t count) {
+  if (group != nullptr && group->size() > 1) group->allreduce_sum(data, count, dist::DType::I64);
+}
+
+// From the top bucket down, the bucket where the running count (starting at `above`) reaches
+// `rank`; `above` becomes the count in the buckets above it.
+std::int64_t bucket_reaching(const std::vector<std::int64_t>& counts, std::int64_t rank, std::int64_t& above) {
+  for (std::int64_t b = backend::kValueBuckets; b-- > 0;) {
+    if (above + counts[b] >= rank) return b;
+    above += counts[b];
+  }
+  return 0;  // unreachable when rank <= the total
+}
 
 }  // namespace
 
@@ -48,17 +73,93 @@ void SaeTrainer::update_dead_mask() {
   }
 }
 
-void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, std::int64_t global_rows) {
+void SaeTrainer::select_batch(std::int64_t rows, std::int64_t global_rows, dist::Comm* group) {
+  // Radix select of the R-th largest positive activation over the global batch (R = k·B, or
+  // every positive one when there are fewer): the high 16 bits of the float pattern, then the
+  // low 16 bits inside that bucket, each histogram summed over the ranks. Entries equal to the
+  // cut enter lowest global position first: ranks hold consecutive slices, so lower ranks'
+  // ties come first, then this rank's in row-major order.
+  backend::Backend& b = sae_.backend();
+  Workspace& w = *work_;
+  const std::int64_t n = sae_.n_features();
+  const int ranks = group != nullptr ? group->size() : 1;
+  const int rank = group != nullptr ? group->rank() : 0;
+  detail::ensure_capacity(b, w.histogram, std::max<std::int64_t>(backend::kValueBuckets, ranks));
+  const auto histogram = [&](std::int64_t prefix, std::vector<std::int64_t>& local, std::vector<std::int64_t>& total) {
+    b.value_histogram(rows, n, w.pre.data(), sae_.b_enc(), prefix, w.histogram.data());
+    local.resize(static_cast<std::size_t>(backend::kValueBuckets));
+    b.copy_bytes(local.data(), w.histogram.data(), local.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
+    sum_over(group, w.histogram.data(), local.size());
+    total.resize(local.size());
+    b.copy_bytes(total.data(), w.histogram.data(), total.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
+  };
+  std::vector<std::int64_t> local, total;
+  histogram(-1, local, total);
+  std::int64_t positives = 0;
+  for (const auto c : total) positives += c;
+  const std::int64_t wanted = std::min(config_.k * global_rows, positives);
+
+  backend::CodeRule rule;
+  rule.kind = backend::CodeRule::Kind::Above;
+  batch_level_ = 0.0f;
+  if (wanted == 0) {
+    rule.level = std::numeric_limits<float>::max();  // nothing is above it: an empty code
+    main_rule_ = rule;
+    return;
+  }
+  std::int64_t above = 0;
+  const std::int64_t high = bucket_reaching(total, wanted, above);
+  histogram(high, local, total);
+  const std::int64_t low = bucket_reaching(total, wanted, above);
+  const auto bits = static_cast<std::uint32_t>((high << 16) | low);
+  std::memcpy(&batch_level_, &bits, sizeof bits);
+  rule.level = batch_level_;
+
+  // This rank's share of the ties: what the lower ranks' ties leave of the ones needed.
+  const std::int64_t needed = wanted - above, mine = local[static_cast<std::size_t>(low)];
+  std::int64_t before = 0;
+  if (ranks > 1) {
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks), 0);
+    counts[static_cast<std::size_t>(rank)] = mine;
+    b.copy_bytes(w.histogram.data(), counts.data(), counts.size() * sizeof(std::int64_t), backend::CopyKind::HostToDevice);
+    sum_over(group, w.histogram.data(), counts.size());
+    b.copy_bytes(counts.data(), w.histogram.data(), counts.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
+    for (int r = 0; r < rank; ++r) before += counts[static_cast<std::size_t>(r)];
+  }
+  std::int64_t allowed = std::clamp<std::int64_t>(needed - before, 0, mine);
+  if (allowed > 0) {
+    // Each row's ties, then the first `allowed` of them in row order.
+    backend::CodeRule equal;
+    equal.kind = backend::CodeRule::Kind::Equal;
+    equal.level = batch_level_;
+    detail::ensure_capacity(b, w.row_ties, rows);
+    b.count_selected(rows, n, w.pre.data(), sae_.b_enc(), equal, w.row_ties.data());
+    std::vector<std::int64_t> ties(static_cast<std::size_t>(rows));
+    b.copy_bytes(ties.data(), w.row_ties.data(), ties.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
+    for (auto& t : ties) {
+      t = std::min(t, allowed);
+      allowed -= t;
+    }
+    b.copy_bytes(w.row_ties.data(), ties.data(), ties.size() * sizeof(std::int64_t), backend::CopyKind::HostToDevice);
+    rule.ties = w.row_ties.data();
+  }
+  main_rule_ = rule;
+}
+
+void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, std::int64_t global_rows,
+                                   dist::Comm* group) {
   COACT_REQUIRE(local_rows >= 0 && local_rows <= max_rows_, UsageError, "SaeTrainer: ", local_rows,
                 " local rows, at most ", max_rows_, " (max_local_rows)");
   COACT_REQUIRE(global_rows >= 1 && global_rows >= local_rows, UsageError, "SaeTrainer: global batch of ",
                 global_rows, " rows cannot hold ", local_rows, " local rows");
-  COACT_REQUIRE(!needs_data_init(), Error,
-                "SaeTrainer: recipe topk sets b_dec from the data first (compute_data_init / apply_data_init)");
+  COACT_REQUIRE(!needs_data_init(), Error, "SaeTrainer: recipe ", to_string(config_.recipe),
+                " sets b_dec from the data first (compute_data_init / apply_data_init)");
   backend::Backend& b = sae_.backend();
   Workspace& w = *work_;
   const std::int64_t d = sae_.d_in(), n = sae_.n_features(), rows = local_rows;
-  const bool topk = config_.recipe == Recipe::TopK;
+  const Recipe recipe = config_.recipe;
+  const bool topk = recipe == Recipe::TopK, batchtopk = recipe == Recipe::BatchTopK;
+  const bool jumprelu = recipe == Recipe::JumpRelu, with_aux = topk || batchtopk;
   float* G = reduce_.data();
   const ParamLayout& p = layout_.params;
   float* g_enc_t = G + p.w_enc_t;
@@ -71,47 +172,68 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   expected_rows_ = global_rows;
   last_local_ = LocalStepInfo{};
   aux_scale_ = 0.0;
+  l0_weight_ = jumprelu ? l0_weight_at(step_ + 1) : 0.0;
   const std::int64_t k_aux_config = effective_k_aux(config_);
-  if (topk && config_.auxk_alpha > 0) {
+  if (with_aux && config_.auxk_alpha > 0) {
     update_dead_mask();
     // EleutherAI sparse_coder.py: k_aux = d/2 (Gao et al. B.1), "reduce the scale of the loss if
     // there are a small number of dead latents": scale = min(num_dead / k_aux, 1).
     aux_scale_ = std::min(1.0, static_cast<double>(dead_count_) / static_cast<double>(k_aux_config));
   }
+
+  // ---- forward: the dense encoder product ---------------------------------------------------
+  if (rows > 0) {
+    b.add_row_vector(rows, d, -1.0f, sae_.b_dec(), batch, w.xc.data());
+    const float* encoder_input = config_.subtract_b_dec ? w.xc.data() : batch;
+    b.gemm(Transpose::No, Transpose::Yes, rows, n, d, 1.0f, encoder_input, d, sae_.w_enc_t(), d, 0.0f, w.pre.data(), n);
+  }
+  // BatchTopK's cut is collective: every rank takes part, with rows or without.
+  if (batchtopk) select_batch(rows, global_rows, group);
   if (rows == 0) {  // a rank without rows still takes part in the sum
     reduce_.zero();
     return;
   }
+  const float* encoder_input = config_.subtract_b_dec ? w.xc.data() : batch;
 
-  // ---- forward: the dense encoder product ---------------------------------------------------
-  b.add_row_vector(rows, d, -1.0f, sae_.b_dec(), batch, w.xc.data());
-  b.gemm(Transpose::No, Transpose::Yes, rows, n, d, 1.0f, w.xc.data(), d, sae_.w_enc_t(), d, 0.0f, w.pre.data(), n);
-
-  const Activation activation = topk ? Activation::TopK : Activation::Relu;
-  const std::int64_t nnz =
-      detail::count_codes(activation, config_.k, w.pre.data(), sae_.b_enc(), nullptr, rows, n, w.main);
+  detail::Selection selection = detail::Selection::relu();
+  if (topk) selection = detail::Selection::topk(config_.k);
+  if (batchtopk) selection = detail::Selection::by_rule(main_rule_);
+  if (jumprelu) selection = detail::inference_selection(sae_);
+  const std::int64_t nnz = detail::count_codes(selection, w.pre.data(), sae_.b_enc(), rows, n, w.main);
   const double density = static_cast<double>(nnz) / (static_cast<double>(rows) * static_cast<double>(n));
   const bool sparse = config_.path == ComputePath::Sparse ||
                       (config_.path == ComputePath::Auto && density <= config_.sparse_max_density);
+  const bool code_selected = recipe != Recipe::Nanda1L;  // the dense path scatters the code
   last_local_.path = sparse ? ComputePath::Sparse : ComputePath::Dense;
   last_local_.density = density;
   last_local_.nnz = nnz;
-  if (sparse || topk) detail::fill_codes(w.pre.data(), sae_.b_enc(), w.main);
+  if (sparse || code_selected) detail::fill_codes(w.pre.data(), sae_.b_enc(), w.main);
 
-  // AuxK's code is selected from the same pre-activations, before the dense path overwrites them.
+  // AuxK's and the band's codes are selected from the same pre-activations, before the dense
+  // path overwrites them.
   const bool use_aux = aux_scale_ > 0;
   std::int64_t aux_nnz = 0;
   if (use_aux) {
     const std::int64_t k_aux = std::min(k_aux_config, dead_count_);
-    aux_nnz = detail::count_codes(Activation::TopK, k_aux, w.pre.data(), sae_.b_enc(), w.dead_mask.data(), rows, n,
-                                  w.aux);
+    aux_nnz = detail::count_codes(detail::Selection::topk(k_aux, w.dead_mask.data()), w.pre.data(), sae_.b_enc(), rows,
+                                  n, w.aux);
     detail::fill_codes(w.pre.data(), sae_.b_enc(), w.aux);
     last_local_.aux_nnz = aux_nnz;
     last_local_.dead = dead_count_;
   }
+  std::int64_t band_nnz = 0;
+  if (jumprelu) {
+    backend::CodeRule band;
+    band.kind = backend::CodeRule::Kind::Band;
+    band.threshold = sae_.threshold();
+    band.bandwidth = static_cast<float>(config_.bandwidth);
+    band_nnz = detail::count_codes(detail::Selection::by_rule(band), w.pre.data(), sae_.b_enc(), rows, n, w.band);
+    detail::fill_codes(w.pre.data(), sae_.b_enc(), w.band);
+    last_local_.band_nnz = band_nnz;
+  }
 
   const float mse_scale = topk ? 2.0f : static_cast<float>(2.0 / static_cast<double>(global_rows));
-  const float l1 = topk ? 0.0f : static_cast<float>(config_.l1_coeff);
+  const float l1 = recipe == Recipe::Nanda1L ? static_cast<float>(config_.l1_coeff) : 0.0f;
 
   if (sparse) {
     detail::CodeBuffers& c = w.main;
@@ -120,14 +242,14 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, nnz);
     b.sparse_row_dots(nnz, d, c.view(), c.entry_rows.data(), w.dxhat.data(), sae_.w_dec(), l1, c.grad.data());
-    b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.dxhat.data(), g_dec, c.grad.data(), w.xc.data(),
+    b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.dxhat.data(), g_dec, c.grad.data(), encoder_input,
                              g_enc_t, false);
     b.segment_counts(n, c.col_offsets.data(), fire);
     b.segment_sums(n, c.columns(), c.grad.data(), false, g_b_enc);
     b.segment_sums(n, c.columns(), c.value.data(), false, w.feature_sums.data());
   } else {
     float* z = w.pre.data();
-    if (topk) {
+    if (code_selected) {
       b.zero_bytes(z, static_cast<std::size_t>(rows * n) * sizeof(float));
       b.scatter_rows(rows, n, w.main.view(), z);
     } else {
@@ -146,7 +268,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
              w.dz_chunk.data(), n);
       b.relu_backward(cr * n, l1, w.dz_chunk.data(), z + r0 * n);  // z becomes dL/dpre
     }
-    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.xc.data(), d, 0.0f, g_enc_t, d);
+    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, encoder_input, d, 0.0f, g_enc_t, d);
     b.column_sums(rows, n, z, false, g_b_enc);
   }
 
@@ -155,21 +277,40 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     // ê = z_aux W_dec (no bias) fit to the detached residual e = x − x̂.
     detail::CodeBuffers& c = w.aux;
     detail::ensure_capacity(b, w.aux_grad, rows * d);
-    const auto aux_scale = static_cast<float>(2.0 * config_.auxk_alpha * aux_scale_);
+    const double aux_weight = 2.0 * config_.auxk_alpha * aux_scale_;
+    const auto aux_scale = static_cast<float>(topk ? aux_weight : aux_weight / static_cast<double>(global_rows));
     b.sparse_decode(rows, d, c.view(), sae_.w_dec(), nullptr, w.aux_grad.data());
     b.aux_residual(rows, d, w.aux_grad.data(), batch, w.xhat.data(), aux_scale, w.aux_grad.data(), w.row_stats.data());
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, aux_nnz);
     b.sparse_row_dots(aux_nnz, d, c.view(), c.entry_rows.data(), w.aux_grad.data(), sae_.w_dec(), 0.0f,
                       c.grad.data());
-    b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.aux_grad.data(), g_dec, c.grad.data(), w.xc.data(),
+    b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.aux_grad.data(), g_dec, c.grad.data(), encoder_input,
                              g_enc_t, true);
     b.segment_sums(n, c.columns(), c.grad.data(), true, g_b_enc);
   }
 
-  // db_dec = Σ_rows g − W_enc · db_enc (all of db_enc, AuxK's share included).
+  if (p.has_threshold) {
+    float* g_threshold = G + p.threshold;
+    if (jumprelu) {
+      // The straight-through band: g·W_dec[j] per entry, then −(θ_j·that + λ_t/N)/ε, summed per feature.
+      detail::CodeBuffers& c = w.band;
+      detail::group_by_column(c);
+      detail::ensure_capacity(b, c.grad, band_nnz);
+      b.sparse_row_dots(band_nnz, d, c.view(), c.entry_rows.data(), w.dxhat.data(), sae_.w_dec(), 0.0f, c.grad.data());
+      b.threshold_gradients(band_nnz, c.index.data(), c.grad.data(), sae_.threshold(),
+                            static_cast<float>(l0_weight_ / static_cast<double>(global_rows)),
+                            static_cast<float>(config_.bandwidth), c.grad.data());
+      b.segment_sums(n, c.columns(), c.grad.data(), false, g_threshold);
+    } else {
+      b.fill(n, 0.0f, g_threshold);  // batchtopk's threshold is learned from the selection, not by Adam
+    }
+  }
+
+  // db_dec = Σ_rows g (− W_enc · db_enc, all of db_enc with AuxK's share, when b_dec is subtracted).
   b.column_sums(rows, d, w.dxhat.data(), false, g_b_dec);
-  b.gemm(Transpose::No, Transpose::No, 1, d, n, -1.0f, g_b_enc, n, sae_.w_enc_t(), d, 1.0f, g_b_dec, d);
+  if (config_.subtract_b_dec)
+    b.gemm(Transpose::No, Transpose::No, 1, d, n, -1.0f, g_b_enc, n, sae_.w_enc_t(), d, 1.0f, g_b_dec, d);
 
   // Statistics: centred sums for the batch variance; the loss parts, L1 and L0 sums.
   b.column_sums(rows, d, w.xc.data(), false, G + layout_.centered_sums);

@@ -29,6 +29,18 @@ SaeTensors SaeTensors::zeros(std::int64_t d_in, std::int64_t n_features) {
   return t;
 }
 
+SaeTensors SaeTensors::zeros(std::int64_t d_in, std::int64_t n_features, const EncoderSpec& spec) {
+  SaeTensors t = zeros(d_in, n_features);
+  const auto n = static_cast<std::size_t>(n_features);
+  if (uses_threshold(spec.kind)) t.threshold.assign(n, 0.0f);
+  if (spec.kind == EncoderKind::Gated) {
+    t.r_mag.assign(n, 0.0f);
+    t.b_mag.assign(n, 0.0f);
+  }
+  if (spec.input_norm == InputNormKind::CenterScale) t.input_mean.assign(static_cast<std::size_t>(d_in), 0.0f);
+  return t;
+}
+
 void SaeTensors::check_shape(std::int64_t d, std::int64_t n, const char* what) const {
   const auto check = [&](const char* name, std::size_t got, std::int64_t want, const char* shape) {
     if (got != static_cast<std::size_t>(want))
@@ -39,18 +51,61 @@ void SaeTensors::check_shape(std::int64_t d, std::int64_t n, const char* what) c
   check("b_enc", b_enc.size(), n, "[n_features]");
   check("W_dec", w_dec.size(), n * d, "[n_features, d_in]");
   check("b_dec", b_dec.size(), d, "[d_in]");
+  if (!threshold.empty()) check("threshold", threshold.size(), n, "[n_features]");
+  if (!r_mag.empty()) check("r_mag", r_mag.size(), n, "[n_features]");
+  if (!b_mag.empty()) check("b_mag", b_mag.size(), n, "[n_features]");
+  if (!input_mean.empty()) check("input_mean", input_mean.size(), d, "[d_in]");
 }
 
-ParamLayout ParamLayout::make(std::int64_t d_in, std::int64_t n_features) {
+void SaeTensors::check_spec(const EncoderSpec& spec, std::int64_t d, std::int64_t n, const char* what) const {
+  check_shape(d, n, what);
+  const auto require = [&](const char* name, bool present, bool wanted) {
+    if (present != wanted)
+      throw InputError(str(what, ": a ", to_string(spec.kind), " SAE with input normalisation ",
+                           to_string(spec.input_norm), wanted ? " needs " : " has no ", name));
+  };
+  require("threshold", !threshold.empty(), uses_threshold(spec.kind));
+  require("r_mag", !r_mag.empty(), spec.kind == EncoderKind::Gated);
+  require("b_mag", !b_mag.empty(), spec.kind == EncoderKind::Gated);
+  require("input_mean", !input_mean.empty(), spec.input_norm == InputNormKind::CenterScale);
+}
+
+EncoderSpec encoder_spec(const SaeConfig& config) {
+  EncoderSpec spec;
+  switch (config.recipe) {
+    case Recipe::Nanda1L: spec.kind = EncoderKind::Relu; break;
+    case Recipe::TopK: spec.kind = EncoderKind::TopK; break;
+    case Recipe::BatchTopK: spec.kind = EncoderKind::BatchTopK; break;
+    case Recipe::JumpRelu: spec.kind = EncoderKind::JumpRelu; break;
+  }
+  if (uses_k(spec.kind)) spec.k = config.k;
+  spec.subtract_b_dec = config.subtract_b_dec;
+  return spec;
+}
+
+ParamLayout ParamLayout::make(std::int64_t d_in, std::int64_t n_features, EncoderKind kind) {
   ParamLayout l;
   l.d_in = d_in;
   l.n_features = n_features;
   const auto nd = static_cast<std::size_t>(d_in * n_features);
+  const auto n = static_cast<std::size_t>(n_features);
   l.w_enc_t = 0;
   l.w_dec = aligned(l.w_enc_t + nd);
   l.b_enc = aligned(l.w_dec + nd);
-  l.b_dec = aligned(l.b_enc + static_cast<std::size_t>(n_features));
-  l.count = aligned(l.b_dec + static_cast<std::size_t>(d_in));
+  l.b_dec = aligned(l.b_enc + n);
+  std::size_t end = aligned(l.b_dec + static_cast<std::size_t>(d_in));
+  l.has_threshold = uses_threshold(kind);
+  l.gated = kind == EncoderKind::Gated;
+  if (l.has_threshold) {
+    l.threshold = end;
+    end = aligned(end + n);
+  }
+  if (l.gated) {
+    l.r_mag = end;
+    l.b_mag = aligned(l.r_mag + n);
+    end = aligned(l.b_mag + n);
+  }
+  l.count = end;
   return l;
 }
 
@@ -63,6 +118,13 @@ SaeTensors unpack_tensors(const ParamLayout& layout, const std::vector<float>& f
   std::copy_n(flat.data() + layout.w_dec, n * d, t.w_dec.begin());
   std::copy_n(flat.data() + layout.b_enc, n, t.b_enc.begin());
   std::copy_n(flat.data() + layout.b_dec, d, t.b_dec.begin());
+  const auto take = [&](std::size_t offset) { return std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(offset),
+                                                                       flat.begin() + static_cast<std::ptrdiff_t>(offset + n)); };
+  if (layout.has_threshold) t.threshold = take(layout.threshold);
+  if (layout.gated) {
+    t.r_mag = take(layout.r_mag);
+    t.b_mag = take(layout.b_mag);
+  }
   return t;
 }
 
@@ -76,24 +138,73 @@ std::vector<float> pack_tensors(const ParamLayout& layout, const SaeTensors& t) 
   std::copy(t.w_dec.begin(), t.w_dec.end(), flat.begin() + static_cast<std::ptrdiff_t>(layout.w_dec));
   std::copy(t.b_enc.begin(), t.b_enc.end(), flat.begin() + static_cast<std::ptrdiff_t>(layout.b_enc));
   std::copy(t.b_dec.begin(), t.b_dec.end(), flat.begin() + static_cast<std::ptrdiff_t>(layout.b_dec));
+  const auto put = [&](const std::vector<float>& v, bool wanted, std::size_t offset, const char* name) {
+    if (v.size() != (wanted ? static_cast<std::size_t>(n) : 0))
+      throw InputError(str("SAE tensors: ", name, " has ", v.size(), " values, expected ", wanted ? n : 0));
+    std::copy(v.begin(), v.end(), flat.begin() + static_cast<std::ptrdiff_t>(offset));
+  };
+  put(t.threshold, layout.has_threshold, layout.threshold, "threshold");
+  put(t.r_mag, layout.gated, layout.r_mag, "r_mag");
+  put(t.b_mag, layout.gated, layout.b_mag, "b_mag");
   return flat;
 }
 
-Sae::Sae(backend::Backend& backend, std::int64_t d_in, std::int64_t n_features, Activation activation, std::int64_t k)
-    : backend_(&backend), layout_(ParamLayout::make(d_in, n_features)), activation_(activation), k_(k) {
+Sae::Sae(backend::Backend& backend, std::int64_t d_in, std::int64_t n_features, const EncoderSpec& spec)
+    : backend_(&backend), layout_(ParamLayout::make(d_in, n_features, spec.kind)), spec_(spec) {
   COACT_REQUIRE(d_in >= 1 && n_features >= 1, UsageError, "SAE shape: d_in ", d_in, " and n_features ", n_features,
                 " must be at least 1");
-  COACT_REQUIRE(activation == Activation::Relu || (k >= 1 && k <= n_features), UsageError, "SAE: k = ", k,
-                " must be in [1, n_features = ", n_features, "] for a TopK SAE");
+  try {
+    validate(spec, n_features, "SAE encoder");
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
   params_ = backend::Buffer<float>(backend, layout_.count);
   params_.zero();
+  if (layout_.gated) {
+    mag_scale_ = backend::Buffer<float>(backend, static_cast<std::size_t>(n_features));
+    backend.fill(n_features, 1.0f, mag_scale_.data());  // exp(0)
+  }
+  if (spec.input_norm == InputNormKind::CenterScale) {
+    input_mean_ = backend::Buffer<float>(backend, static_cast<std::size_t>(d_in));
+    input_mean_.zero();
+  }
 }
 
 Sae::Sae(backend::Backend& backend, const SaeConfig& config)
-    : Sae(backend, config.d_in, config.n_features,
-          config.recipe == Recipe::TopK ? Activation::TopK : Activation::Relu, config.k) {}
+    : Sae(backend, config.d_in, config.n_features, encoder_spec(config)) {}
 
-void Sae::init(std::uint64_t seed, Recipe recipe) {
+backend::InputNorm Sae::input_norm() const {
+  backend::InputNorm norm;
+  switch (spec_.input_norm) {
+    case InputNormKind::None: norm.kind = backend::InputNorm::Kind::None; break;
+    case InputNormKind::Scale:
+    case InputNormKind::CenterScale: norm.kind = backend::InputNorm::Kind::Scale; break;
+    case InputNormKind::ConstantNorm: norm.kind = backend::InputNorm::Kind::ConstantNorm; break;
+    case InputNormKind::LayerNorm: norm.kind = backend::InputNorm::Kind::LayerNorm; break;
+  }
+  norm.scale = static_cast<float>(spec_.input_scale);
+  norm.mean = spec_.input_norm == InputNormKind::CenterScale ? input_mean_.data() : nullptr;
+  return norm;
+}
+
+void Sae::set_input_normalisation(InputNormKind kind, double scale, const std::vector<float>& mean) {
+  EncoderSpec spec = spec_;
+  spec.input_norm = kind;
+  spec.input_scale = kind == InputNormKind::Scale || kind == InputNormKind::CenterScale ? scale : 1.0;
+  validate(spec, n_features(), "SAE input normalisation");
+  const bool centred = kind == InputNormKind::CenterScale;
+  COACT_REQUIRE(mean.size() == (centred ? static_cast<std::size_t>(d_in()) : 0), InputError,
+                "SAE input normalisation ", to_string(kind), ": mean has ", mean.size(), " values, expected ",
+                centred ? d_in() : 0);
+  spec_ = spec;
+  input_mean_ = backend::Buffer<float>();
+  if (centred) {
+    input_mean_ = backend::Buffer<float>(*backend_, mean.size());
+    input_mean_.copy_from_host(mean);
+  }
+}
+
+void Sae::init(std::uint64_t seed, Recipe recipe, double threshold_init) {
   const std::int64_t d = d_in(), n = n_features();
   params_.zero();
   const std::uint64_t key = mix_seed(seed, kInitTag);
@@ -112,13 +223,24 @@ void Sae::init(std::uint64_t seed, Recipe recipe) {
                          backend::CopyKind::DeviceToDevice);
     backend_->normalize_rows(n, d, nullptr, FLT_EPSILON, w_dec());  // set_decoder_norm_to_unit_norm
   }
+  if (layout_.has_threshold) backend_->fill(n, static_cast<float>(threshold_init), threshold());
 }
 
-SaeTensors Sae::to_host() const { return unpack_tensors(layout_, params_.to_host()); }
+SaeTensors Sae::to_host() const {
+  SaeTensors t = unpack_tensors(layout_, params_.to_host());
+  if (input_mean_.size() > 0) t.input_mean = input_mean_.to_host();
+  return t;
+}
 
 void Sae::from_host(const SaeTensors& tensors) {
-  tensors.check_shape(d_in(), n_features(), "SAE parameters");
+  tensors.check_spec(spec_, d_in(), n_features(), "SAE parameters");
   params_.copy_from_host(pack_tensors(layout_, tensors));
+  if (layout_.gated) {
+    std::vector<float> scale(tensors.r_mag.size());
+    for (std::size_t j = 0; j < scale.size(); ++j) scale[j] = std::exp(tensors.r_mag[j]);
+    mag_scale_.copy_from_host(scale);
+  }
+  if (input_mean_.size() > 0) input_mean_.copy_from_host(tensors.input_mean);
 }
 
 }  // namespace coact::sae

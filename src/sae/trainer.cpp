@@ -15,9 +15,9 @@ namespace {
 constexpr std::size_t kAlignFloats = 16;
 std::size_t aligned(std::size_t offset) { return (offset + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
 
-// Decoder rows are scaled by 1 / (‖row‖ + eps): Nanda divides by the norm alone, EleutherAI adds
-// torch.finfo(float32).eps.
-float decoder_norm_eps(Recipe recipe) { return recipe == Recipe::TopK ? FLT_EPSILON : 0.0f; }
+// Decoder rows are scaled by 1 / (‖row‖ + eps): Nanda divides by the norm alone, EleutherAI (and
+// dictionary_learning, for batchtopk and jumprelu) adds torch.finfo(float32).eps.
+float decoder_norm_eps(Recipe recipe) { return recipe == Recipe::Nanda1L ? 0.0f : FLT_EPSILON; }
 
 // What the summed buffer says about the global batch.
 struct BatchTotals {
@@ -48,9 +48,9 @@ BatchTotals read_totals(const backend::Buffer<float>& reduce, const ReduceLayout
 
 }  // namespace
 
-ReduceLayout ReduceLayout::make(std::int64_t d_in, std::int64_t n_features) {
+ReduceLayout ReduceLayout::make(std::int64_t d_in, std::int64_t n_features, EncoderKind kind) {
   ReduceLayout l;
-  l.params = ParamLayout::make(d_in, n_features);
+  l.params = ParamLayout::make(d_in, n_features, kind);
   l.fire_counts = l.params.count;
   l.centered_sums = aligned(l.fire_counts + static_cast<std::size_t>(n_features));
   l.scalars = aligned(l.centered_sums + static_cast<std::size_t>(d_in));
@@ -60,14 +60,15 @@ ReduceLayout ReduceLayout::make(std::int64_t d_in, std::int64_t n_features) {
 
 SaeTrainer::SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local_rows)
     : sae_(sae), config_(config), max_rows_(max_local_rows),
-      layout_(ReduceLayout::make(sae.d_in(), sae.n_features())) {
+      layout_(ReduceLayout::make(sae.d_in(), sae.n_features(), sae.kind())) {
   validate(config_);
   COACT_REQUIRE(config_.d_in == sae.d_in() && config_.n_features == sae.n_features(), UsageError,
                 "SaeTrainer: config is for d_in ", config_.d_in, ", n_features ", config_.n_features,
                 " but the SAE has ", sae.d_in(), " and ", sae.n_features());
-  const Activation want = config_.recipe == Recipe::TopK ? Activation::TopK : Activation::Relu;
-  COACT_REQUIRE(sae.activation() == want && (want == Activation::Relu || sae.k() == config_.k), UsageError,
-                "SaeTrainer: recipe ", to_string(config_.recipe), " does not match the SAE's activation");
+  const EncoderSpec want = encoder_spec(config_);
+  COACT_REQUIRE(sae.kind() == want.kind && sae.k() == want.k && sae.spec().subtract_b_dec == want.subtract_b_dec,
+                UsageError, "SaeTrainer: recipe ", to_string(config_.recipe), " does not match the SAE's encoder (",
+                to_string(sae.kind()), ")");
   COACT_REQUIRE(max_local_rows >= 1, UsageError, "SaeTrainer: max_local_rows must be at least 1");
   backend::Backend& b = sae.backend();
   const std::int64_t n = sae.n_features();
@@ -90,7 +91,9 @@ float* SaeTrainer::reduce_buffer() { return reduce_.data(); }
 
 // ---- topk data initialisation ------------------------------------------------------------
 
-bool SaeTrainer::needs_data_init() const { return config_.recipe == Recipe::TopK && !data_initialized_; }
+bool SaeTrainer::needs_data_init() const {
+  return (config_.recipe == Recipe::TopK || config_.recipe == Recipe::BatchTopK) && !data_initialized_;
+}
 
 float* SaeTrainer::data_init_buffer() { return data_init_.data(); }
 std::size_t SaeTrainer::data_init_count() const { return data_init_.size(); }
@@ -131,6 +134,37 @@ double SaeTrainer::lr_at(std::int64_t step) const {
   return config_.lr * factor;
 }
 
+double SaeTrainer::l0_weight_at(std::int64_t step) const {
+  // SAELens' coefficient warm-up: λ·min(1, step / warm-up steps), step counted from 1.
+  if (config_.l0_warmup_steps <= 0) return config_.l0_coeff;
+  return config_.l0_coeff * std::min(1.0, static_cast<double>(step) / static_cast<double>(config_.l0_warmup_steps));
+}
+
+void SaeTrainer::update_threshold() {
+  backend::Backend& b = sae_.backend();
+  const std::int64_t n = sae_.n_features();
+  std::vector<float> theta(static_cast<std::size_t>(n));
+  b.copy_bytes(theta.data(), sae_.threshold(), theta.size() * sizeof(float), backend::CopyKind::DeviceToHost);
+  bool changed = false;
+  if (config_.recipe == Recipe::JumpRelu) {
+    // SAELens keeps θ >= 0 by projection: below zero the gate would pass negative activations.
+    for (auto& t : theta)
+      if (t < 0.0f) {
+        t = 0.0f;
+        changed = true;
+      }
+  } else if (step_ > config_.threshold_start_step) {
+    // dictionary_learning update_threshold: the first value is the batch's smallest selected
+    // activation, then θ ← β·θ + (1 − β)·that, in float32 (the update there runs without autocast).
+    const float beta = static_cast<float>(config_.threshold_beta);
+    const float value = step_ == config_.threshold_start_step + 1 ? batch_level_
+                                                                  : beta * theta[0] + (1.0f - beta) * batch_level_;
+    std::fill(theta.begin(), theta.end(), value);
+    changed = true;
+  }
+  if (changed) b.copy_bytes(sae_.threshold(), theta.data(), theta.size() * sizeof(float), backend::CopyKind::HostToDevice);
+}
+
 StepMetrics SaeTrainer::apply_update() {
   COACT_REQUIRE(expected_rows_ >= 0, Error, "SaeTrainer::apply_update: compute_gradients was not called");
   backend::Backend& b = sae_.backend();
@@ -148,17 +182,28 @@ StepMetrics SaeTrainer::apply_update() {
   m.l0 = totals.active / rows;
   m.fvu = totals.variance > 0 ? totals.sse / totals.variance : std::nan("");
   double grad_scale = 1.0;
-  if (config_.recipe == Recipe::TopK) {
-    // EleutherAI: fvu = Σe² / total_variance, auxk = scale·Σ(ê − e)² / total_variance; the
-    // gradients were accumulated for the unnormalised sums.
-    COACT_REQUIRE(totals.variance > 0, NumericError, "step ", m.step,
-                  ": the batch has zero variance, so the topk (FVU) loss is undefined");
-    grad_scale = 1.0 / totals.variance;
-    m.auxk = aux_scale_ * totals.aux / totals.variance;
-    m.loss = m.fvu + config_.auxk_alpha * m.auxk;
-  } else {
-    m.l1 = config_.l1_coeff * totals.l1_sum;
-    m.loss = m.l2 + m.l1;
+  switch (config_.recipe) {
+    case Recipe::TopK:
+      // EleutherAI: fvu = Σe² / total_variance, auxk = scale·Σ(ê − e)² / total_variance; the
+      // gradients were accumulated for the unnormalised sums.
+      COACT_REQUIRE(totals.variance > 0, NumericError, "step ", m.step,
+                    ": the batch has zero variance, so the topk (FVU) loss is undefined");
+      grad_scale = 1.0 / totals.variance;
+      m.auxk = aux_scale_ * totals.aux / totals.variance;
+      m.loss = m.fvu + config_.auxk_alpha * m.auxk;
+      break;
+    case Recipe::BatchTopK:
+      m.auxk = aux_scale_ * totals.aux / rows;
+      m.loss = m.l2 + config_.auxk_alpha * m.auxk;
+      break;
+    case Recipe::JumpRelu:
+      m.l1 = l0_weight_ * m.l0;
+      m.loss = m.l2 + m.l1;
+      break;
+    case Recipe::Nanda1L:
+      m.l1 = config_.l1_coeff * totals.l1_sum;
+      m.loss = m.l2 + m.l1;
+      break;
   }
   if (!std::isfinite(m.loss))
     throw NumericError(str("step ", m.step, ": loss is ", m.loss, " (L2 ", m.l2, ", L1 ", m.l1,
@@ -184,6 +229,7 @@ StepMetrics SaeTrainer::apply_update() {
   b.adam_update(static_cast<std::int64_t>(p.count), adam, grads, sae_.params(), adam_m_.data(), adam_v_.data());
 
   if (config_.renormalize_decoder) b.normalize_rows(n, d, nullptr, decoder_norm_eps(config_.recipe), sae_.w_dec());
+  if (layout_.params.has_threshold) update_threshold();
 
   // Dead tracking and the resampling window, on the host from the summed fire counts.
   std::vector<float>& fires = last_fire_counts_;
@@ -278,7 +324,7 @@ void SaeTrainer::set_state(const TrainerState& s) {
 
 SaeTensors SaeTrainer::gradients_to_host() const {
   const BatchTotals totals = read_totals(reduce_, layout_);
-  const double scale = config_.recipe == Recipe::TopK ? 1.0 / totals.variance : 1.0;
+  const double scale = config_.recipe == Recipe::TopK ? 1.0 / totals.variance : 1.0;  // as apply_update's grad_scale
   auto flat = reduce_.to_host();
   flat.resize(layout_.params.count);
   for (auto& g : flat) g = static_cast<float>(g * scale);

@@ -89,7 +89,7 @@ const options::Table<TrainingOptions>& training_table() {
           &O::checkpoint_every);
     t.add(integer("log-every", "steps between metrics rows").at_least(1).performance(), &O::log_every);
     t.add(real("lr", "Adam learning rate").above(0).at_most(1, "larger Adam steps diverge")
-              .derived_from("nanda-1l 1e-4, topk 2e-4/sqrt(n/2^14)"),
+              .derived_from("nanda-1l 1e-4, topk and batchtopk 2e-4/sqrt(n/2^14), jumprelu 7e-5"),
           &O::lr);
     t.include(config_table(), &O::config, true);
     return t;
@@ -297,6 +297,13 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   const std::int64_t local_first = global_rows * run.group.rank() / run.group.size();
   const std::int64_t local_rows = global_rows * (run.group.rank() + 1) / run.group.size() - local_first;
   Sae sae(run.compute, config);
+  // The stream normalises the rows it serves; the SAE records how, so every command that
+  // encodes with it later normalises the same way, whatever store it reads.
+  if (o.normalisation != io::Normalisation::None) {
+    const StoreNormalisation recorded = store_normalisation(run.store, o.normalisation);
+    sae.set_input_normalisation(recorded.kind, recorded.scale, recorded.mean);
+  }
+  checkpoint.encoder = sae.spec();
   SaeTrainer trainer(sae, config, std::max<std::int64_t>(local_rows, 1));
   std::int64_t start = 0;
   if (plan == Plan::Resume) {
@@ -312,7 +319,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     checkpoint.metrics.truncate_after(start);
     log::info("seed ", seed, ": resuming ", result.path, " at step ", start, " of ", steps);
   } else {
-    sae.init(seed, config.recipe);
+    sae.init(seed, config.recipe, config.threshold_init);
   }
 
   auto save = [&](bool complete) {
@@ -345,7 +352,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
         run.gradients.allreduce_sum(trainer.data_init_buffer(), trainer.data_init_count(), dist::DType::F32);
       trainer.apply_data_init();
     }
-    trainer.compute_gradients(batch.data(), local_rows, global_rows);
+    trainer.compute_gradients(batch.data(), local_rows, global_rows, &run.gradients);
     if (run.gradients.size() > 1)
       run.gradients.allreduce_sum(trainer.reduce_buffer(), trainer.reduce_count(), dist::DType::F32);
     try {

@@ -15,7 +15,7 @@ struct SaeTrainer::Workspace {
       : xc(b, static_cast<std::size_t>(rows * d)), xhat(b, static_cast<std::size_t>(rows * d)),
         dxhat(b, static_cast<std::size_t>(rows * d)), row_stats(b, static_cast<std::size_t>(rows * 3)),
         pre(b, static_cast<std::size_t>(rows * n)), feature_sums(b, static_cast<std::size_t>(n)),
-        dead_mask(b, static_cast<std::size_t>(n)), main(b), aux(b) {}
+        dead_mask(b, static_cast<std::size_t>(n)), main(b), aux(b), band(b) {}
 
   backend::Buffer<float> xc;         // x − b_dec
   backend::Buffer<float> xhat;       // reconstruction
@@ -27,6 +27,9 @@ struct SaeTrainer::Workspace {
   backend::Buffer<float> dz_chunk;   // dense path: chunk × n
   backend::Buffer<float> aux_grad;   // AuxK: ê, then dL/dê
   detail::CodeBuffers main, aux;
+  detail::CodeBuffers band;          // jumprelu: entries in the straight-through band
+  backend::Buffer<std::int64_t> histogram;  // batchtopk: kValueBuckets, then the ranks' tie counts
+  backend::Buffer<std::int64_t> row_ties;   // batchtopk: ties each row lets in
 };
 
 }  // namespace coact::sae

@@ -32,9 +32,15 @@ inline std::vector<float> make_batch(std::int64_t rows, std::int64_t d, unsigned
 
 inline SaeConfig small_config(Recipe recipe, std::int64_t d = 24, std::int64_t n = 64) {
   SaeConfig c = default_config(recipe, d, n, 99);
-  if (recipe == Recipe::TopK) {
+  if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) {
     c.k = 6;
     c.lr_warmup_steps = 0;
+  } else if (recipe == Recipe::JumpRelu) {
+    c.lr = 1e-3;
+    c.lr_warmup_steps = 0;
+    c.l0_warmup_steps = 0;
+    c.l0_coeff = 0.05;
+    c.bandwidth = 0.05;  // a band wide enough that a small batch has entries in it
   } else {
     c.lr = 1e-3;
   }
@@ -44,11 +50,12 @@ inline SaeConfig small_config(Recipe recipe, std::int64_t d = 24, std::int64_t n
 // Initialises the SAE for its recipe and moves the biases off zero (b_enc negative for ReLU,
 // so the code is sparse-ish).
 inline void perturbed_init(Sae& sae, const SaeConfig& c, unsigned seed) {
-  sae.init(c.seed, c.recipe);
+  sae.init(c.seed, c.recipe, c.threshold_init);
   SaeTensors t = sae.to_host();
   t.b_dec = uniform_vector(t.b_dec.size(), seed, -0.3f, 0.3f);
   t.b_enc = c.recipe == Recipe::Nanda1L ? uniform_vector(t.b_enc.size(), seed + 1, -1.3f, -0.7f)
                                         : uniform_vector(t.b_enc.size(), seed + 1, -0.1f, 0.1f);
+  if (c.recipe == Recipe::JumpRelu) t.threshold = uniform_vector(t.threshold.size(), seed + 2, 0.05f, 0.4f);
   sae.from_host(t);
 }
 
@@ -73,6 +80,10 @@ inline void expect_tensors_near(const SaeTensors& got, const SaeTensors& want, d
   EXPECT_LT(relative_error(got.b_enc, want.b_enc), tol) << what << ": b_enc";
   EXPECT_LT(relative_error(got.w_dec, want.w_dec), tol) << what << ": W_dec";
   EXPECT_LT(relative_error(got.b_dec, want.b_dec), tol) << what << ": b_dec";
+  EXPECT_EQ(got.threshold.size(), want.threshold.size()) << what << ": threshold";
+  if (!want.threshold.empty()) {
+    EXPECT_LT(relative_error(got.threshold, want.threshold), tol) << what << ": threshold";
+  }
 }
 
 }  // namespace coact::sae::testing

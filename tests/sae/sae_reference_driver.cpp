@@ -1,6 +1,7 @@
-// Runs single training steps of both recipes on small, fixed problems and writes the inputs and
+// Runs single training steps of every recipe on small, fixed problems and writes the inputs and
 // the C++ results (loss parts, every gradient, updated parameters and Adam moments, resampled
-// features) as .npy files for tools/sae_reference.py, which recomputes everything with NumPy.
+// features, thresholds) as .npy files for tools/sae_reference.py, which recomputes everything
+// with NumPy.
 //
 //   sae_reference_driver OUT_DIR      → OUT_DIR/<case>/*.npy + config.txt, OUT_DIR/init/*.npy
 #include <cmath>
@@ -35,6 +36,7 @@ void write_tensors(const fs::path& dir, const std::string& prefix, const SaeTens
   write_npy((dir / (prefix + "b_enc.npy")).string(), t.b_enc, {t.n_features});
   write_npy((dir / (prefix + "w_dec.npy")).string(), t.w_dec, {t.n_features, t.d_in});
   write_npy((dir / (prefix + "b_dec.npy")).string(), t.b_dec, {t.d_in});
+  if (!t.threshold.empty()) write_npy((dir / (prefix + "threshold.npy")).string(), t.threshold, {t.n_features});
 }
 
 struct Case {
@@ -45,12 +47,14 @@ struct Case {
   bool silence_features = false;    // nanda resampling: some features never fire
 };
 
+std::vector<float> zeros_like(const std::vector<float>& v) { return std::vector<float>(v.size(), 0.0f); }
+
 void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
   const fs::path dir = root / c.name;
   fs::create_directories(dir);
   std::mt19937 gen(static_cast<unsigned>(std::hash<std::string>{}(c.name) & 0xffff));
   Sae sae(backend, c.config);
-  sae.init(c.config.seed, c.config.recipe);
+  sae.init(c.config.seed, c.config.recipe, c.config.threshold_init);
   SaeTensors params = sae.to_host();
   // Move away from the symmetric start so every gradient term is exercised.
   params.b_dec = uniform(kD, gen, -0.3f, 0.3f);
@@ -61,6 +65,8 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
   } else {
     params.b_enc = uniform(kN, gen, -0.1f, 0.1f);
   }
+  if (c.config.recipe == Recipe::JumpRelu) params.threshold = uniform(kN, gen, 0.05f, 0.6f);
+  if (c.config.recipe == Recipe::BatchTopK) params.threshold.assign(kN, 0.37f);  // learned at earlier steps
   sae.from_host(params);
 
   // A batch with a mean offset and unequal scales per dimension.
@@ -79,6 +85,14 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
   state.adam_v.w_dec = uniform(kN * kD, gen, 1e-4f, 1e-3f);
   state.adam_v.b_enc = uniform(kN, gen, 1e-4f, 1e-3f);
   state.adam_v.b_dec = uniform(kD, gen, 1e-4f, 1e-3f);
+  if (c.config.recipe == Recipe::JumpRelu) {
+    state.adam_m.threshold = uniform(kN, gen, -1e-2f, 1e-2f);
+    state.adam_v.threshold = uniform(kN, gen, 1e-4f, 1e-3f);
+  } else if (c.config.recipe == Recipe::BatchTopK) {
+    // Adam never moves batchtopk's threshold: its gradient is always zero, so are its moments.
+    state.adam_m.threshold = zeros_like(state.adam_m.threshold);
+    state.adam_v.threshold = zeros_like(state.adam_v.threshold);
+  }
   for (std::int64_t j = 0; j < c.dead_features; ++j) state.tokens_since_fired[j * 7 % kN] = 20'000'000;
   if (c.silence_features) {  // earlier steps of the window: silenced features 0, 10, 20, ... fired once
     state.window_tokens = 2 * kRows;
@@ -123,7 +137,10 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
       << "\nrenormalize_decoder " << k.renormalize_decoder << "\nresample_every " << k.resample_every
       << "\nresample_window " << k.resample_window << "\nresample_threshold " << k.resample_threshold
       << "\nin_window_tokens " << state_before.window_tokens << "\nk " << k.k << "\nk_aux " << effective_k_aux(k)
-      << "\nauxk_alpha " << k.auxk_alpha << "\ndead_tokens " << k.dead_tokens << "\nstep_before " << state_before.step
+      << "\nauxk_alpha " << k.auxk_alpha << "\ndead_tokens " << k.dead_tokens << "\nsubtract_b_dec "
+      << k.subtract_b_dec << "\nthreshold_beta " << k.threshold_beta << "\nthreshold_start_step "
+      << k.threshold_start_step << "\nl0_coeff " << k.l0_coeff << "\nl0_warmup_steps " << k.l0_warmup_steps
+      << "\nbandwidth " << k.bandwidth << "\nband_nnz " << local.band_nnz << "\nstep_before " << state_before.step
       << "\ndata_init " << c.data_init << "\nloss " << m.loss << "\nl2 " << m.l2 << "\nl1 " << m.l1 << "\nl0 "
       << m.l0 << "\nfvu " << m.fvu << "\nauxk " << m.auxk << "\nlr_used " << m.lr << "\nstep " << m.step
       << "\nnnz " << local.nnz << "\naux_nnz " << local.aux_nnz << "\n";
@@ -134,9 +151,10 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
 void write_init(backend::Backend& backend, const fs::path& root) {
   const fs::path dir = root / "init";
   fs::create_directories(dir);
-  for (const Recipe recipe : {Recipe::Nanda1L, Recipe::TopK}) {
-    Sae sae(backend, default_config(recipe, kD, kN, kSeed));
-    sae.init(kSeed, recipe);
+  for (const Recipe recipe : {Recipe::Nanda1L, Recipe::TopK, Recipe::JumpRelu}) {
+    const SaeConfig c = default_config(recipe, kD, kN, kSeed);
+    Sae sae(backend, c);
+    sae.init(kSeed, recipe, c.threshold_init);
     write_tensors(dir, std::string(to_string(recipe)) + "_", sae.to_host());
   }
 }
@@ -190,6 +208,42 @@ int main(int argc, char** argv) {
     Case c{"topk_dense", topk(ComputePath::Dense)};
     c.dead_features = 20;  // more dead than k_aux: scale 1
     c.data_init = true;
+    cases.push_back(c);
+  }
+  const auto batchtopk = [](ComputePath path) {
+    SaeConfig c = default_config(Recipe::BatchTopK, kD, kN, kSeed);
+    c.k = 5;
+    c.lr = 1.0;  // × warm-up factor 5/1000 at this step
+    c.path = path;
+    return c;
+  };
+  {
+    Case c{"batchtopk_sparse", batchtopk(ComputePath::Sparse)};
+    c.dead_features = 8;
+    c.config.threshold_start_step = 3;  // learned since step 4: the moving average moves
+    cases.push_back(c);
+  }
+  {
+    Case c{"batchtopk_dense", batchtopk(ComputePath::Dense)};
+    c.dead_features = 20;
+    c.data_init = true;
+    c.config.threshold_start_step = 5;  // this step (6) is the first to learn it: θ = the cut
+    cases.push_back(c);
+  }
+  const auto jumprelu = [](ComputePath path) {
+    SaeConfig c = default_config(Recipe::JumpRelu, kD, kN, kSeed);
+    c.lr = 1e-2;
+    c.lr_warmup_steps = 0;
+    c.l0_warmup_steps = 10;  // λ_6 = 0.6 λ
+    c.l0_coeff = 0.3;
+    c.bandwidth = 0.08;      // a band that holds entries of this small batch
+    c.path = path;
+    return c;
+  };
+  cases.push_back({"jumprelu_sparse", jumprelu(ComputePath::Sparse)});
+  {
+    Case c{"jumprelu_dense_b_dec", jumprelu(ComputePath::Dense)};
+    c.config.subtract_b_dec = true;
     cases.push_back(c);
   }
   try {

@@ -93,7 +93,7 @@ TEST(SaeModel, HostRoundTripAndShapeErrors) {
 }
 
 // z on the host, in double: ReLU or TopK (ties to the lower feature) of (x − b_dec) W_enc + b_enc.
-std::vector<float> host_codes(const SaeTensors& t, const std::vector<float>& x, std::int64_t rows, Activation act,
+std::vector<float> host_codes(const SaeTensors& t, const std::vector<float>& x, std::int64_t rows, EncoderKind act,
                               std::int64_t k) {
   const std::int64_t d = t.d_in, n = t.n_features;
   std::vector<float> z(rows * n, 0.0f);
@@ -104,9 +104,9 @@ std::vector<float> host_codes(const SaeTensors& t, const std::vector<float>& x, 
       for (std::int64_t i = 0; i < d; ++i) s += (static_cast<double>(x[r * d + i]) - t.b_dec[i]) * t.w_enc[i * n + j];
       pre[j] = {s, j};
     }
-    if (act == Activation::TopK)
+    if (act == EncoderKind::TopK)
       std::sort(pre.begin(), pre.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    const std::int64_t keep = act == Activation::TopK ? k : n;
+    const std::int64_t keep = act == EncoderKind::TopK ? k : n;
     for (std::int64_t e = 0; e < keep; ++e)
       if (pre[e].first > 0) z[r * n + pre[e].second] = static_cast<float>(pre[e].first);
   }
@@ -119,8 +119,8 @@ TEST(SaeModel, EncodeMatchesHostComputationSparseAndDense) {
   const auto x = make_batch(rows, d, 3);
   backend::Buffer<float> dx(*b, x.size());
   dx.copy_from_host(x);
-  for (const Activation act : {Activation::Relu, Activation::TopK}) {
-    const SaeConfig c = testing::small_config(act == Activation::Relu ? Recipe::Nanda1L : Recipe::TopK, d, n);
+  for (const EncoderKind act : {EncoderKind::Relu, EncoderKind::TopK}) {
+    const SaeConfig c = testing::small_config(act == EncoderKind::Relu ? Recipe::Nanda1L : Recipe::TopK, d, n);
     Sae sae(*b, c);
     testing::perturbed_init(sae, c, 11);
     const auto want = host_codes(sae.to_host(), x, rows, act, c.k);
@@ -138,7 +138,7 @@ TEST(SaeModel, EncodeMatchesHostComputationSparseAndDense) {
         from_sparse[r * n + codes.index[e]] = codes.value[e];
       }
     EXPECT_LT(testing::relative_error(from_sparse, want), 1e-6);
-    if (act == Activation::TopK) {
+    if (act == EncoderKind::TopK) {
       for (std::int64_t r = 0; r < rows; ++r) EXPECT_LE(codes.offsets[r + 1] - codes.offsets[r], c.k);
     }
 

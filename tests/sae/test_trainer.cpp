@@ -64,7 +64,8 @@ void expect_buffers_near(const std::vector<float>& got, const std::vector<float>
                {"b_dec grad", l.params.b_dec, static_cast<std::size_t>(d)},
                {"fire counts", l.fire_counts, static_cast<std::size_t>(n)},
                {"centred sums", l.centered_sums, static_cast<std::size_t>(d)},
-               {"scalars", l.scalars, static_cast<std::size_t>(kReduceScalars)}};
+               {"scalars", l.scalars, static_cast<std::size_t>(kReduceScalars)},
+               {"threshold grad", l.params.threshold, l.params.has_threshold ? static_cast<std::size_t>(n) : 0}};
   for (const auto& part : parts)
     EXPECT_LT(relative_error(got.data() + part.offset, want.data() + part.offset, part.count), tol)
         << what << ": " << part.name;
@@ -149,11 +150,12 @@ TEST_P(RecipePaths, DenseAndSparsePathsAgree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sae, RecipePaths,
-                         ::testing::Combine(::testing::Values(Recipe::Nanda1L, Recipe::TopK),
+                         ::testing::Combine(::testing::Values(Recipe::Nanda1L, Recipe::TopK, Recipe::JumpRelu),
                                             ::testing::Values(ComputePath::Dense, ComputePath::Sparse)),
                          [](const auto& param_info) {
-                           return std::string(std::get<0>(param_info.param) == Recipe::TopK ? "topk" : "nanda") +
-                                  "_" + to_string(std::get<1>(param_info.param));
+                           std::string recipe = to_string(std::get<0>(param_info.param));
+                           recipe.erase(std::remove(recipe.begin(), recipe.end(), '-'), recipe.end());
+                           return recipe + "_" + to_string(std::get<1>(param_info.param));
                          });
 
 TEST(SaeTrainer, AutoPathFollowsDensity) {
@@ -247,6 +249,13 @@ TEST(SaeTrainer, ResumedStepIsBitIdentical) {
   expect_resume_bit_identical(topk, true);
   SaeConfig topk_init = testing::small_config(Recipe::TopK, kD, kN);  // b_dec from the first batch
   expect_resume_bit_identical(topk_init, false);
+  SaeConfig batchtopk = testing::small_config(Recipe::BatchTopK, kD, kN);
+  batchtopk.threshold_start_step = 1;  // the resumed step moves the learned threshold
+  batchtopk.dead_tokens = 100;
+  expect_resume_bit_identical(batchtopk, true);
+  SaeConfig jumprelu = testing::small_config(Recipe::JumpRelu, kD, kN);
+  jumprelu.l0_warmup_steps = 4;
+  expect_resume_bit_identical(jumprelu, false);
 }
 
 TEST(SaeTrainer, ResamplingTouchesOnlyTheChosenFeatures) {

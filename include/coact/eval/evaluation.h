@@ -30,17 +30,14 @@ namespace coact::eval {
 
 class SaeReconstruction final : public model::HookEdit {
  public:
-  // Reads the normalisation statistics from the store the SAE was trained on when its
-  // checkpoint records a normalisation (InputError when that store cannot be read).
+  // The SAE's own input normalisation (sae_<seed>.h5) is applied before encoding and undone on
+  // the reconstruction.
   SaeReconstruction(backend::Backend& backend, const sae::Checkpoint& checkpoint, std::int64_t max_rows);
   void apply(backend::Backend& backend, float* activations, std::int64_t rows, std::int64_t width) override;
 
  private:
   sae::Sae sae_;
   sae::Encoder encoder_;
-  io::Normalisation normalisation_ = io::Normalisation::None;
-  float scale_ = 1.0f;             // sqrt(d) / mean norm
-  backend::Buffer<float> mean_;    // [d], for center-scale
 };
 
 // CE-loss recovered of SAE checkpoints on a model: `coact evaluate`, and `coact train` and

@@ -27,7 +27,6 @@ struct GraphBuildOptions {
   int k = 4;
   ZeroPolicy zero_policy = ZeroPolicy::Positive;
   bool strict = false;               // fail when the store holds fewer than N_b batches
-  std::string normalisation;         // "" = what the SAE was trained with
   std::int64_t encode_rows = 4096;   // rows encoded at once (bounds the dense pre-activations)
   bool force = false;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;

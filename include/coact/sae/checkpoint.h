@@ -1,7 +1,9 @@
 // sae_<seed>.h5: a trained (or training) SAE with everything needed to continue, inspect and
 // reproduce it (docs/formats.md, "sae_<seed>.h5"): parameters in the presented layouts (W_enc
-// [d, n]), Adam moments and resampling state, the recipe's full configuration, the data
-// stream's settings and position, and the metrics table. Written atomically by the root.
+// [d, n]) with the encoder's kind, extra tensors and input normalisation, Adam moments and
+// resampling state, the recipe's full configuration, the data stream's settings and position,
+// and the metrics table. Written atomically by the root. Files written before coact stored the
+// encoder (no encoder_kind attribute) read as the relu or topk SAE their recipe made.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "coact/io/activation_store.h"
 #include "coact/io/h5.h"
 #include "coact/io/provenance.h"
 #include "coact/sae/config.h"
@@ -41,7 +44,8 @@ struct DataStream {
 
 struct Checkpoint {
   SaeConfig config;
-  SaeTensors params;
+  EncoderSpec encoder;                // how the SAE encodes (its own kind, not the recipe's)
+  SaeTensors params;                  // with the encoder's extra tensors
   std::optional<TrainerState> state;  // absent when read without the optimiser, or imported
   MetricsTable metrics;
   DataStream data;
@@ -51,7 +55,22 @@ struct Checkpoint {
   double ground_truth_mmcs = -1;      // mean max cosine to true features (synthetic data), -1 if unknown
   // Differences a deliberate resume (--resume-anyway) accepted, one line each, oldest first.
   std::vector<std::string> resume_changes;
+  // Imported SAEs: what the source did not say and coact assumed, one line each (the
+  // `import_assumptions` attribute); empty otherwise.
+  std::vector<std::string> assumptions;
 };
+
+// The SAE of a checkpoint on a backend, parameters loaded: what every command that encodes uses.
+Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint);
+
+// A store's normalisation as ActivationStore::normalise applies it: the factor s (float, as
+// applied), and μ for center-scale. InputError when the store has no statistics.
+struct StoreNormalisation {
+  InputNormKind kind = InputNormKind::None;
+  double scale = 1.0;
+  std::vector<float> mean;
+};
+StoreNormalisation store_normalisation(const io::ActivationStore& store, io::Normalisation normalisation);
 
 // DataStream's fields, stored as data_<name> attributes and compared on resume.
 const options::Table<DataStream>& data_stream_table();

@@ -9,6 +9,20 @@
 //   TopK of the ReLU pre-activations, tied init, b_dec from the data, FVU loss, AuxK on dead
 //   latents with k_aux = d/2 and α = 1/32, dead after 10M tokens, Adam at torch's defaults and
 //   lr = 2e-4 / sqrt(n / 2^14) with 1000 warm-up steps.
+// batchtopk: Bussmann et al. 2024, "BatchTopK Sparse Autoencoders" (github.com/bartbussmann/
+//   BatchTopK; as dictionary_learning's BatchTopKTrainer and SAELens' BatchTopKTrainingSAE):
+//   the k·B largest ReLU pre-activations over the whole batch of B tokens, tied init, b_dec from
+//   the data, loss (1/B)Σ‖x̂ − x‖² + α·AuxK with AuxK = min(dead/k_aux, 1)·(1/B)Σ‖ê − e‖² as
+//   SAELens writes it, Adam (0.9, 0.999) with the topk learning rate and warm-up, and a global
+//   inference threshold θ: after threshold_start_step steps, θ ← β·θ + (1 − β)·(the smallest
+//   selected activation), starting from that value (dictionary_learning's update_threshold).
+// jumprelu: Rajamanoharan et al. 2024, "Jumping Ahead: Improving Reconstruction Fidelity with
+//   JumpReLU Sparse Autoencoders" (as Gemma Scope trained them): z = v·[v > θ] with
+//   v = x·W_enc + b_enc (b_dec not subtracted), loss (1/B)Σ‖x̂ − x‖² + λ·(1/B)Σ‖z‖₀, the
+//   threshold learned through straight-through estimators with a rectangle kernel of bandwidth
+//   ε = 0.001, θ initialised to 0.001 and kept ≥ 0, λ warmed up linearly over 10,000 steps,
+//   Adam (0, 0.999) with lr 7e-5 and 1,000 warm-up steps. The threshold is a parameter itself
+//   (as SAELens and dictionary_learning train it), not exp(log θ).
 #pragma once
 
 #include <cstdint>
@@ -19,8 +33,8 @@
 
 namespace coact::sae {
 
-enum class Recipe { Nanda1L, TopK };
-const char* to_string(Recipe recipe);            // "nanda-1l" | "topk"
+enum class Recipe { Nanda1L, TopK, BatchTopK, JumpRelu };
+const char* to_string(Recipe recipe);            // "nanda-1l" | "topk" | "batchtopk" | "jumprelu"
 Recipe parse_recipe(const std::string& text);    // throws UsageError naming the accepted values
 const std::vector<std::string>& recipe_names();  // every recipe, in enum order
 
@@ -48,6 +62,9 @@ struct SaeConfig {
   std::int64_t lr_warmup_steps = 0;  // nanda: 0; topk: 1000
   std::int64_t lr_decay_steps = 0;
 
+  // Encode x − b_dec (true) or x (jumprelu: Gemma Scope's SAEs do not subtract b_dec).
+  bool subtract_b_dec = true;
+
   // ---- decoder constraint ----------------------------------------------------------------------
   bool project_decoder_grad = true;  // remove each W_dec row's gradient component along the row
   bool renormalize_decoder = true;   // rescale W_dec rows to unit norm after each step; off
@@ -63,13 +80,23 @@ struct SaeConfig {
   std::int64_t resample_window = 800;
   double resample_threshold = 3.1622776601683795e-06;  // 10^-5.5
 
-  // ---- topk ------------------------------------------------------------------------------------
-  std::int64_t k = 32;             // active latents per token (sparsify / OpenAI default)
+  // ---- topk, batchtopk -------------------------------------------------------------------------
+  std::int64_t k = 32;             // active latents per token (batchtopk: on average over the batch)
   std::int64_t k_aux = 0;          // AuxK latents per token; 0 means d_in / 2 (Gao et al. B.1)
   double auxk_alpha = 1.0 / 32.0;  // weight of the AuxK loss
   // A latent is dead (for AuxK and the dead-fraction metric of both recipes) when it has not
   // fired for more than this many tokens.
   std::int64_t dead_tokens = 10'000'000;
+
+  // ---- batchtopk: the inference threshold ------------------------------------------------------
+  double threshold_beta = 0.0;             // batchtopk: 0.999
+  std::int64_t threshold_start_step = 0;   // batchtopk: 1000 (θ is learned after this many steps)
+
+  // ---- jumprelu ----------------------------------------------------------------------------------
+  double l0_coeff = 0.0;                   // λ of the L0 term; jumprelu: 1
+  std::int64_t l0_warmup_steps = 0;        // linear warm-up of λ; jumprelu: 10,000
+  double bandwidth = 0.0;                  // ε of the straight-through rectangle; jumprelu: 0.001
+  double threshold_init = 0.0;             // initial θ; jumprelu: 0.001
 
   // ---- performance -----------------------------------------------------------------------------
   ComputePath path = ComputePath::Auto;

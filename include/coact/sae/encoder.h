@@ -1,6 +1,7 @@
 // Inference: the codes z of a batch of activations, as a sparse CSR on the device (what graph
-// building consumes) or as a dense matrix. Owns the work space for up to max_rows rows; each
-// call overwrites the previous result.
+// building consumes) or as a dense matrix, under the SAE's encoder kind and input
+// normalisation (encoder_spec.h); and the reconstruction of the last batch. Owns the work
+// space for up to max_rows rows; each call overwrites the previous result.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,8 @@ class Encoder {
   Encoder(Encoder&&) noexcept;
   Encoder& operator=(Encoder&&) = delete;
 
-  // Codes of the rows×d batch x (device memory). The view stays valid until the next call.
+  // Codes of the rows×d batch x (device memory, activations as stored: the SAE normalises
+  // them itself). The view stays valid until the next call.
   backend::SparseRows encode(const float* x, std::int64_t rows);
   std::int64_t rows() const { return rows_; }
   std::int64_t nnz() const { return nnz_; }
@@ -42,12 +44,16 @@ class Encoder {
   // z as a dense rows×n matrix written to z (device memory).
   void encode_dense(const float* x, std::int64_t rows, float* z);
 
+  // x̂ of the last encode's rows into out (rows×d, device memory): z·W_dec + b_dec, taken back
+  // through the inverse of the input normalisation.
+  void reconstruct_last(float* out);
+
  private:
   void preactivations(const float* x, std::int64_t rows);
 
   const Sae* sae_;
   std::int64_t max_rows_;
-  backend::Buffer<float> xc_, pre_;
+  backend::Buffer<float> xn_, xc_, pre_, row_stats_;
   std::unique_ptr<detail::CodeBuffers> codes_;
   std::int64_t rows_ = 0, nnz_ = 0;
 };

@@ -11,7 +11,11 @@
 // takes the Adam step, renormalises decoder rows and resamples dead features when due; all its
 // inputs are the summed buffer and replicated state, so every rank takes the same step.
 //
-// The recipe topk first needs b_dec from the data (the mean of the first global batch):
+// batchtopk selects the k·B largest activations over the GLOBAL batch, so its compute_gradients
+// takes the group's communicator (the one the reduce buffer is summed over) and sums two value
+// histograms and the ranks' tie counts over it (ops/code_rules.h: an exact radix select).
+//
+// The recipes topk and batchtopk first need b_dec from the data (the mean of the first global batch):
 //   if (trainer.needs_data_init()) {
 //     trainer.compute_data_init(batch, local_rows);
 //     comm.allreduce_sum(trainer.data_init_buffer(), trainer.data_init_count(), DType::F32);
@@ -32,13 +36,17 @@
 #include "coact/sae/config.h"
 #include "coact/sae/sae.h"
 
+namespace coact::dist {
+class Comm;
+}
+
 namespace coact::sae {
 
 // Scalars at the end of the reduce buffer, each a sum over the rows of the batch.
 enum ReduceScalar : int {
   kSquaredError = 0,  // Σ ‖x̂ − x‖²
   kCenteredSquares,   // Σ ‖x − b_dec‖² (with centered_sums: the batch variance for FVU)
-  kAuxSquaredError,   // Σ ‖ê − e‖² of AuxK (topk; 0 otherwise)
+  kAuxSquaredError,   // Σ ‖ê − e‖² of AuxK (topk, batchtopk; 0 otherwise)
   kL1Sum,             // Σ Σ_features z (z >= 0)
   kActiveCount,       // Σ L0
   kRowCount,          // rows
@@ -54,18 +62,20 @@ struct ReduceLayout {
   std::size_t scalars = 0;        // [kReduceScalars]
   std::size_t count = 0;          // total floats
 
-  static ReduceLayout make(std::int64_t d_in, std::int64_t n_features);
+  static ReduceLayout make(std::int64_t d_in, std::int64_t n_features, EncoderKind kind = EncoderKind::Relu);
 };
 
 struct StepMetrics {
   std::int64_t step = 0;       // optimiser steps taken, this one included
   std::int64_t tokens = 0;     // rows of the global batch
-  double loss = 0.0;           // the recipe's objective: nanda l2 + l1; topk fvu + auxk_alpha · auxk
+  double loss = 0.0;           // the recipe's objective: nanda l2 + l1; topk fvu + auxk_alpha · auxk;
+                               // batchtopk l2 + auxk_alpha · auxk; jumprelu l2 + l1
   double l2 = 0.0;             // mean over tokens of ‖x̂ − x‖²
-  double l1 = 0.0;             // λ · Σ|z| (the nanda L1 term; 0 for topk)
+  double l1 = 0.0;             // the sparsity term: nanda λ·Σ|z|; jumprelu λ_t·L0; 0 for topk, batchtopk
   double l0 = 0.0;             // mean active features per token
   double fvu = 0.0;            // Σ‖x − x̂‖² / Σ‖x − mean_batch(x)‖²
-  double auxk = 0.0;           // topk: min(dead / k_aux, 1) · Σ‖ê − e‖² / Σ‖x − mean_batch(x)‖²
+  double auxk = 0.0;           // topk: min(dead / k_aux, 1) · Σ‖ê − e‖² / Σ‖x − mean_batch(x)‖²;
+                               // batchtopk: min(dead / k_aux, 1) · Σ‖ê − e‖² / tokens
   double dead_fraction = 0.0;  // features not fired for more than dead_tokens tokens, after this step
   double lr = 0.0;             // the learning rate this step used
   std::int64_t resampled = 0;  // features re-initialised after this step
@@ -78,6 +88,7 @@ struct LocalStepInfo {
   std::int64_t nnz = 0;                  // active entries
   std::int64_t aux_nnz = 0;              // AuxK entries (topk)
   std::int64_t dead = 0;                 // dead latents AuxK used (topk)
+  std::int64_t band_nnz = 0;             // jumprelu: entries in the straight-through band
 };
 
 // Everything besides the parameters that a resumed run needs.
@@ -87,7 +98,7 @@ struct TrainerState {
   std::vector<std::int64_t> tokens_since_fired;  // [n]
   std::vector<double> window_fires;              // [n]: fires in the current resampling window
   std::int64_t window_tokens = 0;
-  bool data_initialized = false;                 // topk: b_dec was set from the data
+  bool data_initialized = false;                 // topk, batchtopk: b_dec was set from the data
 };
 
 class SaeTrainer {
@@ -99,7 +110,7 @@ class SaeTrainer {
   SaeTrainer(const SaeTrainer&) = delete;
   SaeTrainer& operator=(const SaeTrainer&) = delete;
 
-  // ---- topk: b_dec = mean of the first global batch ---------------------------------------
+  // ---- topk, batchtopk: b_dec = mean of the first global batch -----------------------------
   bool needs_data_init() const;
   void compute_data_init(const float* batch, std::int64_t local_rows);  // writes Σ rows and the count
   float* data_init_buffer();                                            // d + 1 floats, device memory
@@ -107,8 +118,11 @@ class SaeTrainer {
   void apply_data_init();
 
   // ---- the step -----------------------------------------------------------------------------
-  // batch: local_rows × d_in on the device, this rank's rows of a global batch of global_rows.
-  void compute_gradients(const float* batch, std::int64_t local_rows, std::int64_t global_rows);
+  // batch: local_rows × d_in on the device, this rank's rows of a global batch of global_rows;
+  // the ranks of `group` hold consecutive slices of it in rank order. `group` may be null with
+  // one rank (batchtopk sums over it; the other recipes do not use it).
+  void compute_gradients(const float* batch, std::int64_t local_rows, std::int64_t global_rows,
+                         dist::Comm* group = nullptr);
   float* reduce_buffer();  // device memory: what ranks allreduce (sum) in place
   std::size_t reduce_count() const { return layout_.count; }
   const ReduceLayout& layout() const { return layout_; }
@@ -138,6 +152,11 @@ class SaeTrainer {
   void update_dead_mask();
   void resample(const std::vector<std::int32_t>& features);
   double lr_at(std::int64_t step) const;
+  double l0_weight_at(std::int64_t step) const;
+  // batchtopk: the selection rule of this step's code over the global batch (sets batch_level_).
+  void select_batch(std::int64_t rows, std::int64_t global_rows, dist::Comm* group);
+  // After the Adam step: jumprelu keeps θ >= 0; batchtopk learns θ from batch_level_.
+  void update_threshold();
 
   Sae& sae_;
   SaeConfig config_;
@@ -158,6 +177,9 @@ class SaeTrainer {
   // Set by compute_gradients, read by apply_update.
   std::int64_t expected_rows_ = -1;
   double aux_scale_ = 0.0;
+  double l0_weight_ = 0.0;     // jumprelu: λ_t of this step
+  float batch_level_ = 0.0f;   // batchtopk: the smallest selected activation of this step (0: none)
+  backend::CodeRule main_rule_;  // batchtopk: this step's selection
   LocalStepInfo last_local_;
   std::vector<std::int32_t> last_resampled_;
   std::vector<float> last_fire_counts_;
