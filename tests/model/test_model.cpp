@@ -51,9 +51,10 @@ TEST(Config, TransformerLensGelu1l) {
 TEST(Config, RefusesWhatTheForwardPassDoesNotCompute) {
   // gelu-1l's keys with one changed: the error names the file and the key's value.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"("positional_embedding_type": "rotary", "act_fn": "gelu", "normalization_type": "LN")", "rotary"},
-      {R"("gated_mlp": true, "act_fn": "gelu", "normalization_type": "LN")", "gated MLP"},
-      {R"("act_fn": "gelu", "normalization_type": "RMS")", "RMS"},
+      {R"("positional_embedding_type": "alibi", "act_fn": "gelu", "normalization_type": "LN")", "alibi"},
+      {R"("gated_mlp": true, "act_fn": "relu", "normalization_type": "LN")", "relu"},
+      {R"("act_fn": "gelu", "normalization_type": "RMSPre")", "RMSPre"},
+      {R"("act_fn": "gelu", "normalization_type": "LN", "use_local_attn": true)", "local attention"},
       {R"("act_fn": "silu", "normalization_type": "LN")", "silu"}};
   for (const auto& [keys, fragment] : cases) {
     const std::string json =
@@ -79,7 +80,7 @@ TEST(Hooks, NamesRoundTripAndUnknownNamesListTheValidOnes) {
   c.d_mlp = 32;
   c.d_vocab_out = 11;
   const auto names = hook_names(c);
-  ASSERT_EQ(names.size(), 11u);
+  ASSERT_EQ(names.size(), 24u);  // hook_embed, hook_pos_embed, 10 per block, ln_final, logits
   for (const std::string& name : names) EXPECT_EQ(parse_hook(name, c).name(), name);
   EXPECT_EQ(parse_hook("blocks.1.mlp.hook_post", c).width(c), 32);
   EXPECT_EQ(parse_hook("blocks.0.hook_resid_mid", c).width(c), 8);
@@ -192,7 +193,7 @@ void reference_forward(const TransformerConfig& c, const TransformerWeights& w, 
     shape.heads = c.n_heads;
     shape.head_dim = c.d_head;
     shape.scale = static_cast<float>(c.attention_scale);
-    backend::reference::causal_attention(shape, qkv.data(), z.data());
+    backend::reference::attention(shape, qkv.data(), z.data());
     matmul(rows, d, da, z, b.w_o, x, true);
     add_bias(rows, b.b_o, x);
     backend::reference::layernorm(rows, d, eps, x.data(), opt(b.ln2_weight), opt(b.ln2_bias), normed.data());
