@@ -156,4 +156,24 @@ void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logi
   }
 }
 
+void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                        std::int64_t ld, const std::int32_t* targets, float* out) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (targets[r] < 0) {
+      out[r] = 0.0f;
+      continue;
+    }
+    // Both distributions normalised on their own, then Σ p (log p − log q) term by term.
+    std::vector<double> p(static_cast<std::size_t>(vocab)), q(p.size());
+    double sum_p = 0.0, sum_q = 0.0;
+    for (std::int64_t j = 0; j < vocab; ++j) {
+      sum_p += p[j] = std::exp(static_cast<double>(reference[r * ld + j]));
+      sum_q += q[j] = std::exp(static_cast<double>(logits[r * ld + j]));
+    }
+    double kl = 0.0;
+    for (std::int64_t j = 0; j < vocab; ++j) kl += p[j] / sum_p * std::log((p[j] / sum_p) / (q[j] / sum_q));
+    out[r] = static_cast<float>(kl);
+  }
+}
+
 }  // namespace coact::backend::reference

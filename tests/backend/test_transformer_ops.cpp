@@ -360,6 +360,28 @@ TEST_P(TransformerOps, GatedActivationAndSoftcapMatchReference) {
   for (float v : got) EXPECT_LE(std::abs(v), 4.0f);
 }
 
+TEST_P(TransformerOps, KlDivergenceMatchesReference) {
+  const std::int64_t rows = 9, vocab = 700, ld = 703;
+  const auto reference = random_vector(rows * ld, 120, -5.0f, 5.0f);
+  auto logits = reference;
+  for (std::int64_t j = 0; j < vocab; ++j) logits[2 * ld + j] += 0.5f * std::sin(0.1f * static_cast<float>(j));
+  for (std::int64_t r = 3; r < rows; ++r)
+    for (std::int64_t j = 0; j < vocab; ++j) logits[r * ld + j] = -logits[r * ld + j];  // far apart
+  std::vector<std::int32_t> targets(rows, 1);
+  targets[4] = -1;
+  std::vector<float> want(rows);
+  reference::kl_divergence_rows(rows, vocab, reference.data(), logits.data(), ld, targets.data(), want.data());
+  auto dr = upload(*backend_, reference), dl = upload(*backend_, logits);
+  auto dt = upload(*backend_, targets);
+  Buffer<float> out(*backend_, want.size());
+  backend_->kl_divergence_rows(rows, vocab, dr.data(), dl.data(), ld, dt.data(), out.data());
+  const auto got = out.to_host();
+  EXPECT_EQ(got[0], 0.0f);  // the same distribution
+  EXPECT_EQ(got[4], 0.0f);  // no next token
+  EXPECT_GT(got[2], 0.0f);
+  EXPECT_LT(max_relative_error(got, want, 1e-6), 1e-5);
+}
+
 COACT_INSTANTIATE_EVERY_BACKEND(TransformerOps);
 
 }  // namespace

@@ -173,6 +173,10 @@ class Backend {
                                 float* out) = 0;
   // x[i] = cap · tanh(x[i] / cap).
   virtual void softcap(std::int64_t count, float cap, float* x) = 0;
+  // out[r] = KL(softmax(reference[r, :vocab]) ‖ softmax(logits[r, :vocab])), or 0 where
+  // targets[r] < 0; rows are ld floats apart in both.
+  virtual void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                                  std::int64_t ld, const std::int32_t* targets, float* out) = 0;
   // losses[r] = logsumexp(logits[r, :vocab]) − logits[r, targets[r]], or 0 where targets[r] < 0;
   // logits rows are ld floats apart.
   virtual void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,

@@ -69,6 +69,8 @@ void rotary(std::int64_t rows, std::int64_t seq_len, std::int64_t heads, std::in
             std::int64_t ld, const float* cos, const float* sin, float* x);
 void gated_activation(std::int64_t count, Activation kind, const float* gate, const float* up, float* out);
 void softcap(std::int64_t count, float cap, float* x);
+void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                        std::int64_t ld, const std::int32_t* targets, float* out);
 void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
                         const std::int32_t* targets, float* losses);
 

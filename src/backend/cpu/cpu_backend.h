@@ -89,6 +89,8 @@ class CpuBackend final : public Backend {
   void gated_activation(std::int64_t count, Activation kind, const float* gate, const float* up,
                         float* out) override;
   void softcap(std::int64_t count, float cap, float* x) override;
+  void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                          std::int64_t ld, const std::int32_t* targets, float* out) override;
   void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
                           const std::int32_t* targets, float* losses) override;
 };

@@ -60,4 +60,9 @@ void CpuBackend::gated_activation(std::int64_t count, Activation kind, const flo
 
 void CpuBackend::softcap(std::int64_t count, float cap, float* x) { parallel_for(count, ops::SoftCap{cap, x}); }
 
+void CpuBackend::kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                                    std::int64_t ld, const std::int32_t* targets, float* out) {
+  parallel_for_items(rows, ops::KlDivergenceRows{vocab, ld, reference, logits, targets, out}, 1);
+}
+
 }  // namespace coact::backend::cpu
