@@ -173,7 +173,7 @@ Tokenizer::Tokenizer(std::string name, TokenizerModel model, std::vector<AddedTo
     const std::string& right = model.merges[k].second;
     const auto where = [&] {
       return k < model.merge_lines.size() ? str(model.merges_source, " line ", model.merge_lines[k])
-                                          : str(model.merges_source, ": model.merges[", k, "]");
+                                          : str(model.merges_source, ": ", model.merges_key, "[", k, "]");
     };
     const auto id_of = [&](const std::string& spelling, const char* what) {
       const auto it = spelling_ids_.find(spelling);

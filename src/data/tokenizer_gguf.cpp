@@ -90,7 +90,8 @@ Tokenizer Tokenizer::from_gguf(const std::string& gguf_path) {
     }
     model.merges.emplace_back(merge.substr(0, space), merge.substr(space + 1));
   }
-  model.merges_source = str(gguf_path, ": tokenizer.ggml.merges");
+  model.merges_source = gguf_path;
+  model.merges_key = "tokenizer.ggml.merges";
 
   TokenizerPipeline pipeline;  // byte-level BPE, GPT-2's pattern, no prefix space
   if (known->individual_digits_first) {

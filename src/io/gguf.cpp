@@ -540,12 +540,17 @@ TensorLayout GgufFile::layout(const TensorInfo& info) const {
   return where;
 }
 
-void GgufFile::convert_f32(const TensorInfo& info, std::span<float> out) const {
+void GgufFile::check_readable(const TensorInfo& info) const {
   const GgufTensorInfo& t = header_.tensors[static_cast<std::size_t>(&info - tensors_.data())];
   if (!gguf_type_readable(t.type)) {
     throw InputError(str(path(), ": tensor ", display_name(t.name), ": GGUF type ", gguf_type_name(t.type),
                          " is not supported (coact reads F32, F16, BF16, F64, I8-I64, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K)"));
   }
+}
+
+void GgufFile::convert_f32(const TensorInfo& info, std::span<float> out) const {
+  check_readable(info);
+  const GgufTensorInfo& t = header_.tensors[static_cast<std::size_t>(&info - tensors_.data())];
   dequantize_gguf(t.type, raw_bytes(t.name), out);
 }
 

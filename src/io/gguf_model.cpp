@@ -210,6 +210,10 @@ TensorLayout GgufHuggingFaceView::layout(const TensorInfo& info) const {
   return layout_of(*file_, *source.gguf_tensor);
 }
 
+void GgufHuggingFaceView::check_readable(const TensorInfo& info) const {
+  check_readable_of(*file_, *sources_[static_cast<std::size_t>(&info - tensors_.data())].gguf_tensor);
+}
+
 void GgufHuggingFaceView::convert_f32(const TensorInfo& info, std::span<float> out) const {
   const Source& source = sources_[static_cast<std::size_t>(&info - tensors_.data())];
   convert_f32_of(*file_, *source.gguf_tensor, out);

@@ -206,6 +206,7 @@ void TensorFile::convert_f32(const TensorInfo& t, std::span<float> out) const {
 }
 
 std::vector<float> TensorFile::read_f32(std::string_view name) const {
+  check_readable(info(name));
   std::vector<float> values(static_cast<std::size_t>(info(name).numel));
   read_f32(name, values);
   return values;

@@ -288,3 +288,28 @@ def permute_rotary(weights, n_head):
     """llama.cpp's converter (LlamaModel.permute): halves -> interleaved pairs, per head."""
     shape = weights.shape
     return weights.reshape(n_head, 2, shape[0] // n_head // 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
+
+
+# ---- tokenizers --------------------------------------------------------------------------------
+
+# llama.cpp's token types.
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+
+
+def gpt2_tokenizer_metadata(tokens, merges, token_types=None, pre="smollm", bos=None, eos=None, add_bos=None):
+    """tokenizer.ggml.* entries of a byte-level BPE as llama.cpp's converter writes them:
+    `tokens` in id order (GPT-2's byte alphabet), `merges` as "left right" strings."""
+    entries = [("tokenizer.ggml.model", STRING, "gpt2")]
+    if pre is not None:
+        entries.append(("tokenizer.ggml.pre", STRING, pre))
+    entries.append(("tokenizer.ggml.tokens", ARRAY, (STRING, list(tokens))))
+    if token_types is not None:
+        entries.append(("tokenizer.ggml.token_type", ARRAY, (I32, list(token_types))))
+    entries.append(("tokenizer.ggml.merges", ARRAY, (STRING, list(merges))))
+    if bos is not None:
+        entries.append(("tokenizer.ggml.bos_token_id", U32, bos))
+    if eos is not None:
+        entries.append(("tokenizer.ggml.eos_token_id", U32, eos))
+    if add_bos is not None:
+        entries.append(("tokenizer.ggml.add_bos_token", BOOL, add_bos))
+    return entries

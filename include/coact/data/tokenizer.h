@@ -119,8 +119,9 @@ struct TokenizerModel {
   std::vector<std::pair<std::string, std::int32_t>> vocab;
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
   // Where the merges come from, for messages: "<merges_source> line <n>" when merge_lines
-  // gives each merge's line (vocab.bpe), else "<merges_source>: model.merges[<k>]".
+  // gives each merge's line (vocab.bpe), else "<merges_source>: <merges_key>[<k>]".
   std::string merges_source;
+  std::string merges_key = "model.merges";
   std::vector<std::int64_t> merge_lines;
 };
 

@@ -176,6 +176,7 @@ class GgufFile final : public TensorFile {
  protected:
   TensorLayout layout(const TensorInfo& info) const override;
   void convert_f32(const TensorInfo& info, std::span<float> out) const override;
+  void check_readable(const TensorInfo& info) const override;
 
  private:
   std::shared_ptr<const detail::MappedFile> file_;

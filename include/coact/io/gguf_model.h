@@ -92,6 +92,7 @@ class GgufHuggingFaceView final : public TensorFile {
  protected:
   TensorLayout layout(const TensorInfo& info) const override;
   void convert_f32(const TensorInfo& info, std::span<float> out) const override;
+  void check_readable(const TensorInfo& info) const override;
 
  private:
   struct Source {

@@ -85,11 +85,15 @@ class TensorFile {
   // layout() places; formats whose tensors are not arrays of elements (GGUF's quantised
   // blocks) override it.
   virtual void convert_f32(const TensorInfo& info, std::span<float> out) const;
+  // Throws InputError when read_f32 cannot read the tensor, before its buffer is allocated (a
+  // GGUF tensor of an unknown type has a shape but no bytes to bound it).
+  virtual void check_readable(const TensorInfo& /*info*/) const {}
   // Another file's layout(), for formats made of several files (sharded checkpoints).
   static TensorLayout layout_of(const TensorFile& file, const TensorInfo& info) { return file.layout(info); }
   static void convert_f32_of(const TensorFile& file, const TensorInfo& info, std::span<float> out) {
     file.convert_f32(info, out);
   }
+  static void check_readable_of(const TensorFile& file, const TensorInfo& info) { file.check_readable(info); }
   // Builds the name index; throws InputError on a duplicated name.
   void index_tensors();
 
