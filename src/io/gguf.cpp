@@ -523,6 +523,7 @@ std::span<const std::uint8_t> GgufFile::raw_bytes(std::string_view name) const {
   if (t.bytes == 0 && t.numel > 0) {
     throw InputError(str(path(), ": tensor ", display_name(name), ": GGUF type ", gguf_type_name(t.type), " is not one coact knows the layout of"));
   }
+  if (t.bytes == 0) return {};  // an empty tensor may name any aligned offset
   return file_->bytes().subspan(static_cast<std::size_t>(header_.data_offset + t.offset), static_cast<std::size_t>(t.bytes));
 }
 
@@ -533,9 +534,9 @@ TensorLayout GgufFile::layout(const TensorInfo& info) const {
                          " is stored in blocks, not elements; read it with read_f32"));
   }
   TensorLayout where;
-  where.base = file_->bytes().data() + header_.data_offset + t.offset;
   where.strides.assign(info.shape.size(), 1);
-  if (info.numel == 0) return where;
+  if (info.numel == 0) return where;  // nothing is read (the offset may lie past the end)
+  where.base = file_->bytes().data() + header_.data_offset + t.offset;
   for (std::size_t k = info.shape.size(); k-- > 1;) where.strides[k - 1] = where.strides[k] * info.shape[k];
   return where;
 }
