@@ -248,50 +248,6 @@ TransformerWeights load_bert(const Reader& r, const TransformerConfig& c, const 
   return w;
 }
 
-// ---- GGUF (llama.cpp names) ------------------------------------------------------------------
-
-// llama.cpp stores each head's Q and K rows interleaved (row 2i + p of a head is Hugging Face's
-// row p·dh/2 + i): undone here, on the [out, in] weight, before the transpose.
-std::vector<float> unpermute_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t head_dim, std::int64_t in) {
-  std::vector<float> out(w.size());
-  const std::int64_t half = head_dim / 2;
-  for (std::int64_t h = 0; h < heads; ++h)
-    for (std::int64_t p = 0; p < 2; ++p)
-      for (std::int64_t i = 0; i < half; ++i) {
-        const float* from = w.data() + (h * head_dim + 2 * i + p) * in;
-        std::copy(from, from + in, out.data() + (h * head_dim + p * half + i) * in);
-      }
-  return out;
-}
-
-TransformerWeights load_gguf_llama(const Reader& r, const TransformerConfig& c) {
-  TransformerWeights w;
-  w.naming = "gguf";
-  const std::int64_t d = c.d_model, da = c.d_attn(), dkv = c.d_kv(), m = c.d_mlp;
-  w.wte = r.tensor("token_embd.weight", {c.d_vocab, d});
-  for (std::int64_t layer = 0; layer < c.n_layers; ++layer) {
-    const std::string p = str("blk.", layer, ".");
-    BlockWeights b;
-    b.ln1_weight = r.tensor(p + "attn_norm.weight", {d});
-    const auto q = Reader::transpose(unpermute_rows(r.tensor(p + "attn_q.weight", {da, d}), c.n_heads, c.d_head, d), da, d);
-    const auto k =
-        Reader::transpose(unpermute_rows(r.tensor(p + "attn_k.weight", {dkv, d}), c.kv_heads(), c.d_head, d), dkv, d);
-    const auto v = r.linear(p + "attn_v.weight", dkv, d);
-    b.w_qkv = concat_columns(d, {&q, &k, &v});
-    b.w_o = r.linear(p + "attn_output.weight", d, da);
-    b.ln2_weight = r.tensor(p + "ffn_norm.weight", {d});
-    b.w_in = r.linear(p + "ffn_gate.weight", m, d);
-    b.w_up = r.linear(p + "ffn_up.weight", m, d);
-    b.w_out = r.linear(p + "ffn_down.weight", d, m);
-    w.blocks.push_back(std::move(b));
-  }
-  w.ln_final_weight = r.tensor("output_norm.weight", {d});
-  w.unembed_transposed = true;
-  if (r.has("output.weight")) w.unembed = r.tensor("output.weight", {c.d_vocab_out, d});
-  else w.unembed_tied = true;  // llama.cpp leaves out a tied output matrix
-  return w;
-}
-
 // ---- TransformerLens -------------------------------------------------------------------------
 
 TransformerWeights load_transformerlens(const Reader& r, const TransformerConfig& c) {
@@ -375,18 +331,17 @@ std::optional<std::string> prefix_of(const Reader& r, const std::string& name, s
 TransformerWeights load_transformer_weights(const WeightSource& source, const TransformerConfig& c) {
   const Reader r(source);
   if (r.has("embed.W_E")) return load_transformerlens(r, c);
-  if (r.has("token_embd.weight")) {
-    COACT_REQUIRE(c.family == "llama", InputError, source.path(), ": GGUF weights of the ", c.family,
-                  " family are not supported (llama)");
-    return load_gguf_llama(r, c);
-  }
   std::optional<std::string> prefix;
   std::string expected;
   if (c.family == "gpt2") {
     if ((prefix = prefix_of(r, "wte.weight", {"", "transformer."}))) return load_gpt2(r, c, *prefix);
     expected = "wte.weight";
   } else if (c.family == "llama" || c.family == "gemma" || c.family == "gemma2") {
-    if ((prefix = prefix_of(r, "embed_tokens.weight", {"model.", ""}))) return load_llama(r, c, *prefix);
+    if ((prefix = prefix_of(r, "embed_tokens.weight", {"model.", ""}))) {
+      TransformerWeights w = load_llama(r, c, *prefix);
+      if (source.format() == "gguf") w.naming = "gguf";
+      return w;
+    }
     expected = "model.embed_tokens.weight";
   } else if (c.family == "gpt_neox") {
     if ((prefix = prefix_of(r, "embed_in.weight", {"gpt_neox.", ""}))) return load_gpt_neox(r, c, *prefix);
@@ -396,8 +351,7 @@ TransformerWeights load_transformer_weights(const WeightSource& source, const Tr
     expected = "embeddings.word_embeddings.weight";
   }
   throw InputError(str(source.path(), ": neither Hugging Face ", c.family, " tensors (", expected,
-                       ") nor TransformerLens tensors (embed.W_E) nor GGUF tensors (token_embd.weight); ",
-                       source.listing()));
+                       ") nor TransformerLens tensors (embed.W_E); ", source.listing()));
 }
 
 TransformerWeights load_transformer_weights(const std::string& path, const TransformerConfig& config) {

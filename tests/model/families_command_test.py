@@ -132,6 +132,22 @@ class Hooks(unittest.TestCase):
         self.check_family("bert")
 
 
+class Gguf(unittest.TestCase):
+    def test_llama_gguf_in_float32_and_float16(self):
+        """A Llama written as llama.cpp writes it (GGUF names, permuted Q/K rows, F16 matrices):
+        every hook of the reference on the weights as stored."""
+        cfg = ref.CONFIGS["llama"]
+        for kind in ("F32", "F16"):
+            path = FIX.path("llama", f"model_{kind}.gguf")
+            stored = ref.write_gguf(path, FIX.params["llama"], cfg, kind)
+            want = ref.forward(stored, cfg, FIX.ids)
+            for hook in ("blocks.0.attn.hook_z", "blocks.1.mlp.hook_post", "logits"):
+                out = FIX.path(f"gguf_{kind}.h5")
+                run(["record", "--model", path, "--model-config", FIX.path("llama", "config.json"), "--tokens",
+                     FIX.path("tokens.h5"), "--seq-len", str(SEQ_LEN), "--hook", hook, "--out", out, "--force"])
+                assert_close(self, read_store(out)["activations"], want[hook], f"GGUF {kind} {hook}")
+
+
 class Ranks(unittest.TestCase):
     def test_every_family_writes_the_same_store_on_1_2_3_ranks(self):
         for family, cfg in ref.CONFIGS.items():

@@ -47,6 +47,8 @@ CONFIGS = {
     "qwen2": dict(BASE, family="llama", model_type="qwen2", norm="rms", eps=1e-6, positions="rotary", n_kv=2,
                   gated=True, act="silu", qkv_bias=True, out_bias=False, mlp_bias=False, tied=True,
                   rope_base=1000000.0),
+    "llama": dict(BASE, family="llama", model_type="llama", norm="rms", eps=1e-6, positions="rotary", n_kv=2,
+                  gated=True, act="silu", qkv_bias=False, out_bias=False, mlp_bias=False),
     "gpt_neox": dict(BASE, family="gpt_neox", positions="rotary", rotary_dim=2, parallel=True, act="gelu"),
     "gemma": dict(BASE, family="gemma", norm="rms", eps=1e-6, positions="rotary", n_kv=1, d_head=12, gated=True,
                   act="gelu_tanh", qkv_bias=False, out_bias=False, mlp_bias=False, tied=True,
@@ -389,6 +391,50 @@ def huggingface_config(cfg):
                  position_embedding_type="absolute")
         del c["num_key_value_heads"], c["tie_word_embeddings"]
     return c
+
+
+def write_gguf(path, p, cfg, element_type="F32"):
+    """The model as llama.cpp writes a Llama GGUF (family llama): GGUF names, Q/K rows permuted
+    for its rotary layout, metadata of the sizes. Returns the parameters as the file holds them
+    (rounded to float16 for element_type F16)."""
+    sys.path.insert(0, os.path.join(gpt2.SOURCE, "tests", "io"))
+    import gguf_writer as gw
+    H, KV = cfg["n_heads"], cfg["n_kv"]
+    tensors, stored = [], {"blocks": []}
+
+    def unpermute(w, heads):  # the inverse of gw.permute_rotary: interleaved pairs -> halves
+        return w.reshape(heads, w.shape[0] // heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+    def add(name, values, kind=element_type):
+        values = np.ascontiguousarray(values, np.float32)
+        data = gw.plain_bytes(kind, values)
+        tensors.append(gw.Tensor(name, kind, values.shape, data))
+        return gw.plain_values(kind, data).reshape(values.shape)
+
+    stored["wte"] = add("token_embd.weight", p["wte"])
+    for L, b in enumerate(p["blocks"]):
+        pre = f"blk.{L}."
+        s = {"ln1_w": add(pre + "attn_norm.weight", b["ln1_w"], "F32"),
+             "ln2_w": add(pre + "ffn_norm.weight", b["ln2_w"], "F32")}
+        s["w_q"] = unpermute(add(pre + "attn_q.weight", gw.permute_rotary(_t(b["w_q"]), H)), H).T
+        s["w_k"] = unpermute(add(pre + "attn_k.weight", gw.permute_rotary(_t(b["w_k"]), KV)), KV).T
+        for key, name in (("w_v", "attn_v"), ("w_o", "attn_output"), ("w_in", "ffn_gate"), ("w_up", "ffn_up"),
+                          ("w_out", "ffn_down")):
+            s[key] = add(pre + name + ".weight", _t(b[key])).T
+        stored["blocks"].append(dict(b, **s))
+    stored["ln_f_w"] = add("output_norm.weight", p["ln_f_w"], "F32")
+    stored["w_u"] = add("output.weight", _t(p["w_u"])).T
+    for key in ("wpe", "token_type", "token_type_1", "emb_ln_w", "emb_ln_b", "ln_f_b", "b_u"):
+        stored[key] = p[key]
+    a = "llama."
+    metadata = [("general.architecture", gw.STRING, "llama"), ("general.name", gw.STRING, "tiny-gguf-llama"),
+                (a + "block_count", gw.U32, cfg["n_layers"]), (a + "context_length", gw.U32, cfg["n_ctx"]),
+                (a + "embedding_length", gw.U32, cfg["d_model"]), (a + "feed_forward_length", gw.U32, cfg["d_mlp"]),
+                (a + "attention.head_count", gw.U32, H), (a + "attention.head_count_kv", gw.U32, KV),
+                (a + "attention.layer_norm_rms_epsilon", gw.F32, cfg["eps"]),
+                (a + "rope.freq_base", gw.F32, cfg["rope_base"]), (a + "vocab_size", gw.U32, cfg["d_vocab"])]
+    gw.write_gguf(path, metadata, tensors)
+    return stored
 
 
 def write_huggingface(directory, p, cfg, stem="model"):

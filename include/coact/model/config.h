@@ -124,4 +124,12 @@ const char* supported_families();
 TransformerConfig read_transformer_config(const std::string& path);
 TransformerConfig parse_transformer_config(const JsonValue& json);
 
+// The config of a GGUF file's model, from its metadata (general.architecture "llama": Llama,
+// SmolLM, Mistral converted by llama.cpp). Another architecture, a rope scaling other than none
+// or linear, or a missing size is an InputError naming the file and the key.
+TransformerConfig read_gguf_config(const std::string& path);
+// The config of the model whose weights are at `weights`: `config_path` when not empty, else
+// a GGUF file's own metadata, else config.json beside the weights (InputError when absent).
+TransformerConfig read_model_config(const std::string& weights, const std::string& config_path);
+
 }  // namespace coact::model

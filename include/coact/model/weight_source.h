@@ -20,7 +20,7 @@ class WeightSource {
   virtual ~WeightSource() = default;
   // The path the weights were opened from, for messages.
   virtual const std::string& path() const = 0;
-  // "safetensors", "pytorch", "gguf", or "safetensors (4 shards)".
+  // "safetensors", "pytorch" or "gguf".
   virtual std::string format() const = 0;
   // The tensor's name, dtype and row-major shape, or null when no file holds it.
   virtual const io::TensorInfo* find(std::string_view name) const = 0;
@@ -39,9 +39,13 @@ class WeightSource {
   std::string listing() const;
 };
 
-// Opens `path`: a tensor file (safetensors, .pt, .gguf), a Hugging Face shard index
-// (*.index.json, whose weight_map names the shard of every tensor), or a directory holding
-// model.safetensors, model.safetensors.index.json or pytorch_model.bin.
+// Opens `path`: a tensor file (safetensors, .pt), a Hugging Face shard index
+// (model.safetensors.index.json), a GGUF file (its tensors under Hugging Face names, see
+// io/gguf_model.h), or a directory holding model.safetensors.index.json, model.safetensors or
+// pytorch_model.bin.
 std::unique_ptr<WeightSource> open_weights(const std::string& path);
+
+// Whether the file starts with GGUF's magic (its config then comes from its metadata).
+bool is_gguf_file(const std::string& path);
 
 }  // namespace coact::model

@@ -7,8 +7,8 @@
 //    model's prefix (`transformer.`, `model.`, `gpt_neox.`, `bert.`);
 //  - TransformerLens names (`embed.W_E`, `blocks.L.attn.W_Q` [H, d, dh], `_W_K` for grouped
 //    key/value heads, `blocks.L.mlp.W_gate`, `unembed.W_U`, ...);
-//  - GGUF names (llama.cpp: `token_embd.weight`, `blk.L.attn_q.weight`, ...; the rows of Q and
-//    K that llama.cpp interleaves for its rotary layout are put back).
+//  - GGUF files, whose llama.cpp names io's Hugging Face view maps to Llama's (the rows of Q and
+//    K that llama.cpp interleaves for its rotary layout put back): see weight_source.h.
 // Gemma's (1 + w) norm weights are stored as 1 + w. Tensors the forward pass does not use
 // (attention mask buffers, rotary caches, poolers) are ignored. A missing or mis-shaped tensor
 // is an InputError of one line naming the file, the tensor, and the expected and found shapes.
