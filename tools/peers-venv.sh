@@ -22,4 +22,7 @@ if [ "$#" -gt 0 ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
   fi
 fi
-echo "$(pwd)/$venv/bin/python"
+case "$venv" in
+  /*) echo "$venv/bin/python" ;;
+  *) echo "$(pwd)/$venv/bin/python" ;;
+esac
