@@ -148,6 +148,20 @@ class Gguf(unittest.TestCase):
                 assert_close(self, read_store(out)["activations"], want[hook], f"GGUF {kind} {hook}")
 
 
+class TransformerLens(unittest.TestCase):
+    def test_llama_under_transformerlens_names(self):
+        """RMS, rotary, gated MLP and grouped _W_K/_W_V from a HookedTransformerConfig."""
+        cfg = ref.CONFIGS["llama"]
+        ref.write_transformerlens(FIX.path("llama"), FIX.params["llama"], cfg)
+        want = ref.forward(FIX.params["llama"], cfg, FIX.ids)
+        for hook in ("blocks.0.attn.hook_z", "blocks.1.mlp.hook_pre_linear", "blocks.1.mlp.hook_post", "logits"):
+            out = FIX.path("tl_llama.h5")
+            run(["record", "--model", FIX.path("llama", "tl.safetensors"), "--model-config",
+                 FIX.path("llama", "tl_config.json"), "--tokens", FIX.path("tokens.h5"), "--seq-len", str(SEQ_LEN),
+                 "--hook", hook, "--out", out, "--force"])
+            assert_close(self, read_store(out)["activations"], want[hook], f"TransformerLens llama {hook}")
+
+
 class Ranks(unittest.TestCase):
     def test_every_family_writes_the_same_store_on_1_2_3_ranks(self):
         for family, cfg in ref.CONFIGS.items():

@@ -393,6 +393,40 @@ def huggingface_config(cfg):
     return c
 
 
+def write_transformerlens(directory, p, cfg):
+    """A Llama-family model under TransformerLens names (RMS, rotary, gated MLP, grouped key/value
+    heads as _W_K/_W_V) with its HookedTransformerConfig as JSON: tl.safetensors, tl_config.json.
+    Biases the model lacks are written as zeros, as TransformerLens holds them."""
+    d, H, KV, dh, m, V = cfg["d_model"], cfg["n_heads"], cfg["n_kv"], cfg["d_head"], cfg["d_mlp"], cfg["d_vocab"]
+    zeros = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+    t = {"embed.W_E": p["wte"]}
+    for L, b in enumerate(p["blocks"]):
+        pre = f"blocks.{L}."
+        t[pre + "ln1.w"], t[pre + "ln2.w"] = b["ln1_w"], b["ln2_w"]
+        t[pre + "attn.W_Q"] = np.ascontiguousarray(b["w_q"].reshape(d, H, dh).transpose(1, 0, 2))
+        t[pre + "attn.b_Q"] = zeros(H, dh) if b["b_q"] is None else b["b_q"].reshape(H, dh)
+        grouped = "_" if KV != H else ""
+        for part in "KV":
+            w, bias = b["w_" + part.lower()], b["b_" + part.lower()]
+            t[pre + f"attn.{grouped}W_{part}"] = np.ascontiguousarray(w.reshape(d, KV, dh).transpose(1, 0, 2))
+            t[pre + f"attn.{grouped}b_{part}"] = zeros(KV, dh) if bias is None else bias.reshape(KV, dh)
+        t[pre + "attn.W_O"] = b["w_o"].reshape(H, dh, d)
+        t[pre + "attn.b_O"] = zeros(d) if b["b_o"] is None else b["b_o"]
+        t[pre + "mlp.W_gate"], t[pre + "mlp.W_in"], t[pre + "mlp.W_out"] = b["w_in"], b["w_up"], b["w_out"]
+        t[pre + "mlp.b_in"], t[pre + "mlp.b_out"] = zeros(m), zeros(d) if b["b_out"] is None else b["b_out"]
+    t["ln_final.w"] = p["ln_f_w"]
+    t["unembed.W_U"] = p["wte"].T if cfg["tied"] else p["w_u"]
+    t["unembed.b_U"] = zeros(V)
+    gpt2.write_safetensors(os.path.join(directory, "tl.safetensors"), t)
+    config = {"model_name": "tiny-tl-llama", "d_model": d, "n_layers": cfg["n_layers"], "n_heads": H, "d_head": dh,
+              "d_mlp": m, "d_vocab": V, "d_vocab_out": V, "n_ctx": cfg["n_ctx"], "act_fn": cfg["act"],
+              "normalization_type": "RMS", "final_rms": True, "positional_embedding_type": "rotary",
+              "rotary_dim": rotary_dim(cfg), "rotary_base": cfg["rope_base"], "gated_mlp": True,
+              "n_key_value_heads": KV, "eps": cfg["eps"], "attn_only": False}
+    with open(os.path.join(directory, "tl_config.json"), "w") as f:
+        json.dump(config, f)
+
+
 def write_gguf(path, p, cfg, element_type="F32"):
     """The model as llama.cpp writes a Llama GGUF (family llama): GGUF names, Q/K rows permuted
     for its rotary layout, metadata of the sizes. Returns the parameters as the file holds them
