@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "coact/core/hd.h"
+
 namespace coact::backend {
 
 // The two GELUs of the GPT-2 family: Erf is the exact 0.5·x·(1 + erf(x/√2)) (Hugging Face and
@@ -40,11 +42,11 @@ struct AttentionShape {
   float softcap = 0.0f;           // 0: no soft-capping
   const std::int32_t* lengths = nullptr;  // device [sequences], or null: every key is valid
 
-  std::int64_t rows() const { return sequences * seq_len; }
-  std::int64_t groups() const { return kv_heads > 0 ? kv_heads : heads; }  // key/value heads
-  std::int64_t width() const { return heads * head_dim; }                  // of the output
-  std::int64_t kv_width() const { return groups() * head_dim; }
-  std::int64_t input_width() const { return width() + 2 * kv_width(); }    // of a packed row
+  COACT_HD std::int64_t rows() const { return sequences * seq_len; }
+  COACT_HD std::int64_t groups() const { return kv_heads > 0 ? kv_heads : heads; }  // key/value heads
+  COACT_HD std::int64_t width() const { return heads * head_dim; }                  // of the output
+  COACT_HD std::int64_t kv_width() const { return groups() * head_dim; }
+  COACT_HD std::int64_t input_width() const { return width() + 2 * kv_width(); }    // of a packed row
 };
 
 }  // namespace coact::backend
