@@ -22,4 +22,5 @@ if [ "$#" -gt 0 ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
   fi
 fi
-echo "$(pwd)/$venv/bin/python"
+case "$venv" in /*) ;; *) venv="$(pwd)/$venv" ;; esac  # COACT_PEERS_VENV may be absolute
+echo "$venv/bin/python"
