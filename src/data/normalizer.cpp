@@ -87,6 +87,8 @@ std::string bert_normalize(std::string_view text, const TokenizerPipeline::Norma
 }
 
 std::string normalize(std::string_view text, std::span<const TokenizerPipeline::Normalization> steps) {
+  // The common single NFC step (GPT-NeoX-style tokenizers) without a copy of the text first.
+  if (steps.size() == 1 && steps[0].kind == Kind::Nfc) return unicode::to_nfc(text);
   std::string current(text);
   for (const TokenizerPipeline::Normalization& step : steps) {
     switch (step.kind) {

@@ -282,12 +282,12 @@ std::vector<std::int32_t> Tokenizer::encode_with_template(std::string_view text)
 }
 
 void Tokenizer::encode_word(std::string_view word, std::vector<std::int32_t>& out) const {
-  if (pipeline_.model == Model::WordPiece) {
-    wordpiece_.encode_word(word, out);
-    return;
-  }
+  const auto encode_uncached = [&] {
+    if (pipeline_.model == Model::WordPiece) wordpiece_.encode_word(word, out);
+    else bpe_.encode_word(word, out);
+  };
   if (word.size() == 1 || word.size() > kCachedWordBytes) {  // one byte: nothing to merge or cache
-    bpe_.encode_word(word, out);
+    encode_uncached();
     return;
   }
   auto& cache = impl_->word_cache;
@@ -296,7 +296,7 @@ void Tokenizer::encode_word(std::string_view word, std::vector<std::int32_t>& ou
     return;
   }
   const std::size_t first = out.size();
-  bpe_.encode_word(word, out);
+  encode_uncached();
   if (cache.size() >= kWordCacheLimit) cache.clear();
   cache.emplace(std::string(word), std::vector<std::int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
 }

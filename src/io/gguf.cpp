@@ -545,7 +545,7 @@ void GgufFile::check_readable(const TensorInfo& info) const {
   const GgufTensorInfo& t = header_.tensors[static_cast<std::size_t>(&info - tensors_.data())];
   if (!gguf_type_readable(t.type)) {
     throw InputError(str(path(), ": tensor ", display_name(t.name), ": GGUF type ", gguf_type_name(t.type),
-                         " is not supported (coact reads F32, F16, BF16, F64, I8-I64, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K)"));
+                         " is not supported (coact reads F32, F16, BF16, F64, I8-I64, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K)"));
   }
 }
 

@@ -79,6 +79,31 @@ void dequantize_q4_1(const std::uint8_t* block, float* y) {
   }
 }
 
+// Q5_0 / Q5_1: the fifth bit of value j (< 16) is bit j of the 32-bit qh, of value j + 16 bit
+// j + 16.
+void dequantize_q5_0(const std::uint8_t* block, float* y) {
+  const float d = load_half(block);
+  const std::uint32_t qh = load<std::uint32_t>(block + 2);
+  const std::uint8_t* qs = block + 6;
+  for (int j = 0; j < 16; ++j) {
+    const int high0 = static_cast<int>(((qh >> j) << 4) & 0x10), high1 = static_cast<int>((qh >> (j + 12)) & 0x10);
+    y[j] = static_cast<float>(((qs[j] & 0x0F) | high0) - 16) * d;
+    y[j + 16] = static_cast<float>(((qs[j] >> 4) | high1) - 16) * d;
+  }
+}
+
+void dequantize_q5_1(const std::uint8_t* block, float* y) {
+  const float d = load_half(block);
+  const float m = load_half(block + 2);
+  const std::uint32_t qh = load<std::uint32_t>(block + 4);
+  const std::uint8_t* qs = block + 8;
+  for (int j = 0; j < 16; ++j) {
+    const int high0 = static_cast<int>(((qh >> j) << 4) & 0x10), high1 = static_cast<int>((qh >> (j + 12)) & 0x10);
+    y[j] = static_cast<float>((qs[j] & 0x0F) | high0) * d + m;
+    y[j + 16] = static_cast<float>((qs[j] >> 4) | high1) * d + m;
+  }
+}
+
 void dequantize_q8_0(const std::uint8_t* block, float* y) {
   const float d = load_half(block);
   for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<std::int8_t>(block[2 + j])) * d;
@@ -148,6 +173,8 @@ BlockDecoder block_decoder(GgufType type) {
   switch (type) {
     case GgufType::Q4_0: return dequantize_q4_0;
     case GgufType::Q4_1: return dequantize_q4_1;
+    case GgufType::Q5_0: return dequantize_q5_0;
+    case GgufType::Q5_1: return dequantize_q5_1;
     case GgufType::Q8_0: return dequantize_q8_0;
     case GgufType::Q4_K: return dequantize_q4_k;
     case GgufType::Q6_K: return dequantize_q6_k;

