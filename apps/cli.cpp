@@ -4,6 +4,7 @@
 
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -19,6 +20,16 @@ namespace coact::app {
 
 void run_on_root(const Invocation& invocation, const std::function<void()>& work) {
   dist::run_on_root(invocation.mpi.world(), work);
+}
+
+std::vector<std::string> shard_files(int ranks) {
+  std::vector<std::string> names;
+  for (int r = 0; r < ranks; ++r) {
+    char name[32];
+    std::snprintf(name, sizeof name, "shard_%05d.h5", r);
+    names.emplace_back(name);
+  }
+  return names;
 }
 
 std::vector<std::pair<std::string, std::string>> program_versions() {
@@ -103,6 +114,12 @@ std::optional<std::string> CommandLine::given_text(const options::Spec& spec, co
   if (negated) throw UsageError(str("--", name, " and --", negation, ": give one of them"));
   if (spec.list && prefix.empty()) return options::list_text(get<std::vector<std::string>>(name));
   return get<std::string>(name);
+}
+
+std::unique_ptr<io::CommandOutputs> CommandLine::protect(const Invocation& invocation, std::vector<io::LabelledPath> inputs,
+                                                         std::vector<io::OutputSpec> outputs) const {
+  return std::make_unique<io::CommandOutputs>("coact " + command_, std::move(inputs), std::move(outputs), force(),
+                                              &invocation.mpi.world());
 }
 
 std::string CommandLine::help_text() const {

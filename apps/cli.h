@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "coact/core/options.h"
 #include "coact/dist/mpi.h"
+#include "coact/io/command_outputs.h"
 
 namespace coact::app {
 
@@ -29,6 +31,9 @@ struct Invocation {
 // its outcome collective: if it throws, every rank raises the same error, so the job ends with
 // one message and the right exit code instead of an abort.
 void run_on_root(const Invocation& invocation, const std::function<void()>& work);
+
+// The files a --shards output writes: shard_00000.h5 ... one per rank.
+std::vector<std::string> shard_files(int ranks);
 
 // The program's components beyond the library's (the command-line parser), for manifests.
 std::vector<std::pair<std::string, std::string>> program_versions();
@@ -89,6 +94,13 @@ class CommandLine {
   bool force() const { return has("force") && get<bool>("force"); }
   std::int64_t seed() const { return get<std::int64_t>("seed"); }
   std::string device() const { return has("device") ? get<std::string>("device") : std::string("auto"); }
+
+  // The output-safety layer (io/command_outputs.h) for this command: output paths checked, no
+  // output that is an input (whatever --force says), one writer per output (a lock held until
+  // the returned object goes), stale temporaries of earlier runs removed, existing outputs
+  // refused without --force. Every rank calls it; keep the result until the outputs are written.
+  std::unique_ptr<io::CommandOutputs> protect(const Invocation& invocation, std::vector<io::LabelledPath> inputs,
+                                              std::vector<io::OutputSpec> outputs) const;
 
   std::string help_text() const;
 

@@ -29,6 +29,9 @@ int run_centrality(const Invocation& invocation) {
   graph::centrality_table().apply(cli.given(graph::centrality_table()), o, options::flag_labels());
   const bool store = !cli.get<bool>("no-store");
   const int top = cli.get<int>("top");
+  std::vector<io::OutputSpec> outputs;  // the graph file is updated in place
+  if (store) outputs.push_back(io::OutputSpec::file("--graph", path, io::ExistingOutput::CommandDecides));
+  const auto guard = cli.protect(invocation, {}, outputs);
   run_on_root(invocation, [&] {
     const graph::GraphFile file = graph::read_graph_file(path);
     const graph::CentralityResults r = graph::compute_centralities(file.graph, o, cli.command_line(invocation));

@@ -40,6 +40,12 @@ int run_communities(const Invocation& invocation) {
   if (show < 0) throw UsageError("--show must be >= 0");
   request.device = backend::parse_device_request(cli.device());
   request.command_line = cli.command_line(invocation);
+  std::vector<io::LabelledPath> inputs;
+  if (!request.truth_store.empty()) inputs = io::store_inputs("--truth", request.truth_store);
+  if (!request.sae.empty()) inputs.push_back({"--sae", request.sae});
+  std::vector<io::OutputSpec> outputs;  // the graph file is updated in place
+  if (request.store) outputs.push_back(io::OutputSpec::file("--graph", request.graph, io::ExistingOutput::CommandDecides));
+  const auto guard = cli.protect(invocation, inputs, outputs);
   run_on_root(invocation, [&] {
     const compare::CommunityReport report = compare::analyse_communities(request);
     std::cout << (cli.get<bool>("json") ? report.json(show) + "\n" : report.text(show)) << std::flush;

@@ -49,6 +49,15 @@ int run_compare(const Invocation& invocation) {
   compare::correlation_table().apply(cli.given(compare::correlation_table()), c, options::flag_labels());
   o.config_text = compare::comparison_table().ini(o, false) + compare::correlation_table().ini(c, false);
   if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), "): give --sae A.h5 B.h5"));
+  std::vector<io::LabelledPath> inputs;
+  for (const auto& path : o.saes) inputs.push_back({"--sae", path});
+  for (const auto& path : o.graphs) inputs.push_back({"--graphs", path});
+  if (cli.has("activations"))
+    for (const auto& store : cli.get<std::vector<std::string>>("activations"))
+      for (auto& file : io::store_inputs("--activations", store)) inputs.push_back(file);
+  if (!o.truth_store.empty())
+    for (auto& file : io::store_inputs("--truth", o.truth_store)) inputs.push_back(file);
+  const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", o.out)});
 
   Stopwatch clock;
   if (o.study.match_activations) {

@@ -77,12 +77,8 @@ int run_demo(const Invocation& invocation) {
   pipeline::Study study = pipeline::demo_study(o, cli.command_line(invocation));
   study.rerun = cli.force();
 
-  // A previous demo is never replaced without --force (every rank sees the same directory).
-  run_on_root(invocation, [&] {
-    std::error_code ec;
-    if (std::filesystem::exists(study.store_path(), ec) && !cli.force())
-      throw OutputExistsError(str(study.out(), ": holds a previous demo; pass --force to run it again"));
-  });
+  // A previous demo is never replaced without --force.
+  const auto guard = cli.protect(invocation, {}, pipeline::study_outputs(study, io::ExistingOutput::RefuseWithoutForce));
   pipeline::check_study(study, invocation.mpi);
   pipeline::run_study(invocation.mpi, study, program_versions());
   std::string summary;

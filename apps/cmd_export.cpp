@@ -3,7 +3,6 @@
 #include "coact/core/log.h"
 #include "coact/graph/export.h"
 #include "coact/graph/graph_file.h"
-#include "coact/io/atomic_output.h"
 #include "coact/sae/interchange.h"
 #include "commands.h"
 
@@ -30,6 +29,10 @@ int run_export(const Invocation& invocation) {
   const std::string format = cli.require("format");
   const std::string out = cli.require("out");
   if (cli.has("graph") == cli.has("sae")) throw UsageError("give exactly one of --graph and --sae (see coact export --help)");
+  const bool sae = cli.has("sae");
+  const auto guard = cli.protect(
+      invocation, {{sae ? "--sae" : "--graph", cli.get<std::string>(sae ? "sae" : "graph")}},
+      {sae ? io::OutputSpec::folder("--out", out, {"sae_weights.safetensors", "cfg.json"}) : io::OutputSpec::file("--out", out)});
   run_on_root(invocation, [&] {
     if (cli.has("sae")) {
       if (format != "saelens") throw UsageError(str("--format: '", format, "' is not an SAE format (saelens)"));
@@ -39,7 +42,6 @@ int run_export(const Invocation& invocation) {
       return;
     }
     const graph::ExportFormat graph_format = graph::parse_export_format(format);
-    io::require_writable_output(out, cli.force());  // fail before reading a large file
     const graph::GraphFile file = graph::read_graph_file(cli.get<std::string>("graph"));
     graph::export_graph(file, graph_format, out, cli.force());
     log::info("wrote ", out, " (", file.graph.num_nodes(), " nodes, ", file.graph.num_edges(), " edges)");

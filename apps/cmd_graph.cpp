@@ -31,6 +31,9 @@ int run_graph(const Invocation& invocation) {
   o.out = cli.require("out");
   graph::graph_build_table().apply(cli.given(graph::graph_build_table()), o, options::flag_labels());
   o.force = cli.force();
+  auto inputs = io::store_inputs("--activations", o.activations);
+  inputs.push_back({"--sae", o.sae});
+  const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", o.out)});
   o.device = backend::parse_device_request(cli.device());
   o.command_line = cli.command_line(invocation);
   o.config_text = graph::graph_build_table().ini(o, false);

@@ -22,6 +22,9 @@ int run_import(const Invocation& invocation) {
   cli.add_output_flags("coact SAE file to write");
   if (!cli.parse(invocation)) return 0;
   const std::string from = cli.require("from"), out = cli.require("out");
+  std::vector<io::LabelledPath> inputs{{"--from", from}};
+  if (!cli.get<std::string>("cfg").empty()) inputs.push_back({"--cfg", cli.get<std::string>("cfg")});
+  const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", out)});
   run_on_root(invocation, [&] {
     sae::import_sae(from, out,
                     {cli.get<std::string>("cfg"), cli.get<std::int64_t>("import-seed"), cli.get<std::string>("recipe"),

@@ -33,6 +33,14 @@ int run_record(const Invocation& invocation) {
   options.device = backend::parse_device_request(cli.device());
   options.command_line = cli.command_line(invocation);
   options.config_text = model::model_input_table().ini(inputs, false) + model::record_store_table().ini(options, false);
+  std::vector<io::LabelledPath> read{{"--model", inputs.weights}};
+  if (!inputs.config.empty()) read.push_back({"--model-config", inputs.config});
+  for (const auto& tokens : inputs.tokens) read.push_back({"--tokens", tokens});
+  for (const auto& [flag, path] : {std::pair{"--tokenizer", inputs.tokenizer}, {"--encoder", inputs.encoder}, {"--merges", inputs.merges}})
+    if (!path.empty()) read.push_back({flag, path});
+  const auto guard = cli.protect(invocation, read,
+                                 {options.shards ? io::OutputSpec::folder("--out", options.out, shard_files(invocation.mpi.size()))
+                                                 : io::OutputSpec::file("--out", options.out)});
   const model::RecordedStore recorded = model::record_store(invocation.mpi, inputs, options);
   if (invocation.mpi.is_root()) std::cout << recorded.summary() << "\n" << std::flush;
   return 0;

@@ -1,5 +1,4 @@
 // coact report: report.md (tables and plots) from a comparison file.
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -9,7 +8,6 @@
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/core/strings.h"
-#include "coact/io/atomic_output.h"
 #include "commands.h"
 #include "coact/dist/root.h"
 #include "coact/eval/evaluation.h"
@@ -39,6 +37,10 @@ int run_report(const Invocation& invocation) {
   if (cli.has("plots-dir")) o.plots_dir = cli.get<std::string>("plots-dir");
   eval::EvaluationRequest request;
   eval::evaluation_table().apply(cli.given(eval::evaluation_table()), request, options::flag_labels());
+  std::vector<io::LabelledPath> inputs{{"--compare", input}};
+  if (!request.model.empty()) inputs.push_back({"--model", request.model});
+  for (const auto& tokens : request.tokens) inputs.push_back({"--eval-tokens", tokens});
+  const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", o.out)});
   // With --model: every rank evaluates the compared SAEs first (collective), on the store of the first.
   std::vector<eval::SaeEvaluation> evaluations;
   if (!request.model.empty()) {
@@ -59,17 +61,10 @@ int run_report(const Invocation& invocation) {
                                                      backend::parse_device_request(cli.device()));
     evaluations = eval::evaluate_saes(invocation.mpi, *evaluation, paths);
   }
+  // The evaluation is a section of the report, written with it in one atomic write.
+  if (!evaluations.empty()) o.extra_markdown = eval::evaluation_markdown(evaluations);
   run_on_root(invocation, [&] {
     const auto plots = compare::write_report(compare::read_comparison(input), o);
-    if (!evaluations.empty()) {
-      // Append the section: the report is rewritten whole through a temporary file.
-      std::ifstream in(o.out);
-      std::ostringstream text;
-      text << in.rdbuf() << eval::evaluation_markdown(evaluations);
-      io::AtomicOutput output(o.out, true);
-      std::ofstream(output.temporary_path()) << text.str();
-      output.commit();
-    }
     std::cout << "wrote " << o.out << " (" << plots.size() << " plots)" << std::endl;
   });
   return 0;

@@ -53,6 +53,9 @@ int run_run(const Invocation& invocation) {
   pipeline::Study study =
       pipeline::load_study(cli.get<std::string>("config"), overrides, cli.command_line(invocation));
   study.force = cli.force();
+  // The whole run is one writer; what exists is for the plan to skip, resume or replace.
+  const auto guard = cli.protect(invocation, pipeline::study_inputs(study),
+                                 pipeline::study_outputs(study, io::ExistingOutput::CommandDecides));
   if (study.job.threads && !cli.has("threads")) backend::set_cpu_threads(static_cast<int>(*study.job.threads));
   pipeline::check_study(study, invocation.mpi);
   const pipeline::StudyOutcome outcome = pipeline::run_study(invocation.mpi, study, program_versions());

@@ -4,7 +4,6 @@
 // file.
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -75,9 +74,13 @@ int run_stats(const Invocation& invocation) {
   cli.add_output_flags("write the table to this file (atomically) instead of standard output");
   if (!cli.parse(invocation)) return 0;
   if (!cli.has("graphs")) throw UsageError("no graph files given (see coact stats --help)");
+  std::vector<io::LabelledPath> inputs;
+  for (const auto& path : cli.get<std::vector<std::string>>("graphs")) inputs.push_back({"GRAPH", path});
+  std::vector<io::OutputSpec> outputs;
+  if (!cli.out().empty()) outputs.push_back(io::OutputSpec::file("--out", cli.out()));
+  const auto guard = cli.protect(invocation, inputs, outputs);
   // The work is small and serial in the file: the root does it, other ranks have nothing to add.
   if (!invocation.mpi.is_root()) return 0;
-  if (!cli.out().empty()) io::require_writable_output(cli.out(), cli.force());
 
   std::vector<Column> columns;
   for (const auto& path : cli.get<std::vector<std::string>>("graphs")) columns.push_back(analyse(path));
@@ -93,14 +96,7 @@ int run_stats(const Invocation& invocation) {
     std::cout << text << std::flush;
     return 0;
   }
-  io::AtomicOutput output(cli.out(), cli.force());
-  {
-    std::ofstream stream(output.temporary_path(), std::ios::binary);
-    stream << text;
-    stream.close();
-    if (!stream) throw IoError(str(cli.out(), ": writing failed"));
-  }
-  output.commit();
+  io::write_text_file(cli.out(), text, cli.force());
   log::info("wrote ", cli.out());
   return 0;
 }

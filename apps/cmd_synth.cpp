@@ -24,6 +24,10 @@ int run_synth(const Invocation& invocation) {
   data::synth_table().apply(cli.given(data::synth_table()), config, options::flag_labels());
   data::check_synth_combination(config, options::flag_labels());
   const std::string out = cli.require("out");
+  const bool shards = cli.get<bool>("shards");
+  const auto guard = cli.protect(invocation, {},
+                                 {shards ? io::OutputSpec::folder("--out", out, shard_files(invocation.mpi.size()))
+                                         : io::OutputSpec::file("--out", out)});
 
   Stopwatch clock;
   data::write_synthetic_store(out, cli.force(), cli.get<bool>("shards"), invocation.mpi.world(), config,

@@ -22,13 +22,19 @@ int run_tokenize(const Invocation& invocation) {
   cli.add_table(data::tokenize_table());
   cli.positional("input");
   if (!cli.parse(invocation)) return 0;
-  if (!invocation.mpi.is_root()) return 0;
   data::TokenizeOptions o;
   data::tokenize_table().apply(cli.given(data::tokenize_table()), o, options::flag_labels());
   const std::string out = cli.require("out");
+  const std::vector<std::string> files = cli.has("input") ? cli.get<std::vector<std::string>>("input") : std::vector<std::string>();
+  std::vector<io::LabelledPath> inputs;
+  for (const auto& file : files) inputs.push_back({"--input", file});
+  for (const auto& [flag, path] : {std::pair{"--tokenizer", o.tokenizer.tokenizer}, {"--encoder", o.tokenizer.encoder},
+                                   {"--merges", o.tokenizer.merges}})
+    if (!path.empty()) inputs.push_back({flag, path});
+  const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", out)});
+  if (!invocation.mpi.is_root()) return 0;  // tokenising is serial
   Stopwatch clock;
-  const auto result = data::write_tokens_file(cli.has("input") ? cli.get<std::vector<std::string>>("input") : std::vector<std::string>(),
-                                              out, cli.force(), o, cli.command_line(invocation));
+  const auto result = data::write_tokens_file(files, out, cli.force(), o, cli.command_line(invocation));
   log::info("wrote ", out, ": ", result.summary, " in ", human_duration(clock.seconds()));
   return 0;
 }

@@ -51,6 +51,11 @@ int run_train(const Invocation& invocation) {
   o.device = backend::parse_device_request(cli.device());
   o.command_line = cli.command_line(invocation);
   o.config_text = sae::training_table().ini(o, false);
+  std::vector<std::string> saes;
+  for (const auto seed : o.seeds) saes.push_back("sae_" + std::to_string(seed) + ".h5");
+  // Existing checkpoints are the trainer's to resume or refuse (--resume, --force).
+  const auto guard = cli.protect(invocation, io::store_inputs("--activations", o.activations),
+                                 {io::OutputSpec::folder("--out", o.out_dir, saes, io::ExistingOutput::CommandDecides)});
   eval::EvaluationRequest request;
   eval::evaluation_table().apply(cli.given(eval::evaluation_table()), request, options::flag_labels());
   const std::optional<eval::SaeEvaluationOptions> evaluation = eval::evaluation_options(request, o.activations, o.device);

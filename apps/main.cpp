@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "coact/core/errors.h"
+#include "coact/core/interrupt.h"
+#include "coact/core/signal_cleanup.h"
 #include "coact/core/log.h"
 #include "coact/dist/mpi.h"
 #include "coact/io/atomic_output.h"
@@ -77,6 +79,12 @@ int dispatch(coact::dist::MpiRuntime& mpi, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Commands that checkpoint stop at their next step on SIGTERM/SIGUSR1/SIGINT (exit 130); set
+  // before MPI starts, so a signal during start-up is not lost. Every other command removes
+  // the temporaries of its unfinished outputs and ends by the signal.
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "train" || command == "run" || command == "demo") coact::install_interrupt_handlers();
+  coact::install_signal_cleanup();
   std::unique_ptr<coact::dist::MpiRuntime> mpi;
   try {
     mpi = std::make_unique<coact::dist::MpiRuntime>(&argc, &argv);
@@ -89,6 +97,8 @@ int main(int argc, char** argv) {
   try {
     return dispatch(*mpi, argc, argv);
   } catch (const coact::Error& e) {
+    // Where it failed inside coact or a library (call, source file and line) is for developers.
+    if (!e.debug_context().empty()) coact::log::debug(e.debug_context());
     return fail(*mpi, prefix, e.what(), e.exit_code(), e.collective());
   } catch (const std::bad_alloc&) {
     return fail(*mpi, prefix, "out of memory", 1, false);

@@ -64,7 +64,7 @@ for stage in $stages; do
       CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCOACT_WERROR="${COACT_WERROR:-ON}" -DCOACT_CUDA=OFF -DCOACT_BUILD_BENCH=OFF -DCOACT_FUZZ=ON \
         -DCOACT_FUZZ_SMOKE_SECONDS="${COACT_FUZZ_SECONDS:-20}"
-      cmake --build build-fuzz --parallel "$jobs" --target fuzz_safetensors fuzz_pickle fuzz_zip fuzz_json fuzz_tokenizer
+      cmake --build build-fuzz --parallel "$jobs" --target fuzz_safetensors fuzz_pickle fuzz_zip fuzz_json fuzz_tokenizer fuzz_gguf fuzz_tokenizer_formats
       ctest --test-dir build-fuzz --output-on-failure --parallel "$jobs" -L fuzz
       ;;
     tsan)

@@ -335,7 +335,7 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
   io::AtomicOutput output(o.out, o.force);
   {
     std::ofstream stream(output.temporary_path(), std::ios::binary);
-    stream << report_markdown(c, plots, note);
+    stream << report_markdown(c, plots, note) << o.extra_markdown;
     stream.close();
     if (!stream) throw IoError(str(o.out, ": writing failed"));
   }

@@ -6,12 +6,13 @@
 #include <functional>
 
 #include "coact/core/errors.h"
+#include "coact/data/unicode.h"
 
 namespace coact::data {
 
 BpeModel::BpeModel(std::string name, const std::vector<std::pair<std::string, std::int32_t>>& byte_tokens,
-                   const std::vector<Merge>& merges)
-    : name_(std::move(name)) {
+                   const std::vector<Merge>& merges, Unit unit)
+    : name_(std::move(name)), unit_(unit) {
   std::fill(std::begin(byte_ids_), std::end(byte_ids_), -1);
   token_ids_.reserve(byte_tokens.size());
   for (const auto& [bytes, id] : byte_tokens) {
@@ -46,14 +47,44 @@ const BpeModel::MergeResult* BpeModel::find_merge(std::int32_t left, std::int32_
   return it == merges_.end() ? nullptr : &it->second;
 }
 
-void BpeModel::append_unknown(unsigned char byte, bool& last_was_unknown, std::vector<std::int32_t>& out) const {
-  if (unknown_id_ < 0) {
-    static const char* hex = "0123456789ABCDEF";
-    throw InputError(str(name_, ": the vocabulary has no token for byte 0x", hex[byte >> 4], hex[byte & 15],
-                         " and no unknown token"));
+void BpeModel::initial_symbols(std::string_view word, std::vector<std::int32_t>& ids) const {
+  bool last_was_unknown = false;
+  for (std::size_t i = 0; i < word.size();) {
+    std::size_t length = 1;
+    std::int32_t id = -1;
+    if (unit_ == Unit::Byte) {
+      id = byte_ids_[static_cast<unsigned char>(word[i])];
+    } else {
+      const unicode::DecodedChar c = unicode::decode_utf8(word, i);
+      length = c.length == 0 ? 1 : c.length;
+      if (const auto found = find(word.substr(i, length))) id = *found;
+    }
+    const std::string_view unit = word.substr(i, length);
+    i += length;
+    if (id >= 0) {
+      ids.push_back(id);
+      last_was_unknown = false;
+      continue;
+    }
+    if (byte_fallback_ &&
+        std::all_of(unit.begin(), unit.end(), [&](char b) { return fallback_ids_[static_cast<unsigned char>(b)] >= 0; })) {
+      for (const char b : unit) ids.push_back(fallback_ids_[static_cast<unsigned char>(b)]);
+      last_was_unknown = false;
+      continue;
+    }
+    if (unknown_id_ < 0) {
+      static const char* hex = "0123456789ABCDEF";
+      std::string bytes;
+      for (const char b : unit) {
+        const auto v = static_cast<unsigned char>(b);
+        bytes += str(bytes.empty() ? "0x" : " 0x", hex[v >> 4], hex[v & 15]);
+      }
+      throw InputError(str(name_, ": the vocabulary has no token for ", unit_ == Unit::Byte ? "byte " : "the character of bytes ",
+                           bytes, byte_fallback_ ? ", no byte-fallback tokens for it" : "", " and no unknown token"));
+    }
+    if (!(fuse_unknown_ && last_was_unknown)) ids.push_back(unknown_id_);
+    last_was_unknown = true;
   }
-  if (!(fuse_unknown_ && last_was_unknown)) out.push_back(unknown_id_);
-  last_was_unknown = true;
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out) const {
@@ -64,12 +95,14 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
       return;
     }
   }
-  const auto n = static_cast<std::int32_t>(word.size());
-  // Symbol i starts at byte i; a merge keeps the left symbol's slot and kills the right one.
-  std::vector<std::int32_t> id(word.size()), next(word.size()), prev(word.size());
-  std::vector<char> dead(word.size(), 0);
+  // Symbol slots in a linked list: a merge keeps the left symbol's slot and kills the right one.
+  std::vector<std::int32_t> id;
+  id.reserve(word.size());
+  initial_symbols(word, id);
+  const auto n = static_cast<std::int32_t>(id.size());
+  std::vector<std::int32_t> next(id.size()), prev(id.size());
+  std::vector<char> dead(id.size(), 0);
   for (std::int32_t i = 0; i < n; ++i) {
-    id[i] = byte_ids_[static_cast<unsigned char>(word[i])];
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
@@ -113,15 +146,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
     }
   }
 
-  bool last_was_unknown = false;
-  for (std::int32_t slot = 0; slot >= 0; slot = next[slot]) {
-    if (id[slot] >= 0) {
-      out.push_back(id[slot]);
-      last_was_unknown = false;
-    } else {  // an unmerged byte with no token of its own
-      append_unknown(static_cast<unsigned char>(word[static_cast<std::size_t>(slot)]), last_was_unknown, out);
-    }
-  }
+  for (std::int32_t slot = 0; n > 0 && slot >= 0; slot = next[slot]) out.push_back(id[slot]);
 }
 
 }  // namespace coact::data

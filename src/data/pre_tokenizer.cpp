@@ -112,4 +112,47 @@ void split_digits(std::string_view text, bool individual_digits, std::vector<std
   if (piece_start < text.size()) pieces.push_back(text.substr(piece_start));
 }
 
+void split_bert(std::string_view text, std::vector<std::string_view>& words) {
+  std::size_t word_start = 0;
+  const auto end_word = [&](std::size_t at) {
+    if (at > word_start) words.push_back(text.substr(word_start, at - word_start));
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const unicode::DecodedChar c = unicode::decode_utf8(text, i);
+    const std::size_t length = c.length == 0 ? 1 : c.length;
+    const bool ascii_punctuation = c.code_point < 0x80 && ((c.code_point >= '!' && c.code_point <= '/') ||
+                                                           (c.code_point >= ':' && c.code_point <= '@') ||
+                                                           (c.code_point >= '[' && c.code_point <= '`') ||
+                                                           (c.code_point >= '{' && c.code_point <= '~'));
+    if (c.length > 0 && unicode::is_whitespace(c.code_point)) {
+      end_word(i);
+      word_start = i + length;
+    } else if (c.length > 0 && (ascii_punctuation || unicode::is_punctuation(c.code_point))) {
+      end_word(i);
+      words.push_back(text.substr(i, length));
+      word_start = i + length;
+    }
+    i += length;
+  }
+  end_word(text.size());
+}
+
+void split_before_marker(std::string_view text, std::string_view marker, std::vector<std::string_view>& words) {
+  if (marker.empty()) {
+    if (!text.empty()) words.push_back(text);
+    return;
+  }
+  std::size_t word_start = 0;
+  for (std::size_t at = text.find(marker); at != std::string_view::npos; at = text.find(marker, at + marker.size())) {
+    // A marker followed by another marker stands alone; otherwise it starts the next word.
+    if (at > word_start) words.push_back(text.substr(word_start, at - word_start));
+    word_start = at;
+    if (text.compare(at + marker.size(), marker.size(), marker) == 0) {
+      words.push_back(text.substr(at, marker.size()));
+      word_start = at + marker.size();
+    }
+  }
+  if (word_start < text.size()) words.push_back(text.substr(word_start));
+}
+
 }  // namespace coact::data

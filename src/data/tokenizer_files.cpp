@@ -1,13 +1,17 @@
-// Reading tokenizers: GPT-2's encoder.json + vocab.bpe, and Hugging Face tokenizer.json (BPE
-// model, byte-level pre-tokenizer). Every problem is a one-line InputError naming the file and
-// the key (through JsonValue's messages) or the line.
+// Reading tokenizers: GPT-2's encoder.json + vocab.bpe, Hugging Face tokenizer.json (byte-level
+// BPE, character-level BPE with byte fallback, WordPiece) and BERT's vocab.txt. Every problem is
+// a one-line InputError naming the file and the key (through JsonValue's messages) or the line.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "coact/core/errors.h"
 #include "coact/core/json.h"
 #include "coact/core/json_value.h"
 #include "coact/data/tokenizer.h"
+#include "coact/io/gguf.h"
 
 namespace coact::data {
 
@@ -55,18 +59,50 @@ const std::string& type_of(const JsonValue& object) {
   return object.get_string("type");
 }
 
-TokenizerPipeline::Normalizer read_normalizer(const JsonValue* normalizer) {
-  if (normalizer == nullptr || normalizer->is_null()) return TokenizerPipeline::Normalizer::None;
+using Normalization = TokenizerPipeline::Normalization;
+using Model = TokenizerPipeline::Model;
+using StepKind = TokenizerPipeline::Step::Kind;
+
+void read_normalizers(const JsonValue* normalizer, std::vector<Normalization>& steps) {
+  if (normalizer == nullptr || normalizer->is_null()) return;
   const std::string& type = type_of(*normalizer);
-  if (type == "NFC") return TokenizerPipeline::Normalizer::Nfc;
+  Normalization step;
   if (type == "Sequence") {
-    auto result = TokenizerPipeline::Normalizer::None;
-    for (const JsonValue& inner : normalizer->at("normalizers").as_array()) {
-      if (read_normalizer(&inner) == TokenizerPipeline::Normalizer::Nfc) result = TokenizerPipeline::Normalizer::Nfc;
-    }
-    return result;
+    for (const JsonValue& inner : normalizer->at("normalizers").as_array()) read_normalizers(&inner, steps);
+    return;
   }
-  normalizer->at("type").fail(str("normalizer type \"", type, "\" is not supported (coact reads none, NFC, or a Sequence of NFC)"));
+  if (type == "NFC") {
+    step.kind = Normalization::Kind::Nfc;
+  } else if (type == "NFD") {
+    step.kind = Normalization::Kind::Nfd;
+  } else if (type == "Lowercase") {
+    step.kind = Normalization::Kind::Lowercase;
+  } else if (type == "StripAccents") {
+    step.kind = Normalization::Kind::StripAccents;
+  } else if (type == "BertNormalizer") {
+    step.kind = Normalization::Kind::Bert;
+    step.clean_text = normalizer->get_bool("clean_text", true);
+    step.handle_chinese_chars = normalizer->get_bool("handle_chinese_chars", true);
+    step.lowercase = normalizer->get_bool("lowercase", true);
+    // null (the default) strips accents exactly when lower-casing, as Hugging Face does.
+    const JsonValue* strip = normalizer->find("strip_accents");
+    step.strip_accents = strip == nullptr || strip->is_null() ? step.lowercase : strip->as_bool();
+  } else if (type == "Prepend") {
+    step.kind = Normalization::Kind::Prepend;
+    step.text = normalizer->get_string("prepend");
+  } else if (type == "Replace") {
+    step.kind = Normalization::Kind::Replace;
+    const JsonValue& pattern = normalizer->at("pattern");
+    const JsonValue* text = pattern.is_object() ? pattern.find("String") : nullptr;
+    if (text == nullptr) pattern.fail("a Replace normalizer is supported with a String pattern only (not a Regex)");
+    step.text = text->as_string();
+    if (step.text.empty()) pattern.fail("a Replace normalizer needs a non-empty pattern");
+    step.replacement = normalizer->get_string("content");
+  } else {
+    normalizer->at("type").fail(str("normalizer type \"", type, "\" is not supported (coact reads NFC, NFD, Lowercase, ",
+                                    "StripAccents, BertNormalizer, Prepend, Replace with a String, and Sequence of them)"));
+  }
+  steps.push_back(std::move(step));
 }
 
 void flatten_pre_tokenizers(const JsonValue& pre_tokenizer, std::vector<const JsonValue*>& steps) {
@@ -77,12 +113,8 @@ void flatten_pre_tokenizers(const JsonValue& pre_tokenizer, std::vector<const Js
   }
 }
 
-void read_pre_tokenizer(const JsonValue* pre_tokenizer, TokenizerPipeline& pipeline, const std::string& path) {
-  if (pre_tokenizer == nullptr || pre_tokenizer->is_null()) {
-    throw InputError(str(path, ": pre_tokenizer: none; coact reads byte-level BPE tokenizers (a ByteLevel pre-tokenizer)"));
-  }
-  std::vector<const JsonValue*> steps;
-  flatten_pre_tokenizers(*pre_tokenizer, steps);
+// The steps of a byte-level BPE: Digits and Split(GPT-2) before a final ByteLevel.
+void read_byte_level_steps(const std::vector<const JsonValue*>& steps, TokenizerPipeline& pipeline) {
   bool byte_level_seen = false;
   for (const JsonValue* step : steps) {
     const std::string& type = type_of(*step);
@@ -94,7 +126,10 @@ void read_pre_tokenizer(const JsonValue* pre_tokenizer, TokenizerPipeline& pipel
       pipeline.add_prefix_space = step->get_bool("add_prefix_space", true);
       pipeline.use_regex = step->get_bool("use_regex", true);
     } else if (type == "Digits") {
-      pipeline.steps.push_back({TokenizerPipeline::Step::Kind::Digits, step->get_bool("individual_digits", false)});
+      TokenizerPipeline::Step digits;
+      digits.kind = StepKind::Digits;
+      digits.individual_digits = step->get_bool("individual_digits", false);
+      pipeline.steps.push_back(digits);
     } else if (type == "Split") {
       const JsonValue& pattern = step->at("pattern");
       const JsonValue* regex = pattern.is_object() ? pattern.find("Regex") : nullptr;
@@ -104,13 +139,62 @@ void read_pre_tokenizer(const JsonValue* pre_tokenizer, TokenizerPipeline& pipel
       if (step->get_string("behavior", "Isolated") != "Isolated" || step->get_bool("invert", false)) {
         step->fail("a Split pre-tokenizer is supported with behavior Isolated and invert false only");
       }
-      pipeline.steps.push_back({TokenizerPipeline::Step::Kind::Gpt2Pattern, false});
+      pipeline.steps.push_back({});  // Gpt2Pattern
     } else {
-      step->at("type").fail(str("pre-tokenizer type \"", type, "\" is not supported (coact reads ByteLevel, Digits, ",
-                                "Split with GPT-2's pattern, and Sequence of them)"));
+      step->at("type").fail(str("pre-tokenizer type \"", type, "\" is not supported with ByteLevel (coact reads Digits, ",
+                                "Split with GPT-2's pattern, and Sequence of them before ByteLevel)"));
     }
   }
-  if (!byte_level_seen) pre_tokenizer->fail("no ByteLevel pre-tokenizer; coact reads byte-level BPE tokenizers only");
+}
+
+TokenizerPipeline::Step read_metaspace(const JsonValue& step) {
+  TokenizerPipeline::Step metaspace;
+  metaspace.kind = StepKind::Metaspace;
+  metaspace.replacement = step.get_string("replacement", "\u2581");
+  if (metaspace.replacement.empty()) step.at("replacement").fail("expected a replacement character");
+  using Prepend = TokenizerPipeline::Step::Prepend;
+  if (const JsonValue* scheme = step.find("prepend_scheme"); scheme != nullptr && !scheme->is_null()) {
+    const std::string& name = scheme->as_string();
+    if (name == "always") metaspace.prepend = Prepend::Always;
+    else if (name == "first") metaspace.prepend = Prepend::First;
+    else if (name == "never") metaspace.prepend = Prepend::Never;
+    else scheme->fail(str("prepend_scheme \"", name, "\" is not one of always, first, never"));
+  } else {  // files written before prepend_scheme existed
+    metaspace.prepend = step.get_bool("add_prefix_space", true) ? Prepend::Always : Prepend::Never;
+  }
+  metaspace.split = step.get_bool("split", true);
+  return metaspace;
+}
+
+// Reads the pre-tokenizer for `model` ("BPE" or "WordPiece") and settles the pipeline's model:
+// a BPE with a ByteLevel step is byte-level, one with Metaspace or none works on characters.
+void read_pre_tokenizer(const JsonValue* pre_tokenizer, const std::string& model, TokenizerPipeline& pipeline) {
+  std::vector<const JsonValue*> steps;
+  if (pre_tokenizer != nullptr && !pre_tokenizer->is_null()) flatten_pre_tokenizers(*pre_tokenizer, steps);
+  const bool byte_level = std::any_of(steps.begin(), steps.end(), [](const JsonValue* s) { return type_of(*s) == "ByteLevel"; });
+  if (model == "BPE" && byte_level) {
+    pipeline.model = Model::ByteLevelBpe;
+    read_byte_level_steps(steps, pipeline);
+    return;
+  }
+  pipeline.model = model == "BPE" ? Model::Bpe : Model::WordPiece;
+  const char* wanted = model == "BPE" ? "Metaspace" : "BertPreTokenizer";
+  for (const JsonValue* step : steps) {
+    const std::string& type = type_of(*step);
+    if (type != wanted || steps.size() > 1) {
+      step->at("type").fail(str("pre-tokenizer type \"", type, "\" is not supported with a ", model, " model (coact reads ",
+                                model == "BPE" ? "ByteLevel (with Digits and Split), or one Metaspace, or none"
+                                               : "one BertPreTokenizer, or none",
+                                ")"));
+    }
+    if (model == "BPE") {
+      pipeline.steps.push_back(read_metaspace(*step));
+    } else {
+      TokenizerPipeline::Step bert;
+      bert.kind = StepKind::Bert;
+      pipeline.steps.push_back(bert);
+    }
+  }
 }
 
 std::vector<AddedToken> read_added_tokens(const JsonValue* list) {
@@ -130,29 +214,68 @@ std::vector<AddedToken> read_added_tokens(const JsonValue* list) {
   return added;
 }
 
-// The id of a special token the post-processor puts before every sequence, if any.
-std::optional<std::int32_t> template_bos(const JsonValue* processor) {
-  if (processor == nullptr || processor->is_null()) return std::nullopt;
+std::vector<std::int32_t> special_ids(const JsonValue& ids) {
+  std::vector<std::int32_t> out;
+  for (const JsonValue& id : ids.as_array()) out.push_back(token_id_value(id));
+  return out;
+}
+
+// The special tokens the post-processor puts before and after a single sequence.
+void read_post_processor(const JsonValue* processor, TokenizerPipeline& pipeline) {
+  if (processor == nullptr || processor->is_null()) return;
   const std::string& type = type_of(*processor);
   if (type == "Sequence") {
-    for (const JsonValue& inner : processor->at("processors").as_array()) {
-      if (auto id = template_bos(&inner)) return id;
-    }
-    return std::nullopt;
+    for (const JsonValue& inner : processor->at("processors").as_array()) read_post_processor(&inner, pipeline);
+    return;
   }
+  if (type == "ByteLevel") return;  // adjusts offsets only
   if (type == "TemplateProcessing") {
-    const JsonValue& single = processor->at("single");
-    if (!single.is_array() || single.size() == 0) return std::nullopt;
-    const JsonValue* special = single.at(0).find("SpecialToken");
-    if (special == nullptr) return std::nullopt;
-    const JsonValue& ids = processor->at("special_tokens").at(special->get_string("id")).at("ids");
-    if (ids.size() == 0) return std::nullopt;
-    return token_id_value(ids.at(0));
+    bool sequence_seen = false;
+    for (const JsonValue& item : processor->at("single").as_array()) {
+      if (item.find("Sequence") != nullptr) {
+        if (sequence_seen) item.fail("a single-sequence template with the sequence twice is not supported");
+        sequence_seen = true;
+        continue;
+      }
+      const JsonValue* special = item.find("SpecialToken");
+      if (special == nullptr) item.fail("expected a SpecialToken or a Sequence");
+      const std::vector<std::int32_t> ids =
+          special_ids(processor->at("special_tokens").at(special->get_string("id")).at("ids"));
+      auto& side = sequence_seen ? pipeline.template_suffix : pipeline.template_prefix;
+      side.insert(side.end(), ids.begin(), ids.end());
+    }
+    if (!sequence_seen) processor->at("single").fail("the template has no Sequence");
+    return;
   }
   if (type == "RobertaProcessing" || type == "BertProcessing") {
-    return token_id_value(processor->at("cls").at(1));  // ["<s>", 0]
+    pipeline.template_prefix.push_back(token_id_value(processor->at("cls").at(1)));  // ["<s>", 0]
+    pipeline.template_suffix.push_back(token_id_value(processor->at("sep").at(1)));
+    return;
   }
-  return std::nullopt;
+  processor->at("type").fail(str("post-processor type \"", type, "\" is not supported (coact reads TemplateProcessing, ",
+                                 "BertProcessing, RobertaProcessing, ByteLevel and Sequence of them)"));
+}
+
+std::int32_t vocab_id(const JsonValue& model_json, const char* key, const std::string& token) {
+  const JsonValue* id = model_json.at("vocab").find(token);
+  if (id == nullptr) model_json.at(key).fail(str(json_quote(token), " is not in the vocabulary"));
+  return token_id_value(*id);
+}
+
+// BERT's pipeline around a WordPiece vocabulary (what transformers' BertTokenizer and the
+// tokenizer.json it converts to do).
+TokenizerPipeline bert_pipeline(bool lowercase) {
+  TokenizerPipeline pipeline;
+  pipeline.model = Model::WordPiece;
+  Normalization bert;
+  bert.kind = Normalization::Kind::Bert;
+  bert.lowercase = lowercase;
+  bert.strip_accents = lowercase;
+  pipeline.normalizers.push_back(bert);
+  TokenizerPipeline::Step split;
+  split.kind = StepKind::Bert;
+  pipeline.steps.push_back(split);
+  return pipeline;
 }
 
 }  // namespace
@@ -203,48 +326,55 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json) {
   if (!model_json.is_object()) model_json.fail("expected an object");
   // Old files may omit the type; a model with merges is BPE.
   const std::string model_type = model_json.get_string("type", model_json.contains("merges") ? "BPE" : "");
-  if (model_type != "BPE") {
-    model_json.fail(str("model type \"", model_type, "\" is not supported (coact reads byte-level BPE tokenizers)"));
+  if (model_type != "BPE" && model_type != "WordPiece") {
+    model_json.fail(str("model type \"", model_type, "\" is not supported (coact reads BPE and WordPiece)"));
   }
-  if (model_json.get_bool("byte_fallback", false)) model_json.at("byte_fallback").fail("byte_fallback is not supported");
-  if (model_json.get_double("dropout", 0.0) != 0.0) {
-    model_json.at("dropout").fail("BPE dropout is not supported (coact encodes deterministically)");
-  }
-  for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (!model_json.get_string(affix, "").empty()) model_json.at(affix).fail("subword prefixes and suffixes are not supported");
-  }
+
+  TokenizerPipeline pipeline;
+  read_normalizers(root.find("normalizer"), pipeline.normalizers);
+  read_pre_tokenizer(root.find("pre_tokenizer"), model_type, pipeline);
+  read_post_processor(root.find("post_processor"), pipeline);
 
   TokenizerModel model;
   model.vocab = read_vocab_object(model_json.at("vocab"));
   model.merges_source = tokenizer_json;
-  const JsonValue& merges = model_json.at("merges");
-  for (const JsonValue& merge : merges.as_array()) {
-    std::pair<std::string, std::string> pair;
-    if (merge.is_string()) {
-      if (!split_merge(merge.as_string(), pair)) merge.fail("expected \"left right\" (two tokens separated by one space)");
-    } else if (merge.is_array() && merge.size() == 2) {
-      pair = {merge.at(0).as_string(), merge.at(1).as_string()};
-    } else {
-      merge.fail(str("expected a \"left right\" string or a [left, right] pair, found ", JsonValue::type_name(merge.type())));
+  if (model_type == "WordPiece") {
+    pipeline.continuing_subword_prefix = model_json.get_string("continuing_subword_prefix", "##");
+    pipeline.max_input_chars_per_word = model_json.get_int("max_input_chars_per_word", 100);
+    pipeline.unknown_id = vocab_id(model_json, "unk_token", model_json.get_string("unk_token", "[UNK]"));
+  } else {
+    if (model_json.get_bool("byte_fallback", false)) {
+      if (pipeline.model == Model::ByteLevelBpe) {
+        model_json.at("byte_fallback").fail("byte_fallback with a ByteLevel pre-tokenizer is not supported");
+      }
+      pipeline.byte_fallback = true;
     }
-    model.merges.push_back(std::move(pair));
+    if (model_json.get_double("dropout", 0.0) != 0.0) {
+      model_json.at("dropout").fail("BPE dropout is not supported (coact encodes deterministically)");
+    }
+    for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+      if (!model_json.get_string(affix, "").empty()) model_json.at(affix).fail("subword prefixes and suffixes are not supported");
+    }
+    for (const JsonValue& merge : model_json.at("merges").as_array()) {
+      std::pair<std::string, std::string> pair;
+      if (merge.is_string()) {
+        if (!split_merge(merge.as_string(), pair)) merge.fail("expected \"left right\" (two tokens separated by one space)");
+      } else if (merge.is_array() && merge.size() == 2) {
+        pair = {merge.at(0).as_string(), merge.at(1).as_string()};
+      } else {
+        merge.fail(str("expected a \"left right\" string or a [left, right] pair, found ", JsonValue::type_name(merge.type())));
+      }
+      model.merges.push_back(std::move(pair));
+    }
+    pipeline.ignore_merges = model_json.get_bool("ignore_merges", false);
+    pipeline.fuse_unknown = model_json.get_bool("fuse_unk", false);
+    const std::string unknown = model_json.get_string("unk_token", "");
+    if (!unknown.empty()) pipeline.unknown_id = vocab_id(model_json, "unk_token", unknown);
   }
-
-  TokenizerPipeline pipeline;
-  pipeline.normalizer = read_normalizer(root.find("normalizer"));
-  read_pre_tokenizer(root.find("pre_tokenizer"), pipeline, tokenizer_json);
-  pipeline.ignore_merges = model_json.get_bool("ignore_merges", false);
-  pipeline.fuse_unknown = model_json.get_bool("fuse_unk", false);
   std::vector<AddedToken> added = read_added_tokens(root.find("added_tokens"));
-  const std::string unknown = model_json.get_string("unk_token", "");
-  if (!unknown.empty()) {
-    const JsonValue& vocab = model_json.at("vocab");
-    const JsonValue* id = vocab.find(unknown);
-    if (id == nullptr) model_json.at("unk_token").fail(str(json_quote(unknown), " is not in the vocabulary"));
-    pipeline.unknown_id = token_id_value(*id);
-  }
 
-  std::optional<std::int32_t> bos = template_bos(root.find("post_processor"));
+  std::optional<std::int32_t> bos;
+  if (!pipeline.template_prefix.empty()) bos = pipeline.template_prefix.front();
   if (!bos) {
     for (const char* name : {"<|begin_of_text|>", "<bos>", "<s>", "<|endoftext|>"}) {
       for (const AddedToken& token : added) {
@@ -254,6 +384,67 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json) {
     }
   }
   return Tokenizer(tokenizer_json, std::move(model), std::move(added), pipeline, bos);
+}
+
+Tokenizer Tokenizer::from_bert_vocab(const std::string& vocab_txt, bool lowercase) {
+  const std::string text = read_text_file(vocab_txt);
+  TokenizerModel model;
+  std::unordered_map<std::string, std::int64_t> lines;
+  std::int64_t line_number = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    const auto [it, inserted] = lines.emplace(std::string(line), line_number);
+    if (!inserted) {
+      throw InputError(str(vocab_txt, " line ", line_number, ": token ", json_quote(line), " repeats line ", it->second));
+    }
+    model.vocab.emplace_back(std::string(line), static_cast<std::int32_t>(line_number - 1));
+  }
+  TokenizerPipeline pipeline = bert_pipeline(lowercase);
+  const auto id_of = [&](const char* token) -> std::optional<std::int32_t> {
+    const auto it = lines.find(token);
+    if (it == lines.end()) return std::nullopt;
+    return static_cast<std::int32_t>(it->second - 1);
+  };
+  const auto unknown = id_of("[UNK]");
+  if (!unknown) throw InputError(str(vocab_txt, ": no [UNK] token (BERT's WordPiece needs one)"));
+  pipeline.unknown_id = *unknown;
+  // BERT's special tokens are matched whole in the raw text, as transformers' BertTokenizer does.
+  std::vector<AddedToken> added;
+  for (const char* special : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+    if (const auto id = id_of(special)) added.push_back(AddedToken{special, *id, true, false, false, false});
+  }
+  const auto cls = id_of("[CLS]"), sep = id_of("[SEP]");
+  if (!cls || !sep) throw InputError(str(vocab_txt, ": no [CLS] or [SEP] token (BERT's template needs both)"));
+  pipeline.template_prefix = {*cls};
+  pipeline.template_suffix = {*sep};
+  return Tokenizer(vocab_txt, std::move(model), std::move(added), pipeline, *cls);
+}
+
+Tokenizer Tokenizer::from_file(const std::string& path) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(str(path, ": cannot open the file"));
+    std::uint8_t magic[4] = {0, 0, 0, 0};
+    in.read(reinterpret_cast<char*>(magic), 4);
+    if (in.gcount() == 4 && io::is_gguf(std::span<const std::uint8_t>(magic, 4))) return from_gguf(path);
+  }
+  const std::filesystem::path file(path);
+  if (file.extension() == ".txt") {
+    const std::filesystem::path config = file.parent_path() / "tokenizer_config.json";
+    if (!std::filesystem::exists(config)) {
+      throw InputError(str(path, ": a WordPiece vocab.txt needs the tokenizer_config.json beside it, whose do_lower_case ",
+                           "says whether the model lower-cases (", config.string(), " is missing)"));
+    }
+    const JsonValue settings = parse_json_file(config.string());
+    if (!settings.is_object()) settings.fail("expected an object");
+    return from_bert_vocab(path, settings.get_bool("do_lower_case"));
+  }
+  return from_hf_json(path);
 }
 
 }  // namespace coact::data

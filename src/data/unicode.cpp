@@ -140,11 +140,10 @@ void append_utf8(std::string& out, char32_t c) {
   }
 }
 
-std::string to_nfc(std::string_view text) {
-  // U+0300 encodes as CC 80: any lead byte >= 0xCC starts a code point >= U+0300.
-  const bool below_0300 = std::none_of(text.begin(), text.end(), [](char b) { return static_cast<unsigned char>(b) >= 0xCC; });
-  if (below_0300) return std::string(text);
+namespace {
 
+// The canonical decomposition of well-formed UTF-8, canonically ordered (NFD as code points).
+std::vector<char32_t> canonical_decomposition(std::string_view text) {
   std::vector<char32_t> chars;
   chars.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
@@ -169,6 +168,17 @@ std::string to_nfc(std::string_view text) {
                      [](char32_t a, char32_t b) { return combining_class(a) < combining_class(b); });
     i = run_end;
   }
+
+  return chars;
+}
+
+}  // namespace
+
+std::string to_nfc(std::string_view text) {
+  // U+0300 encodes as CC 80: any lead byte >= 0xCC starts a code point >= U+0300.
+  const bool below_0300 = std::none_of(text.begin(), text.end(), [](char b) { return static_cast<unsigned char>(b) >= 0xCC; });
+  if (below_0300) return std::string(text);
+  const std::vector<char32_t> chars = canonical_decomposition(text);
 
   // Canonical composition: a character joins the last starter unless blocked, i.e. unless
   // something between them has combining class 0 or >= its own. After ordering, the last
@@ -196,6 +206,45 @@ std::string to_nfc(std::string_view text) {
   out.reserve(text.size());
   for (const char32_t c : composed) append_utf8(out, c);
   return out;
+}
+
+std::string to_nfd(std::string_view text) {
+  if (std::all_of(text.begin(), text.end(), [](char b) { return static_cast<unsigned char>(b) < 0x80; })) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (const char32_t c : canonical_decomposition(text)) append_utf8(out, c);
+  return out;
+}
+
+namespace {
+std::uint8_t category_group(char32_t code_point) {
+  const auto* begin = tables::kCategoryRanges;
+  const auto* end = begin + tables::kCategoryRangesCount;
+  const auto* found =
+      std::lower_bound(begin, end, code_point, [](const tables::CategoryRange& r, char32_t v) { return r.last < v; });
+  if (found == end || found->first > code_point) return 0;
+  return found->group;
+}
+}  // namespace
+
+bool is_control_format_private(char32_t code_point) { return category_group(code_point) == tables::kControlFormatPrivate; }
+bool is_nonspacing_mark(char32_t code_point) { return category_group(code_point) == tables::kNonspacingMark; }
+bool is_punctuation(char32_t code_point) { return category_group(code_point) == tables::kPunctuation; }
+
+void append_lowercase(std::string& out, char32_t code_point) {
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point >= 'A' && code_point <= 'Z' ? code_point + 32 : code_point);
+    return;
+  }
+  const auto* begin = tables::kLowercases;
+  const auto* end = begin + tables::kLowercasesCount;
+  const auto* found = std::lower_bound(begin, end, code_point, [](const tables::Lowercase& l, char32_t v) { return l.code_point < v; });
+  if (found == end || found->code_point != code_point) {
+    append_utf8(out, code_point);
+    return;
+  }
+  append_utf8(out, found->first);
+  if (found->second != 0) append_utf8(out, found->second);
 }
 
 }  // namespace coact::data::unicode

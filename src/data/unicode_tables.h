@@ -24,6 +24,15 @@ struct Decomposition {
 struct Composition {
   char32_t first, second, composite;
 };
+// General-category groups of BERT's normaliser and pre-tokenizer; code points in no range: none.
+enum : std::uint8_t { kControlFormatPrivate = 1, kNonspacingMark = 2, kPunctuation = 3 };
+struct CategoryRange {
+  char32_t first, last;
+  std::uint8_t group;
+};
+struct Lowercase {
+  char32_t code_point, first, second;  // second == 0: the lowercase is one code point
+};
 
 extern const char kUnicodeVersion[];
 extern const ClassRange kClassRanges[];
@@ -34,5 +43,9 @@ extern const Decomposition kDecompositions[];
 extern const std::size_t kDecompositionsCount;
 extern const Composition kCompositions[];
 extern const std::size_t kCompositionsCount;
+extern const CategoryRange kCategoryRanges[];
+extern const std::size_t kCategoryRangesCount;
+extern const Lowercase kLowercases[];
+extern const std::size_t kLowercasesCount;
 
 }  // namespace coact::data::unicode::tables

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 
@@ -126,6 +127,17 @@ void remove_pending_outputs() noexcept {
   std::lock_guard<std::mutex> lock(g_pending_mutex);
   for (const auto& path : pending()) std::remove(path.c_str());
   pending().clear();
+}
+
+void write_text_file(const std::string& path, const std::string& text, bool force) {
+  AtomicOutput output(path, force);
+  {
+    std::ofstream stream(output.temporary_path(), std::ios::binary);
+    stream << text;
+    stream.close();
+    if (!stream) throw IoError(str(path, ": writing failed"));
+  }
+  output.commit();
 }
 
 }  // namespace coact::io

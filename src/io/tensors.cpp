@@ -8,6 +8,7 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/half.h"
+#include "coact/io/gguf.h"
 #include "coact/io/safetensors.h"
 #include "coact/io/torch_pickle.h"
 #include "display_name.h"
@@ -192,6 +193,10 @@ void TensorFile::read_f32(std::string_view name, std::span<float> out) const {
   const TensorInfo& t = info(name);
   if (out.size() != static_cast<std::size_t>(t.numel))
     throw UsageError(str("read_f32(", display_name(name), "): the buffer holds ", out.size(), " values, the tensor ", t.numel));
+  convert_f32(t, out);
+}
+
+void TensorFile::convert_f32(const TensorInfo& t, std::span<float> out) const {
   const TensorLayout where = layout(t);
   if (t.dtype == DType::F32 && (t.shape.empty() || is_row_major(t, where))) {
     if (t.numel > 0) std::memcpy(out.data(), where.base + static_cast<std::size_t>(where.offset) * 4, out.size_bytes());
@@ -201,6 +206,7 @@ void TensorFile::read_f32(std::string_view name, std::span<float> out) const {
 }
 
 std::vector<float> TensorFile::read_f32(std::string_view name) const {
+  check_readable(info(name));
   std::vector<float> values(static_cast<std::size_t>(info(name).numel));
   read_f32(name, values);
   return values;
@@ -248,6 +254,10 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path) {
   // A file named .safetensors is read as one whatever its first bytes (a corrupt header length
   // could look like anything); the errors then speak of the safetensors header.
   const bool named_safetensors = path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0;
+  if (path.ends_with(".safetensors.index.json")) return std::make_unique<ShardedSafetensorsFile>(path);
+  if (!named_safetensors && in.gcount() == 4 && is_gguf(std::span<const std::uint8_t>(magic, 4))) {
+    return std::make_unique<GgufFile>(path);
+  }
   // Zip local header or (empty archive) end record: a torch.save file since PyTorch 1.6.
   if (!named_safetensors && in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5))
     return std::make_unique<TorchFile>(path);

@@ -8,8 +8,13 @@ namespace coact::model {
 
 std::vector<double> logit_effects(const TransformerConfig& config, const TransformerWeights& weights,
                                   const HookPoint& hook, std::span<const float> direction) {
-  COACT_REQUIRE(hook.site != HookSite::MlpPre && hook.site != HookSite::Logits, UsageError, "logit effects: ",
+  const bool residual = hook.site == HookSite::ResidPre || hook.site == HookSite::ResidMid ||
+                        hook.site == HookSite::ResidPost || hook.site == HookSite::AttnOut || hook.site == HookSite::MlpOut;
+  COACT_REQUIRE(!config.encoder(), UsageError, "logit effects: ", config.family, " is an encoder: it has no logits");
+  COACT_REQUIRE(residual || (hook.site == HookSite::MlpPost && !config.post_block_norms), UsageError, "logit effects: ",
                 hook.name(), " has no direct effect on the logits (use mlp.hook_post or a residual stream hook)");
+  COACT_REQUIRE(config.final_logit_softcap == 0.0, UsageError,
+                "logit effects: the final logit soft-capping is not linear (", config.family, ")");
   COACT_REQUIRE(static_cast<std::int64_t>(direction.size()) == hook.width(config), UsageError, "logit effects: a direction of ",
                 direction.size(), " values at ", hook.name(), " (width ", hook.width(config), ")");
   const std::int64_t d = config.d_model, vocab = config.d_vocab_out;
@@ -21,9 +26,12 @@ std::vector<double> logit_effects(const TransformerConfig& config, const Transfo
   } else {
     for (std::int64_t j = 0; j < d; ++j) r[static_cast<std::size_t>(j)] = direction[static_cast<std::size_t>(j)];
   }
+  // LayerNorm centres the row; RMSNorm does not.
   double mean = 0.0;
-  for (double v : r) mean += v;
-  mean /= static_cast<double>(d);
+  if (config.normalization != Normalization::RmsNorm) {
+    for (double v : r) mean += v;
+    mean /= static_cast<double>(d);
+  }
   for (std::int64_t j = 0; j < d; ++j) {
     double& v = r[static_cast<std::size_t>(j)];
     v -= mean;

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "coact/backend/backend.h"
 #include "coact/core/errors.h"
@@ -193,14 +192,7 @@ void Manifest::write(const std::string& status, const std::string& error) {
   j.end_array().end_object();
   const std::string text = j.str() + "\n";
 
-  io::AtomicOutput output(study_.manifest_path(), true);
-  {
-    std::ofstream stream(output.temporary_path(), std::ios::binary);
-    stream << text;
-    stream.close();
-    if (!stream) throw IoError(str(study_.manifest_path(), ": writing failed"));
-  }
-  output.commit();
+  io::write_text_file(study_.manifest_path(), text, true);
 }
 
 }  // namespace coact::pipeline

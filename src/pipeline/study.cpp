@@ -371,6 +371,39 @@ std::string study_text(const Study& s) {
   return out;
 }
 
+std::vector<io::LabelledPath> study_inputs(const Study& s) {
+  std::vector<io::LabelledPath> inputs;
+  if (s.job.source == Source::Store) inputs = io::store_inputs("data.store", s.store_path());
+  if (s.job.source == Source::Record) {
+    const model::ModelInputOptions& r = s.record_inputs;
+    inputs.push_back({"record.model", r.weights});
+    if (!r.config.empty()) inputs.push_back({"record.model-config", r.config});
+    for (const auto& tokens : r.tokens) inputs.push_back({"record.tokens", tokens});
+    for (const auto& [key, path] : {std::pair{"record.tokenizer", r.tokenizer}, {"record.encoder", r.encoder},
+                                    {"record.merges", r.merges}})
+      if (!path.empty()) inputs.push_back({key, path});
+  }
+  if (!s.compare.truth_store.empty())
+    for (auto& file : io::store_inputs("compare.truth", s.compare.truth_store)) inputs.push_back(file);
+  return inputs;
+}
+
+std::vector<io::OutputSpec> study_outputs(const Study& s, io::ExistingOutput existing) {
+  std::vector<std::string> names;
+  const fs::path out(s.out());
+  const bool store_made = s.job.source != Source::Store;
+  const bool store_inside = fs::path(s.store_path()).parent_path() == out && !s.record.shards;
+  if (store_made && store_inside) names.push_back(fs::path(s.store_path()).filename().string());
+  for (const auto seed : s.seeds()) {
+    names.push_back(fs::path(s.sae_path(seed)).filename().string());
+    names.push_back(fs::path(s.graph_path(seed)).filename().string());
+  }
+  for (const auto& path : {s.compare_path(), s.report_path(), s.manifest_path()}) names.push_back(fs::path(path).filename().string());
+  std::vector<io::OutputSpec> outputs{io::OutputSpec::folder("out", s.out(), names, existing)};
+  if (store_made && !store_inside) outputs.push_back(io::OutputSpec::file("data.store", s.store_path(), existing));
+  return outputs;
+}
+
 Study demo_study(const DemoOptions& o, const std::string& command_line) {
   // The demo as texts, resolved like a file: one path from keys to options for both.
   StudyTexts t;

@@ -135,7 +135,7 @@ struct AttentionCase {
   std::int64_t sequences, seq_len, heads, head_dim;
 };
 
-TEST_P(TransformerOps, CausalAttentionMatchesReference) {
+TEST_P(TransformerOps, AttentionMatchesReference) {
   // Lengths around the cpu's 32-row query blocks, one head and many, odd head widths.
   const std::vector<AttentionCase> cases = {{1, 1, 1, 4}, {2, 5, 3, 7},  {3, 32, 2, 16},
                                             {2, 33, 4, 8}, {1, 100, 2, 64}, {4, 64, 8, 12}};
@@ -150,10 +150,10 @@ TEST_P(TransformerOps, CausalAttentionMatchesReference) {
     // Scores spread over several units, so the softmax is far from uniform.
     const auto qkv = random_vector(shape.rows() * 3 * shape.width(), seed++, -2.0f, 2.0f);
     std::vector<float> want(shape.rows() * shape.width());
-    reference::causal_attention(shape, qkv.data(), want.data());
+    reference::attention(shape, qkv.data(), want.data());
     auto dq = upload(*backend_, qkv);
     Buffer<float> out(*backend_, want.size());
-    backend_->causal_attention(shape, dq.data(), out.data());
+    backend_->attention(shape, dq.data(), out.data());
     const auto got = out.to_host();
     EXPECT_LT(nmse(got, want), 1e-11) << c.sequences << "×" << c.seq_len << " heads " << c.heads << "×" << c.head_dim;
     // Position 0 attends to itself only: its output is its own v.
@@ -163,7 +163,7 @@ TEST_P(TransformerOps, CausalAttentionMatchesReference) {
   }
 }
 
-TEST_P(TransformerOps, CausalAttentionIgnoresTheFuture) {
+TEST_P(TransformerOps, AttentionIgnoresTheFuture) {
   AttentionShape shape;
   shape.sequences = 1;
   shape.seq_len = 40;
@@ -173,13 +173,13 @@ TEST_P(TransformerOps, CausalAttentionIgnoresTheFuture) {
   auto qkv = random_vector(shape.rows() * 3 * shape.width(), 30);
   auto dq = upload(*backend_, qkv);
   Buffer<float> out(*backend_, static_cast<std::size_t>(shape.rows() * shape.width()));
-  backend_->causal_attention(shape, dq.data(), out.data());
+  backend_->attention(shape, dq.data(), out.data());
   const auto before = out.to_host();
   // Change every k and v of the last 10 positions: rows 0..29 must not move.
   for (std::int64_t t = 30; t < 40; ++t)
     for (std::int64_t c = shape.width(); c < 3 * shape.width(); ++c) qkv[t * 3 * shape.width() + c] += 5.0f;
   dq.copy_from_host(qkv);
-  backend_->causal_attention(shape, dq.data(), out.data());
+  backend_->attention(shape, dq.data(), out.data());
   const auto after = out.to_host();
   for (std::int64_t i = 0; i < 30 * shape.width(); ++i) ASSERT_EQ(after[i], before[i]) << i;
   EXPECT_NE(after[39 * shape.width()], before[39 * shape.width()]);
@@ -202,6 +202,184 @@ TEST_P(TransformerOps, CrossEntropyMatchesReference) {
   Buffer<float> out(*backend_, want.size());
   backend_->cross_entropy_rows(rows, vocab, dl.data(), ld, dt.data(), out.data());
   EXPECT_LT(max_relative_error(out.to_host(), want, 1e-3), 1e-5);
+}
+
+// The attention variants of the model families: grouped-query heads (Llama, Mistral), sliding
+// windows (Mistral, Gemma-2), soft-capped scores (Gemma-2), bidirectional with padding (BERT).
+struct VariantCase {
+  const char* what;
+  std::int64_t sequences, seq_len, heads, kv_heads, head_dim, window;
+  bool causal;
+  float softcap;
+  bool padded;
+};
+
+TEST_P(TransformerOps, AttentionVariantsMatchReference) {
+  const std::vector<VariantCase> cases = {
+      {"grouped", 2, 33, 6, 2, 8, 0, true, 0.0f, false},   {"one kv head", 1, 40, 4, 1, 16, 0, true, 0.0f, false},
+      {"window", 2, 70, 4, 2, 8, 5, true, 0.0f, false},     {"softcap", 3, 20, 2, 2, 12, 0, true, 0.3f, false},
+      {"window+softcap", 2, 45, 4, 4, 8, 16, true, 1.0f, false},
+      {"bidirectional", 3, 37, 3, 3, 8, 0, false, 0.0f, false},
+      {"padded", 4, 35, 2, 2, 8, 0, false, 0.0f, true}};
+  unsigned seed = 60;
+  for (const auto& c : cases) {
+    AttentionShape shape;
+    shape.sequences = c.sequences;
+    shape.seq_len = c.seq_len;
+    shape.heads = c.heads;
+    shape.kv_heads = c.kv_heads;
+    shape.head_dim = c.head_dim;
+    shape.window = c.window;
+    shape.causal = c.causal;
+    shape.softcap = c.softcap;
+    shape.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    std::vector<std::int32_t> lengths(static_cast<std::size_t>(c.sequences));
+    for (std::int64_t s = 0; s < c.sequences; ++s) lengths[s] = static_cast<std::int32_t>(c.seq_len - 7 * s);
+    if (c.padded) lengths[1] = 0;  // an all-padding sequence: its outputs are zeros
+    const auto qkv = random_vector(shape.rows() * shape.input_width(), seed++, -2.0f, 2.0f);
+    std::vector<float> want(shape.rows() * shape.width());
+    AttentionShape host_shape = shape;
+    if (c.padded) host_shape.lengths = lengths.data();
+    reference::attention(host_shape, qkv.data(), want.data());
+    auto dq = upload(*backend_, qkv);
+    auto dlengths = upload(*backend_, lengths);
+    if (c.padded) shape.lengths = dlengths.data();
+    Buffer<float> out(*backend_, want.size());
+    backend_->attention(shape, dq.data(), out.data());
+    EXPECT_LT(nmse(out.to_host(), want), 1e-11) << c.what;
+  }
+}
+
+TEST_P(TransformerOps, SlidingWindowForgetsOldKeys) {
+  AttentionShape shape;
+  shape.sequences = 1;
+  shape.seq_len = 30;
+  shape.heads = 2;
+  shape.kv_heads = 1;
+  shape.head_dim = 8;
+  shape.window = 4;
+  shape.scale = 0.35f;
+  auto qkv = random_vector(shape.rows() * shape.input_width(), 70);
+  auto dq = upload(*backend_, qkv);
+  Buffer<float> out(*backend_, static_cast<std::size_t>(shape.rows() * shape.width()));
+  backend_->attention(shape, dq.data(), out.data());
+  const auto before = out.to_host();
+  // Position 10's key and value: only queries 10..13 see them.
+  for (std::int64_t c = shape.width(); c < shape.input_width(); ++c) qkv[10 * shape.input_width() + c] += 3.0f;
+  dq.copy_from_host(qkv);
+  backend_->attention(shape, dq.data(), out.data());
+  const auto after = out.to_host();
+  for (std::int64_t t = 0; t < 30; ++t) {
+    const bool sees = t >= 10 && t < 14;
+    EXPECT_EQ(after[t * shape.width()] != before[t * shape.width()], sees) << t;
+  }
+}
+
+TEST_P(TransformerOps, RmsNormAndAffineMatchReference) {
+  const std::int64_t rows = 130, cols = 77;
+  const auto x = random_vector(rows * cols, 80, -3.0f, 5.0f);
+  const auto weight = random_vector(cols, 81, 0.5f, 1.5f), bias = random_vector(cols, 82);
+  auto dx = upload(*backend_, x), dw = upload(*backend_, weight), db = upload(*backend_, bias);
+  Buffer<float> dy(*backend_, x.size());
+  for (const float* w : {weight.data(), static_cast<const float*>(nullptr)}) {
+    std::vector<float> want(x.size());
+    reference::rmsnorm(rows, cols, 1e-6f, x.data(), w, want.data());
+    backend_->rmsnorm(rows, cols, 1e-6f, dx.data(), w ? dw.data() : nullptr, dy.data());
+    EXPECT_LT(max_relative_error(dy.to_host(), want, 1e-6), 1e-6);
+  }
+  std::vector<float> want(x.size());
+  reference::affine_columns(rows, cols, weight.data(), bias.data(), x.data(), want.data());
+  backend_->affine_columns(rows, cols, dw.data(), db.data(), dx.data(), dx.data());
+  EXPECT_LT(max_relative_error(dx.to_host(), want, 1e-2), 1e-5);  // x·w + b: absolute near 0
+}
+
+TEST_P(TransformerOps, GatherRowsScalesTheTableRows) {
+  const std::int64_t rows = 21, cols = 10, vocab = 7;
+  const auto table = random_vector(vocab * cols, 90);
+  std::vector<std::int32_t> tokens(rows);
+  for (std::int64_t r = 0; r < rows; ++r) tokens[r] = static_cast<std::int32_t>((r * 5) % vocab);
+  std::vector<float> want(rows * cols);
+  reference::gather_rows(rows, cols, tokens.data(), table.data(), 2.5f, want.data());
+  auto dt = upload(*backend_, tokens);
+  auto dtable = upload(*backend_, table);
+  Buffer<float> out(*backend_, want.size());
+  backend_->gather_rows(rows, cols, dt.data(), dtable.data(), 2.5f, out.data());
+  EXPECT_EQ(out.to_host(), want);  // one float product: exact
+}
+
+TEST_P(TransformerOps, RotaryMatchesReferenceAndKeepsPairNorms) {
+  const std::int64_t seq_len = 9, rows = 2 * seq_len, heads = 3, head_dim = 10, rotary_dim = 6, ld = 41;
+  std::vector<float> cos(seq_len * rotary_dim / 2), sin(cos.size());
+  for (std::int64_t p = 0; p < seq_len; ++p) {
+    for (std::int64_t i = 0; i < rotary_dim / 2; ++i) {  // angle p·0.37·(i + 1): 0 at position 0
+      cos[p * rotary_dim / 2 + i] = static_cast<float>(std::cos(0.37 * static_cast<double>(p * (i + 1))));
+      sin[p * rotary_dim / 2 + i] = static_cast<float>(std::sin(0.37 * static_cast<double>(p * (i + 1))));
+    }
+  }
+  const auto x = random_vector(rows * ld, 100);
+  std::vector<float> want = x;
+  reference::rotary(rows, seq_len, heads, head_dim, rotary_dim, ld, cos.data(), sin.data(), want.data());
+  auto dx = upload(*backend_, x), dc = upload(*backend_, cos), ds = upload(*backend_, sin);
+  backend_->rotary(rows, seq_len, heads, head_dim, rotary_dim, ld, dc.data(), ds.data(), dx.data());
+  const auto got = dx.to_host();
+  EXPECT_LT(max_relative_error(got, want, 1e-2), 1e-5);  // a difference of two products: absolute near 0
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const std::int64_t base = r * ld + h * head_dim;
+      for (std::int64_t i = 0; i < rotary_dim / 2; ++i) {  // a rotation keeps each pair's length
+        const double a = std::hypot(x[base + i], x[base + i + rotary_dim / 2]);
+        EXPECT_NEAR(std::hypot(got[base + i], got[base + i + rotary_dim / 2]), a, 1e-6);
+      }
+      for (std::int64_t i = rotary_dim; i < head_dim; ++i) EXPECT_EQ(got[base + i], x[base + i]);  // passed through
+    }
+    // Position 0 has angle 0 in this table: no change.
+    if (r % seq_len == 0) {
+      for (std::int64_t c = 0; c < heads * head_dim; ++c) EXPECT_EQ(got[r * ld + c], x[r * ld + c]);
+    }
+  }
+  for (std::int64_t r = 0; r < rows; ++r)  // columns beyond the heads are untouched
+    for (std::int64_t c = heads * head_dim; c < ld; ++c) EXPECT_EQ(got[r * ld + c], x[r * ld + c]);
+}
+
+TEST_P(TransformerOps, GatedActivationAndSoftcapMatchReference) {
+  const std::int64_t count = 5000;
+  const auto gate = random_vector(count, 110, -9.0f, 9.0f), up = random_vector(count, 111, -2.0f, 2.0f);
+  auto dg = upload(*backend_, gate), du = upload(*backend_, up);
+  Buffer<float> out(*backend_, static_cast<std::size_t>(count));
+  for (Activation kind : {Activation::Silu, Activation::GeluTanh, Activation::GeluErf}) {
+    std::vector<float> want(count);
+    reference::gated_activation(count, kind, gate.data(), up.data(), want.data());
+    backend_->gated_activation(count, kind, dg.data(), du.data(), out.data());
+    EXPECT_LT(max_relative_error(out.to_host(), want, 1e-6), 3e-6) << static_cast<int>(kind);
+  }
+  std::vector<float> want = gate;
+  reference::softcap(count, 4.0f, want.data());
+  backend_->softcap(count, 4.0f, dg.data());
+  const auto got = dg.to_host();
+  EXPECT_LT(max_relative_error(got, want, 1e-6), 1e-6);
+  for (float v : got) EXPECT_LE(std::abs(v), 4.0f);
+}
+
+TEST_P(TransformerOps, KlDivergenceMatchesReference) {
+  const std::int64_t rows = 9, vocab = 700, ld = 703;
+  const auto reference = random_vector(rows * ld, 120, -5.0f, 5.0f);
+  auto logits = reference;
+  for (std::int64_t j = 0; j < vocab; ++j) logits[2 * ld + j] += 0.5f * std::sin(0.1f * static_cast<float>(j));
+  for (std::int64_t r = 3; r < rows; ++r)
+    for (std::int64_t j = 0; j < vocab; ++j) logits[r * ld + j] = -logits[r * ld + j];  // far apart
+  std::vector<std::int32_t> targets(rows, 1);
+  targets[4] = -1;
+  std::vector<float> want(rows);
+  reference::kl_divergence_rows(rows, vocab, reference.data(), logits.data(), ld, targets.data(), want.data());
+  auto dr = upload(*backend_, reference), dl = upload(*backend_, logits);
+  auto dt = upload(*backend_, targets);
+  Buffer<float> out(*backend_, want.size());
+  backend_->kl_divergence_rows(rows, vocab, dr.data(), dl.data(), ld, dt.data(), out.data());
+  const auto got = out.to_host();
+  EXPECT_EQ(got[0], 0.0f);  // the same distribution
+  EXPECT_EQ(got[4], 0.0f);  // no next token
+  EXPECT_GT(got[2], 0.0f);
+  EXPECT_LT(max_relative_error(got, want, 1e-6), 1e-5);
 }
 
 COACT_INSTANTIATE_EVERY_BACKEND(TransformerOps);

@@ -354,7 +354,8 @@ TEST_F(TokenizerFiles, NfcAddedTokensAndTemplateBos) {
       "pair": [{"Sequence": {"id": "A", "type_id": 0}}],
       "special_tokens": {"<s>": {"id": "<s>", "ids": [277], "tokens": ["<s>"]}}})";
   const Tokenizer t = hf(hf_json(kByteLevelPlain, R"({"type": "NFC"})", added, post));
-  EXPECT_EQ(t.pipeline().normalizer, TokenizerPipeline::Normalizer::Nfc);
+  ASSERT_EQ(t.pipeline().normalizers.size(), 1u);
+  EXPECT_EQ(t.pipeline().normalizers[0].kind, TokenizerPipeline::Normalization::Kind::Nfc);
   EXPECT_EQ(t.vocab_size(), 278);
   EXPECT_EQ(t.bos_id(), 277);
   EXPECT_EQ(t.encode("cafe\u0301"), (Ids{271}));           // NFC first: "café"
@@ -458,10 +459,11 @@ TEST_F(TokenizerFiles, MalformedTokenizerJson) {
   std::string word_piece = good;
   word_piece.replace(word_piece.find(R"("type": "BPE")"), 13, R"("type": "WordPiece")");
   expect_error(word_piece, "WordPiece");
-  expect_error(hf_json(R"({"type": "Metaspace", "replacement": "_"})"), "Metaspace");
-  expect_error(hf_json(kByteLevelPlain, R"({"type": "Lowercase"})"), "Lowercase");
-  expect_error(hf_json("null"), "pre_tokenizer");
-  expect_error(hf_json(R"({"type": "Digits", "individual_digits": true})"), "no ByteLevel");
+  expect_error(hf_json(R"({"type": "Whitespace"})"), "\"Whitespace\" is not supported");
+  expect_error(hf_json(kByteLevelPlain, R"({"type": "NFKC"})"), "\"NFKC\" is not supported");
+  expect_error(hf_json(kByteLevelPlain, R"({"type": "Precompiled", "precompiled_charsmap": ""})"), "Precompiled");
+  expect_error(hf_json(kByteLevelPlain, R"({"type": "Replace", "pattern": {"Regex": " +"}, "content": "_"})"), "String pattern");
+  expect_error(hf_json(R"({"type": "Digits", "individual_digits": true})"), "\"Digits\" is not supported with a BPE model");
   expect_error(hf_json(R"({"type": "Sequence", "pretokenizers": [)" + std::string(kByteLevelPlain) +
                        R"(, {"type": "Digits", "individual_digits": true}]})"),
                "after ByteLevel");

@@ -271,9 +271,9 @@ class TokenizeCommand(unittest.TestCase):
         p = tokenizer_json("no_model.json", bad)
         self.expect_failure(["--tokenizer", p, "--input", doc, "--out", out], "no_model.json", '"model"')
         bad = json.loads(json.dumps(good))
-        bad["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁"}
-        p = tokenizer_json("metaspace.json", bad)
-        self.expect_failure(["--tokenizer", p, "--input", doc, "--out", out], "metaspace.json", "Metaspace")
+        bad["pre_tokenizer"] = {"type": "Whitespace"}
+        p = tokenizer_json("whitespace.json", bad)
+        self.expect_failure(["--tokenizer", p, "--input", doc, "--out", out], "whitespace.json", "Whitespace")
         bad = json.loads(json.dumps(good))
         bad["model"]["type"] = "Unigram"
         p = tokenizer_json("unigram.json", bad)

@@ -6,17 +6,26 @@
 //   tensor_probe require FILE NAME D0,D1..  read_f32 with an expected shape
 //   tensor_probe tree FILE.pt               the unpickled object as JSON (tensors as descriptors)
 //   tensor_probe json FILE                  parse_json_file and write the value back as JSON
+//   tensor_probe dump FILE OUTDIR           every tensor (open_tensor_file, read_f32) as raw
+//                                           float32 OUTDIR/<i>.f32, listed in OUTDIR/index.json
+//   tensor_probe gguf FILE                  JSON: version, alignment, typed metadata, tensor infos
+//   tensor_probe gguf-hf FILE OUTDIR        the model parameters as JSON, and dump of the
+//                                           Hugging Face view (GgufHuggingFaceView)
 //
 // A coact::Error prints its one-line message on stderr and exits 1; any other exception
 // exits 3, so the test can tell a handled bad input from an unexpected failure.
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <string>
 
 #include "coact/core/errors.h"
 #include "coact/core/json.h"
 #include "coact/core/json_value.h"
+#include "coact/io/gguf.h"
+#include "coact/io/gguf_model.h"
 #include "coact/io/safetensors.h"
 #include "coact/io/tensors.h"
 #include "coact/io/torch_pickle.h"
@@ -158,6 +167,121 @@ int json(const std::string& path) {
   return 0;
 }
 
+void dump_tensors(const io::TensorFile& file, const std::string& dir, JsonWriter& j) {
+  j.begin_array();
+  std::size_t index = 0;
+  for (const io::TensorInfo& t : file.tensors()) {
+    const auto values = file.read_f32(t.name);
+    const std::string name = std::to_string(index++) + ".f32";
+    std::ofstream(dir + "/" + name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+    j.begin_object().field("name", t.name).field("dtype", io::dtype_name(t.dtype)).field("file", name).key("shape");
+    write_shape(j, t.shape);
+    j.end_object();
+  }
+  j.end_array();
+}
+
+int dump(const std::string& path, const std::string& dir) {
+  const auto file = io::open_tensor_file(path);
+  JsonWriter j;
+  j.begin_object().field("format", file->format()).key("tensors");
+  dump_tensors(*file, dir, j);
+  j.end_object();
+  std::ofstream(dir + "/index.json") << j.str() << "\n";
+  return 0;
+}
+
+void write_uint(JsonWriter& j, std::uint64_t v) {
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) j.value(std::to_string(v));
+  else j.value(static_cast<std::int64_t>(v));
+}
+
+void write_gguf_value(JsonWriter& j, const io::GgufValue& v) {
+  j.begin_object().field("type", io::gguf_value_type_name(v.type()));
+  if (v.is_array()) j.field("element_type", io::gguf_value_type_name(v.element_type()));
+  j.key("value");
+  if (const auto* text = v.as_string()) j.value(*text);
+  else if (const auto b = v.as_bool()) j.value(*b);
+  else if (const auto f = v.as_float()) j.value(*f);
+  else if (const auto i = v.as_int()) j.value(*i);
+  else if (const auto u = v.as_uint()) write_uint(j, *u);
+  else if (const auto* texts = v.as_strings()) {
+    j.begin_array();
+    for (const auto& t : *texts) j.value(t);
+    j.end_array();
+  } else if (const auto* arrays = v.as_arrays()) {
+    j.begin_array();
+    for (const auto& a : *arrays) write_gguf_value(j, a);
+    j.end_array();
+  } else if (const auto floats = v.as_floats()) {
+    j.begin_array();
+    for (const double x : *floats) j.value(x);
+    j.end_array();
+  } else if (const auto bools = v.as_bools()) {
+    j.begin_array();
+    for (const bool flag : *bools) j.value(flag);
+    j.end_array();
+  } else if (const auto ints = v.as_ints()) {
+    j.begin_array();
+    for (const auto n : *ints) j.value(n);
+    j.end_array();
+  } else {
+    j.null();  // an array of uint64 beyond int64
+  }
+  j.end_object();
+}
+
+int gguf(const std::string& path) {
+  const io::GgufFile file(path);
+  JsonWriter j;
+  j.begin_object().field("version", static_cast<std::int64_t>(file.version()));
+  j.field("alignment", static_cast<std::int64_t>(file.alignment())).key("metadata").begin_array();
+  for (const auto& [key, value] : file.metadata().entries()) {
+    j.begin_array().value(key);
+    write_gguf_value(j, value);
+    j.end_array();
+  }
+  j.end_array().key("tensors").begin_array();
+  for (const io::GgufTensorInfo& t : file.gguf_tensors()) {
+    j.begin_object().field("name", t.name).field("type", io::gguf_type_name(t.type)).key("shape");
+    write_shape(j, t.shape);
+    j.field("offset", static_cast<std::int64_t>(t.offset)).field("bytes", static_cast<std::int64_t>(t.bytes));
+    j.field("readable", io::gguf_type_readable(t.type)).end_object();
+  }
+  j.end_array().end_object();
+  std::cout << j.str() << "\n";
+  return 0;
+}
+
+template <class T>
+void optional_field(JsonWriter& j, const char* name, const std::optional<T>& v) {
+  j.key(name);
+  if (v) j.value(*v);
+  else j.null();
+}
+
+int gguf_hf(const std::string& path, const std::string& dir) {
+  const io::GgufHuggingFaceView view(std::make_shared<const io::GgufFile>(path));
+  const io::GgufModelParams& p = view.params();
+  JsonWriter j;
+  j.begin_object().key("params").begin_object();
+  j.field("architecture", p.architecture).field("name", p.name).field("block_count", p.block_count);
+  j.field("embedding_length", p.embedding_length).field("feed_forward_length", p.feed_forward_length);
+  j.field("head_count", p.head_count).field("head_count_kv", p.head_count_kv).field("context_length", p.context_length);
+  j.field("vocab_size", p.vocab_size).field("head_dim", p.head_dim()).field("tied_embeddings", p.tied_embeddings);
+  optional_field(j, "rope_freq_base", p.rope_freq_base);
+  optional_field(j, "rms_norm_epsilon", p.rms_norm_epsilon);
+  optional_field(j, "rope_dimension_count", p.rope_dimension_count);
+  optional_field(j, "bos_token_id", p.bos_token_id);
+  optional_field(j, "eos_token_id", p.eos_token_id);
+  j.end_object().key("tensors");
+  dump_tensors(view, dir, j);
+  j.end_object();
+  std::ofstream(dir + "/index.json") << j.str() << "\n";
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "describe" && argc == 3) return describe(argv[2]);
@@ -166,7 +290,10 @@ int run(int argc, char** argv) {
   if (command == "require" && argc == 5) return require(argv[2], argv[3], argv[4]);
   if (command == "tree" && argc == 3) return tree(argv[2]);
   if (command == "json" && argc == 3) return json(argv[2]);
-  std::cerr << "usage: tensor_probe describe|convert|ints|require|tree|json ARGS\n";
+  if (command == "dump" && argc == 4) return dump(argv[2], argv[3]);
+  if (command == "gguf" && argc == 3) return gguf(argv[2]);
+  if (command == "gguf-hf" && argc == 4) return gguf_hf(argv[2], argv[3]);
+  std::cerr << "usage: tensor_probe describe|convert|ints|require|tree|json|dump|gguf|gguf-hf ARGS\n";
   return 2;
 }
 

@@ -4,6 +4,7 @@
 // (record_command_test.py checks the commands against an independent NumPy forward.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -51,9 +52,10 @@ TEST(Config, TransformerLensGelu1l) {
 TEST(Config, RefusesWhatTheForwardPassDoesNotCompute) {
   // gelu-1l's keys with one changed: the error names the file and the key's value.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"("positional_embedding_type": "rotary", "act_fn": "gelu", "normalization_type": "LN")", "rotary"},
-      {R"("gated_mlp": true, "act_fn": "gelu", "normalization_type": "LN")", "gated MLP"},
-      {R"("act_fn": "gelu", "normalization_type": "RMS")", "RMS"},
+      {R"("positional_embedding_type": "alibi", "act_fn": "gelu", "normalization_type": "LN")", "alibi"},
+      {R"("gated_mlp": true, "act_fn": "relu", "normalization_type": "LN")", "relu"},
+      {R"("act_fn": "gelu", "normalization_type": "RMSPre")", "RMSPre"},
+      {R"("act_fn": "gelu", "normalization_type": "LN", "use_local_attn": true)", "local attention"},
       {R"("act_fn": "silu", "normalization_type": "LN")", "silu"}};
   for (const auto& [keys, fragment] : cases) {
     const std::string json =
@@ -79,7 +81,7 @@ TEST(Hooks, NamesRoundTripAndUnknownNamesListTheValidOnes) {
   c.d_mlp = 32;
   c.d_vocab_out = 11;
   const auto names = hook_names(c);
-  ASSERT_EQ(names.size(), 11u);
+  ASSERT_EQ(names.size(), 24u);  // hook_embed, hook_pos_embed, 10 per block, ln_final, logits
   for (const std::string& name : names) EXPECT_EQ(parse_hook(name, c).name(), name);
   EXPECT_EQ(parse_hook("blocks.1.mlp.hook_post", c).width(c), 32);
   EXPECT_EQ(parse_hook("blocks.0.hook_resid_mid", c).width(c), 8);
@@ -92,6 +94,76 @@ TEST(Hooks, NamesRoundTripAndUnknownNamesListTheValidOnes) {
     } catch (const UsageError& e) {
       EXPECT_NE(std::string(e.what()).find("blocks.L.mlp.hook_post"), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST(Config, FamiliesFromHuggingFaceFiles) {
+  const TransformerConfig llama = config_from(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 8, "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 50,
+      "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "rope_theta": 500000.0, "hidden_act": "silu",
+      "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                       "original_max_position_embeddings": 64}})");
+  EXPECT_EQ(llama.family, "llama");
+  EXPECT_EQ(llama.kv_heads(), 2);
+  EXPECT_TRUE(llama.gated_mlp);
+  EXPECT_EQ(llama.normalization, Normalization::RmsNorm);
+  EXPECT_EQ(llama.rotary.scaling, "llama3");
+  EXPECT_FALSE(llama.qkv_bias);
+  // Hooks: the gated MLP's up projection is listed; no position embedding.
+  const auto names = hook_names(llama);
+  EXPECT_NE(std::find(names.begin(), names.end(), "blocks.1.mlp.hook_pre_linear"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "hook_pos_embed"), names.end());
+  EXPECT_EQ(names.back(), "logits");
+
+  const TransformerConfig neox = config_from(R"({"architectures": ["GPTNeoXForCausalLM"], "hidden_size": 64,
+      "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 256, "vocab_size": 50,
+      "max_position_embeddings": 64, "rotary_pct": 0.25, "use_parallel_residual": true})");
+  EXPECT_EQ(neox.family, "gpt_neox");
+  EXPECT_EQ(neox.rotary.dim, 4);
+  EXPECT_TRUE(neox.parallel_residual);
+  EXPECT_THROW(parse_hook("blocks.0.hook_resid_mid", neox), UsageError);
+
+  const TransformerConfig gemma2 = config_from(R"({"model_type": "gemma2", "hidden_size": 64, "num_hidden_layers": 3,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "intermediate_size": 96,
+      "vocab_size": 50, "max_position_embeddings": 64, "query_pre_attn_scalar": 16, "sliding_window": 8,
+      "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0})");
+  EXPECT_DOUBLE_EQ(gemma2.attention_scale, 0.25);
+  EXPECT_DOUBLE_EQ(gemma2.embedding_scale, 8.0);
+  EXPECT_EQ(gemma2.sliding_window, (std::vector<std::int64_t>{8, 0, 8}));
+  EXPECT_TRUE(gemma2.tie_embeddings);
+
+  const TransformerConfig bert = config_from(R"({"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1,
+      "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 50, "max_position_embeddings": 64,
+      "pad_token_id": 0})");
+  EXPECT_TRUE(bert.encoder());
+  EXPECT_THROW(parse_hook("logits", bert), UsageError);
+  EXPECT_EQ(parse_hook("blocks.0.hook_normalized_resid_post", bert).width(bert), 32);
+
+  // Refusals name the key and the supported families.
+  try {
+    config_from(R"({"model_type": "t5", "hidden_size": 8})");
+    ADD_FAILURE() << "accepted t5";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model_type"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("gemma2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, Llama3InverseFrequenciesFollowTheRelease) {
+  RotaryConfig r;
+  r.dim = 64;
+  r.base = 500000.0;
+  const std::vector<float> plain = rotary_inverse_frequencies(r);
+  r.scaling = "llama3";
+  r.factor = 8.0;
+  r.original_context = 8192;
+  const std::vector<float> scaled = rotary_inverse_frequencies(r);
+  ASSERT_EQ(scaled.size(), 32u);
+  for (std::size_t i = 0; i < scaled.size(); ++i) {
+    const double wavelen = 2 * M_PI / plain[i];
+    if (wavelen < 8192.0 / 4.0) EXPECT_EQ(scaled[i], plain[i]) << i;                    // high: kept
+    else if (wavelen > 8192.0) EXPECT_NEAR(scaled[i], plain[i] / 8.0, 1e-6 * plain[i]) << i;  // low: / factor
+    else EXPECT_TRUE(scaled[i] < plain[i] && scaled[i] > plain[i] / 8.0) << i;         // a blend between
   }
 }
 
@@ -192,7 +264,7 @@ void reference_forward(const TransformerConfig& c, const TransformerWeights& w, 
     shape.heads = c.n_heads;
     shape.head_dim = c.d_head;
     shape.scale = static_cast<float>(c.attention_scale);
-    backend::reference::causal_attention(shape, qkv.data(), z.data());
+    backend::reference::attention(shape, qkv.data(), z.data());
     matmul(rows, d, da, z, b.w_o, x, true);
     add_bias(rows, b.b_o, x);
     backend::reference::layernorm(rows, d, eps, x.data(), opt(b.ln2_weight), opt(b.ln2_bias), normed.data());
@@ -329,6 +401,56 @@ TEST_P(Forward, CeLossRecoveredIsOneUnchangedAndZeroAblated) {
   ForwardPass whole(model, sequences, seq_len);
   whole.run(ids, sequences, request(std::nullopt, false, false, true));
   EXPECT_NEAR(same.clean, whole.loss_sum() / static_cast<double>(whole.loss_count()), 1e-6 * same.clean);
+}
+
+TEST_P(Forward, KlDivergenceAndReconstructionMetrics) {
+  const TransformerConfig c = small_config(backend::GeluKind::Tanh, Normalization::LayerNorm);
+  const TransformerWeights w = random_weights(c, 11);
+  const Transformer model(*backend_, c, w);
+  const std::int64_t sequences = 3, seq_len = 9;
+  const auto ids = random_ids(c, sequences * seq_len, 12);
+  ForwardPass pass(model, 2, seq_len);
+  const HookPoint hook{1, HookSite::MlpPost};
+  NoEdit none;
+  const CeLossRecovered same = ce_loss_recovered(pass, hook, none, ids, sequences, nullptr);
+  EXPECT_TRUE(same.has_kl);
+  EXPECT_EQ(same.kl_replaced, 0.0);
+  ZeroAblation zero;
+  const CeLossRecovered ablated = ce_loss_recovered(pass, hook, zero, ids, sequences, nullptr);
+  // The zero-ablated KL from the two passes' logits, in double on the host.
+  ForwardPass whole(model, sequences, seq_len);
+  whole.run(ids, sequences, request(std::nullopt, false, true, false));
+  const auto clean = to_host(*backend_, whole.logits(), sequences * seq_len * c.d_vocab_out);
+  whole.run(ids, sequences, request(hook, false, true, false, &zero));
+  const auto patched = to_host(*backend_, whole.logits(), sequences * seq_len * c.d_vocab_out);
+  double kl = 0.0;
+  for (std::int64_t r = 0; r < sequences * seq_len; ++r) {
+    if (r % seq_len == seq_len - 1) continue;
+    double zp = 0.0, zq = 0.0;
+    for (std::int64_t v = 0; v < c.d_vocab_out; ++v) {
+      zp += std::exp(static_cast<double>(clean[r * c.d_vocab_out + v]));
+      zq += std::exp(static_cast<double>(patched[r * c.d_vocab_out + v]));
+    }
+    for (std::int64_t v = 0; v < c.d_vocab_out; ++v) {
+      const double p = std::exp(static_cast<double>(clean[r * c.d_vocab_out + v])) / zp;
+      const double q = std::exp(static_cast<double>(patched[r * c.d_vocab_out + v])) / zq;
+      kl += p * std::log(p / q);
+    }
+  }
+  kl /= static_cast<double>(sequences * (seq_len - 1));
+  EXPECT_NEAR(ablated.kl_zero_ablated, kl, 1e-4 * kl);
+  EXPECT_NEAR(ablated.kl_replaced, kl, 1e-4 * kl);  // the replacement is the zero ablation here
+
+  const ReconstructionMetrics kept = reconstruction_metrics(pass, hook, none, ids, sequences, nullptr);
+  EXPECT_EQ(kept.mse, 0.0);
+  EXPECT_EQ(kept.fvu, 0.0);
+  EXPECT_NEAR(kept.cosine, 1.0, 1e-9);
+  EXPECT_NEAR(kept.l2_ratio, 1.0, 1e-9);
+  const ReconstructionMetrics lost = reconstruction_metrics(pass, hook, zero, ids, sequences, nullptr);
+  EXPECT_GT(lost.fvu, 1.0);  // x̂ = 0: Σ‖x‖² over Σ‖x − mean‖²
+  EXPECT_EQ(lost.cosine, 0.0);
+  EXPECT_EQ(lost.l2_ratio, 0.0);
+  EXPECT_EQ(lost.tokens, sequences * seq_len);
 }
 
 TEST_P(Forward, BadInputsAreRefused) {

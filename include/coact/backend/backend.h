@@ -171,9 +171,35 @@ class Backend {
   // every token id must be below wte's row count).
   virtual void embed_tokens(std::int64_t rows, std::int64_t cols, std::int64_t seq_len, const std::int32_t* tokens,
                             const float* wte, const float* wpe, float* out) = 0;
-  // Causal multi-head self-attention: qkv is [rows, 3·heads·head_dim] ([q | k | v] per row),
-  // out[rows, heads·head_dim] = Σ_{j <= t} softmax_j(scale·⟨q_t, k_j⟩) v_j per sequence and head.
-  virtual void causal_attention(const AttentionShape& shape, const float* qkv, float* out) = 0;
+  // Multi-head self-attention (ops/transformer_params.h, AttentionShape: causal or
+  // bidirectional, grouped-query heads, sliding window, soft-capping, padded sequences): qkv is
+  // [rows, shape.input_width()] ([q | k | v] per row), out [rows, heads·head_dim] holds
+  // Σ_j softmax_j(score(q_t, k_j)) v_j over the keys query t sees, per sequence and head.
+  virtual void attention(const AttentionShape& shape, const float* qkv, float* out) = 0;
+  // out[r, :] = in[r, :] / sqrt(mean(in[r, :]²) + eps) · weight (weight may be null). in == out
+  // allowed.
+  virtual void rmsnorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight,
+                       float* out) = 0;
+  // out[r, c] = in[r, c] · weight[c] + bias[c] (either may be null). in == out allowed.
+  virtual void affine_columns(std::int64_t rows, std::int64_t cols, const float* weight, const float* bias,
+                              const float* in, float* out) = 0;
+  // out[r, :] = scale · table[tokens[r], :] (every token id must be below table's row count).
+  virtual void gather_rows(std::int64_t rows, std::int64_t cols, const std::int32_t* tokens, const float* table,
+                           float scale, float* out) = 0;
+  // Rotary position embedding in place (ops/rotary.h): `heads` heads of head_dim at row stride
+  // ld in x, the first rotary_dim dimensions of each rotated by the angles of position
+  // r mod seq_len; cos and sin are [seq_len, rotary_dim/2].
+  virtual void rotary(std::int64_t rows, std::int64_t seq_len, std::int64_t heads, std::int64_t head_dim,
+                      std::int64_t rotary_dim, std::int64_t ld, const float* cos, const float* sin, float* x) = 0;
+  // out[i] = act(gate[i]) · up[i] over `count` elements (out may alias gate or up).
+  virtual void gated_activation(std::int64_t count, Activation kind, const float* gate, const float* up,
+                                float* out) = 0;
+  // x[i] = cap · tanh(x[i] / cap).
+  virtual void softcap(std::int64_t count, float cap, float* x) = 0;
+  // out[r] = KL(softmax(reference[r, :vocab]) ‖ softmax(logits[r, :vocab])), or 0 where
+  // targets[r] < 0; rows are ld floats apart in both.
+  virtual void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                                  std::int64_t ld, const std::int32_t* targets, float* out) = 0;
   // losses[r] = logsumexp(logits[r, :vocab]) − logits[r, targets[r]], or 0 where targets[r] < 0;
   // logits rows are ld floats apart.
   virtual void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,

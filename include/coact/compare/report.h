@@ -17,6 +17,7 @@ struct ReportOptions {
   bool force = false;
   std::string python;       // interpreter ("" = COACT_PYTHON or the build's default)
   std::string tools_dir;    // where plot_graphs.py and plot_compare.py live ("" = COACT_TOOLS_DIR or the source tree)
+  std::string extra_markdown;  // sections appended to the report (e.g. CE-loss recovered)
 };
 
 // The options a user sets (coact report's flags, a study's [report] keys).

@@ -1,9 +1,13 @@
-// The BPE model of a byte-level tokenizer: the vocabulary as byte strings and the merges by
-// rank, and the merge loop of GPT-2's encoder.py: start from one symbol per byte, then
-// repeatedly take the adjacent pair with the lowest merge rank and merge every occurrence of
-// it, left to right without overlap, until no adjacent pair has a merge.
+// The BPE model: the vocabulary as byte strings and the merges by rank, and the merge loop of
+// GPT-2's encoder.py: start from one symbol per unit, then repeatedly take the adjacent pair
+// with the lowest merge rank and merge every occurrence of it, left to right without overlap,
+// until no adjacent pair has a merge. Units are bytes (byte-level BPE) or UTF-8 characters
+// (SentencePiece-style BPE, whose vocabulary is UTF-8). As in Hugging Face's BPE, a unit
+// without a token becomes its bytes' <0xNN> tokens with byte fallback, else the unknown token
+// (consecutive ones fused into one when `fuse`), else an InputError.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,15 +26,22 @@ class BpeModel {
   struct Merge {
     std::int32_t left, right;
   };
+  enum class Unit { Byte, Character };
   BpeModel(std::string name, const std::vector<std::pair<std::string, std::int32_t>>& byte_tokens,
-           const std::vector<Merge>& merges);
+           const std::vector<Merge>& merges, Unit unit = Unit::Byte);
   BpeModel() = default;
 
-  // When set, a byte without a single-byte token becomes this id (consecutive ones fused
-  // into one when `fuse`); otherwise such a byte is an InputError.
+  // When set, a unit without a token (and without byte-fallback tokens for all its bytes)
+  // becomes this id (consecutive ones fused into one when `fuse`); otherwise such a unit is an
+  // InputError.
   void set_unknown(std::int32_t id, bool fuse) {
     unknown_id_ = id;
     fuse_unknown_ = fuse;
+  }
+  // Byte fallback: the ids of the tokens <0x00>..<0xFF> (-1 where the vocabulary lacks one).
+  void set_byte_fallback(const std::array<std::int32_t, 256>& ids) {
+    byte_fallback_ = true;
+    fallback_ids_ = ids;
   }
   // Hugging Face's ignore_merges: a word that is a token as a whole is not merged.
   void set_ignore_merges(bool ignore) { ignore_merges_ = ignore; }
@@ -49,7 +60,8 @@ class BpeModel {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(left)) << 32) | static_cast<std::uint32_t>(right);
   }
   const MergeResult* find_merge(std::int32_t left, std::int32_t right) const;
-  void append_unknown(unsigned char byte, bool& last_was_unknown, std::vector<std::int32_t>& out) const;
+  // The initial symbols of `word` (HF's merge_word before merging).
+  void initial_symbols(std::string_view word, std::vector<std::int32_t>& ids) const;
 
   std::string name_;  // the tokenizer file, for messages
   std::unordered_map<std::string, std::int32_t> token_ids_;
@@ -58,6 +70,9 @@ class BpeModel {
   std::int32_t unknown_id_ = -1;
   bool fuse_unknown_ = false;
   bool ignore_merges_ = false;
+  Unit unit_ = Unit::Byte;
+  bool byte_fallback_ = false;
+  std::array<std::int32_t, 256> fallback_ids_{};
 };
 
 }  // namespace coact::data

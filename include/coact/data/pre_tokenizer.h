@@ -22,4 +22,13 @@ void split_gpt2_pattern(std::string_view text, std::vector<std::string_view>& wo
 // (each digit alone when `individual_digits`); the text between them is kept as pieces too.
 void split_digits(std::string_view text, bool individual_digits, std::vector<std::string_view>& pieces);
 
+// Hugging Face's BertPreTokenizer: whitespace (White_Space) separates words and is dropped;
+// each punctuation character (ASCII punctuation, which includes $+<=>^`|~, or general category
+// P*) is a word of its own.
+void split_bert(std::string_view text, std::vector<std::string_view>& words);
+
+// The split of Hugging Face's Metaspace (each `marker` merged with what follows it): a word
+// starts at every marker, except that a marker followed by another marker is a word alone.
+void split_before_marker(std::string_view text, std::string_view marker, std::vector<std::string_view>& words);
+
 }  // namespace coact::data

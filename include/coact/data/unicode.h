@@ -1,5 +1,6 @@
-// The Unicode the byte-level BPE tokenizer needs: strict UTF-8 decoding, the character classes
-// of GPT-2's pre-tokenizer pattern (\p{L}, \p{N}, \s), and NFC normalisation. The data comes
+// The Unicode the tokenizers need: strict UTF-8 decoding, the character classes of GPT-2's
+// pre-tokenizer pattern (\p{L}, \p{N}, \s), NFC and NFD normalisation, and the general-category
+// tests and lowercase mapping of BERT's normaliser. The data comes
 // from tables generated from Python's unicodedata (tools/gen_unicode_tables.py; Unicode
 // version: unicode_version()), so no ICU is needed and results do not depend on the platform.
 #pragma once
@@ -81,5 +82,21 @@ void append_utf8(std::string& out, char32_t code_point);
 // Text whose code points are all below U+0300 is already NFC (none of them is a combining
 // mark or changes under NFC) and is returned as is, without decoding.
 std::string to_nfc(std::string_view text);
+
+// Unicode Normalization Form D: the canonical decomposition, canonically ordered.
+std::string to_nfd(std::string_view text);
+
+// ---- what BERT's normaliser and pre-tokenizer test ------------------------------------------
+
+// General category Cc, Cf or Co (what Hugging Face's BertNormalizer calls control characters;
+// unassigned code points are not among them).
+bool is_control_format_private(char32_t code_point);
+// General category Mn (what strip_accents removes after NFD).
+bool is_nonspacing_mark(char32_t code_point);
+// General category P* (Pc Pd Pe Pf Pi Po Ps).
+bool is_punctuation(char32_t code_point);
+// Appends the full lowercase of one code point (Rust's char::to_lowercase, Python's str.lower()
+// of one character): U+0130 gives "i" + U+0307, every other mapping one code point.
+void append_lowercase(std::string& out, char32_t code_point);
 
 }  // namespace coact::data::unicode

@@ -43,6 +43,9 @@ class AtomicOutput {
   int signal_ticket_ = -1;  // the temporary's entry in the signal cleanup table (root only)
 };
 
+// Writes `text` to `path` atomically (AtomicOutput; IoError when the write fails).
+void write_text_file(const std::string& path, const std::string& text, bool force);
+
 // Fails with OutputExistsError when `path` exists and `force` is false.
 void require_writable_output(const std::string& path, bool force);
 

@@ -55,6 +55,31 @@ class SafetensorsFile final : public TensorFile {
   SafetensorsHeader header_;  // entries parallel to tensors_
 };
 
+// A checkpoint split into shards (Hugging Face's save_pretrained for large models):
+// model.safetensors.index.json holds {"metadata": {...}, "weight_map": {tensor: shard file}}
+// and the shards lie beside it. Each shard is opened as a SafetensorsFile; the tensors are
+// listed in weight_map order. The index and the shards must agree exactly: a listed tensor
+// missing from its shard, or a shard tensor the index does not list (or lists under another
+// shard), is an InputError naming both files. Shard names are paths relative to the index's
+// folder, without ".." and not absolute.
+class ShardedSafetensorsFile final : public TensorFile {
+ public:
+  explicit ShardedSafetensorsFile(const std::string& index_json);
+  ~ShardedSafetensorsFile() override;
+  const char* format() const override { return "safetensors"; }
+  // The shard files in the order the index first names them.
+  std::vector<std::string> shard_paths() const;
+  // The shard holding `name`.
+  const std::string& shard_of(std::string_view name) const;
+
+ protected:
+  TensorLayout layout(const TensorInfo& info) const override;
+
+ private:
+  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
+  std::vector<std::pair<const SafetensorsFile*, const TensorInfo*>> sources_;  // parallel to tensors_
+};
+
 // One float32 tensor to write; `values` must hold numel(shape) elements.
 struct NamedTensor {
   std::string name;

@@ -81,6 +81,19 @@ class TensorFile {
   explicit TensorFile(std::string path) : path_(std::move(path)) {}
   // Where `info`'s elements are; may do work on first use (inflate, checksum) and throw.
   virtual TensorLayout layout(const TensorInfo& info) const = 0;
+  // Fills `out` (numel values) with the tensor as float32. The default converts the elements
+  // layout() places; formats whose tensors are not arrays of elements (GGUF's quantised
+  // blocks) override it.
+  virtual void convert_f32(const TensorInfo& info, std::span<float> out) const;
+  // Throws InputError when read_f32 cannot read the tensor, before its buffer is allocated (a
+  // GGUF tensor of an unknown type has a shape but no bytes to bound it).
+  virtual void check_readable(const TensorInfo& /*info*/) const {}
+  // Another file's layout(), for formats made of several files (sharded checkpoints).
+  static TensorLayout layout_of(const TensorFile& file, const TensorInfo& info) { return file.layout(info); }
+  static void convert_f32_of(const TensorFile& file, const TensorInfo& info, std::span<float> out) {
+    file.convert_f32(info, out);
+  }
+  static void check_readable_of(const TensorFile& file, const TensorInfo& info) { file.check_readable(info); }
   // Builds the name index; throws InputError on a duplicated name.
   void index_tensors();
 
@@ -91,8 +104,10 @@ class TensorFile {
   std::map<std::string, std::size_t, std::less<>> index_;
 };
 
-// Opens a safetensors file or a PyTorch zip checkpoint (.pt, .pth, .bin, ...), told apart by
-// their first bytes; a name ending in .safetensors is always read as safetensors. The legacy
+// Opens a safetensors file, a sharded safetensors checkpoint (its index, a name ending in
+// .safetensors.index.json), a GGUF file (GgufFile: GGUF's tensor names; see gguf_model.h for
+// Hugging Face names) or a PyTorch zip checkpoint (.pt, .pth, .bin, ...), told apart by their
+// first bytes; a name ending in .safetensors is always read as safetensors. The legacy
 // pre-1.6 torch.save format is refused with advice.
 std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 

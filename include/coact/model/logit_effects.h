@@ -3,8 +3,10 @@
 // TransformerLens's direct logit attribution:
 //   residual direction r = v · W_out[L] for blocks.L.mlp.hook_post, v itself at the residual
 //   stream hooks; effect = (r − mean(r)) ⊙ ln_final.w · W_U
-// (the final LayerNorm's centring and scale kept, its division by the row's spread left out, as
-// it depends on the token). mlp.hook_pre (before the GELU) and the logits have no such effect.
+// (the final LayerNorm's centring and scale kept — RMSNorm does not centre —, its division by the
+// row's spread left out, as it depends on the token). Hooks inside the blocks' halves (before
+// the GELU, the norms, the heads) and the logits have no such effect; neither do encoders, and
+// soft-capped logits (Gemma-2) are refused.
 #pragma once
 
 #include <span>

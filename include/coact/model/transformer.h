@@ -1,22 +1,20 @@
-// The GPT-2-family forward pass on a Backend (cpu or cuda), written once:
+// The forward pass of every family on a Backend (cpu or cuda), written once and configured by
+// TransformerConfig (model/config.h):
 //
-//   resid = W_E[tokens] + W_pos[positions]                              hook_resid_pre
-//   per block: resid += Attn(LN1(resid)) · W_O + b_O                    hook_resid_mid
-//              pre = LN2(resid) · W_in + b_in                           mlp.hook_pre
-//              post = GELU(pre)                                         mlp.hook_post
-//              resid += post · W_out + b_out                            hook_resid_post
-//   logits = LN_final(resid) · W_U + b_U;  loss_t = −log softmax(logits_t)[token_{t+1}]
+//   resid = scale · W_E[tokens] (+ W_pos[positions]) (BERT: + W_type[0], LN)  hook_embed ...
+//   per block (pre-norm):   x = N1(resid); z = Attn(x·W_qkv + b, rotary?)      attn.hook_z
+//                           a = z·W_O + b_O (Gemma-2: post-norm)               hook_attn_out
+//                           resid += a                                          hook_resid_mid
+//                           pre = N2(resid)·W_in + b_in                         mlp.hook_pre
+//                           post = GELU(pre), or act(pre)·(N2(resid)·W_up)      mlp.hook_post
+//                           resid += post·W_out + b_out (Gemma-2: post-norm)   hook_resid_post
+//     parallel residual:    resid += Attn(N1(resid)) + MLP(N2(resid))          (GPT-NeoX)
+//     post-LN (BERT):       resid = LN1(resid + Attn(resid)); resid = LN2(resid + MLP(resid))
+//   logits = N_final(resid) · W_U + b_U (Gemma-2: soft-capped); loss_t = −log softmax[t+1]
 //
-// The residual stream is updated in place (the GEMMs accumulate into it), so a forward pass
-// needs a handful of [rows, width] buffers. A pass that only records a hook stops there.
-//
-//   model::Transformer model(backend, config, model::load_transformer_weights(path, config));
-//   model::ForwardPass pass(model, 32, 128);              // up to 32 sequences of 128 tokens
-//   model::ForwardRequest request;
-//   request.hook = hook;
-//   request.capture = true;
-//   pass.run(ids, 32, request);                           // ids: 32·128 int32 on the host
-//   const float* x = pass.activations();                  // device [4096, width]
+// The residual stream is updated in place (the GEMMs accumulate into it unless a hook or a
+// post-norm needs the block's output on its own), so a forward pass needs a handful of
+// [rows, width] buffers. A pass that only records a hook stops there.
 #pragma once
 
 #include <cstdint>
@@ -41,11 +39,16 @@ class Transformer {
   backend::Backend& backend() const { return *backend_; }
   const TransformerConfig& config() const { return config_; }
 
+  // Empty buffers where the architecture has no such parameter (see BlockWeights).
   struct Block {
-    backend::Buffer<float> ln1_weight, ln1_bias, w_qkv, b_qkv, w_o, b_o, ln2_weight, ln2_bias, w_in, b_in, w_out, b_out;
+    backend::Buffer<float> ln1_weight, ln1_bias, w_qkv, b_qkv, w_o, b_o, ln2_weight, ln2_bias, w_in, b_in, w_up, b_up,
+        w_out, b_out, post_attn_norm, post_mlp_norm;
   };
   const backend::Buffer<float>& wte() const { return wte_; }
   const backend::Buffer<float>& wpe() const { return wpe_; }
+  const backend::Buffer<float>& token_type() const { return token_type_; }
+  const backend::Buffer<float>& embed_ln_weight() const { return embed_ln_weight_; }
+  const backend::Buffer<float>& embed_ln_bias() const { return embed_ln_bias_; }
   const Block& block(std::int64_t layer) const { return blocks_[static_cast<std::size_t>(layer)]; }
   const backend::Buffer<float>& ln_final_weight() const { return ln_final_weight_; }
   const backend::Buffer<float>& ln_final_bias() const { return ln_final_bias_; }
@@ -57,7 +60,7 @@ class Transformer {
  private:
   backend::Backend* backend_;
   TransformerConfig config_;
-  backend::Buffer<float> wte_, wpe_;
+  backend::Buffer<float> wte_, wpe_, token_type_, embed_ln_weight_, embed_ln_bias_;
   std::vector<Block> blocks_;
   backend::Buffer<float> ln_final_weight_, ln_final_bias_, unembed_, unembed_bias_;
   bool unembed_transposed_ = false;
@@ -83,8 +86,8 @@ struct ForwardRequest {
   bool capture = false;           // keep the hook's activations: activations() (the logits
                                   // for HookSite::Logits, which cannot be edited)
   HookEdit* edit = nullptr;       // applied at the hook, after the capture
-  bool logits = false;            // keep every logit: logits() [rows, d_vocab_out]
-  bool losses = false;            // next-token cross-entropy per row: losses()
+  bool logits = false;            // keep every logit: logits() [rows, d_vocab_out] (decoders)
+  bool losses = false;            // next-token cross-entropy per row: losses() (decoders)
 };
 
 // The work space of forward passes over up to max_sequences sequences of seq_len tokens.
@@ -117,8 +120,23 @@ class ForwardPass {
   // Capture and edit at `site` of `layer` when the request names it; true when the pass can
   // stop there.
   bool at_hook(HookSite site, std::int64_t layer, float* activations, std::int64_t width);
-  void attention_half(const Transformer::Block& block);
-  void mlp_half(std::int64_t layer, const Transformer::Block& block, bool& stop);
+  bool wants(HookSite site, std::int64_t layer) const;
+  // The config's norm (LayerNorm, LNPre or RMSNorm) of [rows, d_model] (in == out allowed).
+  void apply_norm(const backend::Buffer<float>& weight, const backend::Buffer<float>& bias, const float* in, float* out);
+  // Normalises `in` into `out` with the block's norm (or the final one); when the request
+  // names `site`, the normalised value is a hook before the weight and bias are applied.
+  bool norm(const backend::Buffer<float>& weight, const backend::Buffer<float>& bias, const float* in, float* out,
+            HookSite site, std::int64_t layer);
+  bool embed();
+  bool attention(std::int64_t layer, const Transformer::Block& block, const float* input);
+  bool mlp(std::int64_t layer, const Transformer::Block& block, const float* input);
+  // Adds a block half's output projection to the residual stream: in place (accumulating GEMM)
+  // unless a post-norm or the hook `site` needs the output on its own.
+  bool project_out(std::int64_t layer, HookSite site, const float* in, std::int64_t width,
+                   const backend::Buffer<float>& weight, const backend::Buffer<float>& bias,
+                   const backend::Buffer<float>& post_norm);
+  bool pre_norm_block(std::int64_t layer, const Transformer::Block& block);
+  bool post_ln_block(std::int64_t layer, const Transformer::Block& block);
   void unembed_and_losses();
 
   const Transformer* model_;
@@ -127,8 +145,10 @@ class ForwardPass {
   std::int64_t rows_ = 0, sequences_ = 0;
   const ForwardRequest* request_ = nullptr;
   std::vector<std::int32_t> host_targets_;
-  backend::Buffer<std::int32_t> tokens_, targets_;
-  backend::Buffer<float> resid_, normed_, qkv_, attn_, mlp_, capture_, logits_, losses_;
+  backend::Buffer<std::int32_t> tokens_, targets_, lengths_;
+  backend::Buffer<float> resid_, normed_, normed2_, qkv_, attn_, out_, mlp_, up_, capture_, logits_, losses_;
+  backend::Buffer<float> rotary_cos_, rotary_sin_;  // [seq_len, rotary_dim/2]
+  bool padded_ = false;                             // lengths_ holds this run's sequence lengths
   const float* activations_ = nullptr;
   bool keep_logits_ = false, have_logits_ = false, have_losses_ = false;
 };

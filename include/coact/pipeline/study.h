@@ -30,6 +30,7 @@
 #include "coact/core/options.h"
 #include "coact/data/synth.h"
 #include "coact/graph/build.h"
+#include "coact/io/output_paths.h"
 #include "coact/model/inputs.h"
 #include "coact/model/record_store.h"
 #include "coact/sae/training.h"
@@ -119,6 +120,13 @@ struct DemoOptions {
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
 };
 Study demo_study(const DemoOptions& options, const std::string& command_line);
+
+// What a study reads from outside (an existing store, the model, token and tokenizer files, a
+// truth store), labelled by their keys, and what it writes: the files under `out` (`existing`
+// says whether an existing one is refused without --force or left to the plan), plus a produced
+// store outside `out`. For io::CommandOutputs: the whole run is one writer.
+std::vector<io::LabelledPath> study_inputs(const Study& study);
+std::vector<io::OutputSpec> study_outputs(const Study& study, io::ExistingOutput existing);
 
 // The study as INI text with every key in effect (a study file that reproduces it).
 std::string study_text(const Study& study);

@@ -89,7 +89,20 @@ class CpuBackend final : public Backend {
                  float* out) override;
   void embed_tokens(std::int64_t rows, std::int64_t cols, std::int64_t seq_len, const std::int32_t* tokens,
                     const float* wte, const float* wpe, float* out) override;
-  void causal_attention(const AttentionShape& shape, const float* qkv, float* out) override;
+  void attention(const AttentionShape& shape, const float* qkv, float* out) override;
+  void rmsnorm(std::int64_t rows, std::int64_t cols, float eps, const float* in, const float* weight,
+               float* out) override;
+  void affine_columns(std::int64_t rows, std::int64_t cols, const float* weight, const float* bias, const float* in,
+                      float* out) override;
+  void gather_rows(std::int64_t rows, std::int64_t cols, const std::int32_t* tokens, const float* table, float scale,
+                   float* out) override;
+  void rotary(std::int64_t rows, std::int64_t seq_len, std::int64_t heads, std::int64_t head_dim,
+              std::int64_t rotary_dim, std::int64_t ld, const float* cos, const float* sin, float* x) override;
+  void gated_activation(std::int64_t count, Activation kind, const float* gate, const float* up,
+                        float* out) override;
+  void softcap(std::int64_t count, float cap, float* x) override;
+  void kl_divergence_rows(std::int64_t rows, std::int64_t vocab, const float* reference, const float* logits,
+                          std::int64_t ld, const std::int32_t* targets, float* out) override;
   void cross_entropy_rows(std::int64_t rows, std::int64_t vocab, const float* logits, std::int64_t ld,
                           const std::int32_t* targets, float* losses) override;
 };

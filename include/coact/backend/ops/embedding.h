@@ -22,4 +22,18 @@ struct EmbedTokens {
   COACT_HD void operator()(std::int64_t i) const { (*this)(i / cols, i % cols); }
 };
 
+// out[r, :] = scale · table[tokens[r], :]: token embeddings without learned positions (rotary
+// models), scaled by √d_model in Gemma and by 1 elsewhere.
+struct GatherRows {
+  std::int64_t cols;
+  float scale;
+  const std::int32_t* tokens;
+  const float* table;
+  float* out;
+  COACT_HD void operator()(std::int64_t r, std::int64_t c) const {
+    out[r * cols + c] = table[static_cast<std::int64_t>(tokens[r]) * cols + c] * scale;
+  }
+  COACT_HD void operator()(std::int64_t i) const { (*this)(i / cols, i % cols); }
+};
+
 }  // namespace coact::backend::ops
