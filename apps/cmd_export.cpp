@@ -15,8 +15,10 @@ int run_export(const Invocation& invocation) {
                   "            strength, clustering, component, mean_neighbor_degree and edge attributes count,\n"
                   "            weight (networkx.read_graphml(path, node_type=int) and Gephi read it)\n"
                   "  edgelist  (--graph) one edge per line, \"i j weight count\" with i < j\n"
-                  "  saelens   (--sae) a directory with sae_weights.safetensors (W_enc [d, n], W_dec [n, d],\n"
-                  "            b_enc, b_dec) and cfg.json, which SAELens' SAE.load_from_disk reads\n"
+                  "  saelens   (--sae) a directory with sae_weights.safetensors and cfg.json, which SAELens'\n"
+                  "            SAE.load_from_disk reads and encodes as coact does: standard, topk, jumprelu (also\n"
+                  "            for batchtopk and matryoshka, as SAELens saves them) and gated SAEs; a scale or\n"
+                  "            center-scale input normalisation is folded into the weights\n"
                   "Reals are written exactly (shortest round-trip form).");
   auto add = cli.options().add_options();
   add("graph", po::value<std::string>()->value_name("FILE"), "graph file (graph_<seed>.h5)");
@@ -35,9 +37,8 @@ int run_export(const Invocation& invocation) {
       {sae ? io::OutputSpec::folder("--out", out, {"sae_weights.safetensors", "cfg.json"}) : io::OutputSpec::file("--out", out)});
   run_on_root(invocation, [&] {
     if (cli.has("sae")) {
-      if (format != "saelens") throw UsageError(str("--format: '", format, "' is not an SAE format (saelens)"));
       sae::export_saelens(cli.get<std::string>("sae"), out,
-                          {cli.get<std::string>("model-name"), cli.get<std::string>("hook-name"), cli.force()});
+                          {format, cli.get<std::string>("model-name"), cli.get<std::string>("hook-name"), cli.force()});
       log::info("wrote ", out, "/sae_weights.safetensors and ", out, "/cfg.json");
       return;
     }

@@ -13,7 +13,7 @@
 #include "coact/data/token_source.h"
 #include "coact/data/tokenizer.h"
 #include "coact/io/h5.h"
-#include "npy_header.h"
+#include "coact/io/npy_header.h"
 
 namespace coact::data {
 
@@ -187,7 +187,7 @@ TokenArray read_npy_tokens(const std::string& path, const TokenLimits& limits) {
   std::ifstream in = open_binary(path);
   std::string prefix(static_cast<std::size_t>(std::min<std::int64_t>(size, (std::int64_t{1} << 16) + 12)), '\0');
   in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-  const NpyHeader header = parse_npy_header(prefix, path);
+  const io::NpyHeader header = io::parse_npy_header(prefix, path);
 
   // '<' little-endian, '|' not applicable (one byte), '=' native (little here).
   const std::string& descr = header.descr;

@@ -9,6 +9,7 @@
 #include "coact/core/errors.h"
 #include "coact/core/half.h"
 #include "coact/io/gguf.h"
+#include "coact/io/npz.h"
 #include "coact/io/safetensors.h"
 #include "coact/io/torch_pickle.h"
 #include "display_name.h"
@@ -255,6 +256,7 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path) {
   // could look like anything); the errors then speak of the safetensors header.
   const bool named_safetensors = path.size() >= 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0;
   if (path.ends_with(".safetensors.index.json")) return std::make_unique<ShardedSafetensorsFile>(path);
+  if (path.ends_with(".npz")) return std::make_unique<NpzFile>(path);
   if (!named_safetensors && in.gcount() == 4 && is_gguf(std::span<const std::uint8_t>(magic, 4))) {
     return std::make_unique<GgufFile>(path);
   }

@@ -191,8 +191,13 @@ std::vector<T> read_column(const io::File& f, const std::string& name, std::size
 
 void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, io::Provenance provenance) {
   io::AtomicOutput out(path, force);
+  write_checkpoint_file(out.temporary_path(), c, std::move(provenance));
+  out.commit();
+}
+
+void write_checkpoint_file(const std::string& temporary, const Checkpoint& c, io::Provenance provenance) {
   {
-    io::File f = io::File::create(out.temporary_path());
+    io::File f = io::File::create(temporary);
     provenance.kind = "sae";
     if (!c.data.activations.empty()) provenance.inputs["activations"] = c.data.activations + " (" + c.data.fingerprint + ")";
     io::write_provenance(f, provenance);
@@ -209,10 +214,11 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
     io::write_options(a, "data_", data_stream_table(), c.data);
     io::write_options(a, "cfg_", config_table(), c.config);
     io::write_options(a, "encoder_", encoder_table(), c.encoder);
-    if (!c.assumptions.empty()) {
-      std::string lines;
-      for (const auto& line : c.assumptions) lines += line + "\n";
-      a.set("import_assumptions", lines);
+    for (const auto& [name, lines] : {std::pair<const char*, const std::vector<std::string>*>{"import_assumptions", &c.assumptions},
+                                      {"import_conversions", &c.conversions}}) {
+      std::string text;
+      for (const auto& line : *lines) text += line + "\n";
+      if (!text.empty()) a.set(name, text);
     }
     if (!c.resume_changes.empty()) {
       std::string lines;
@@ -243,7 +249,6 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
     for (const auto& [name, values] : reals) write_column(f, std::string("/metrics/") + name, *values);
     f.close();
   }
-  out.commit();
 }
 
 TrainingStatus read_training_status(const io::File& file) {
@@ -285,9 +290,11 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   c.complete = status.complete;
   c.ranks = a.get_int("ranks");
   c.ground_truth_mmcs = a.get_double("ground_truth_mmcs");
-  if (a.has("import_assumptions"))
-    for (const auto& line : split(a.get_string("import_assumptions"), '\n'))
-      if (!line.empty()) c.assumptions.push_back(line);
+  for (const auto& [name, lines] : {std::pair<const char*, std::vector<std::string>*>{"import_assumptions", &c.assumptions},
+                                    {"import_conversions", &c.conversions}})
+    if (a.has(name))
+      for (const auto& line : split(a.get_string(name), '\n'))
+        if (!line.empty()) lines->push_back(line);
   if (a.has("resume_changes"))
     for (const auto& line : split(a.get_string("resume_changes"), '\n'))
       if (!line.empty()) c.resume_changes.push_back(line);

@@ -58,6 +58,7 @@ struct Checkpoint {
   // Imported SAEs: what the source did not say and coact assumed, one line each (the
   // `import_assumptions` attribute); empty otherwise.
   std::vector<std::string> assumptions;
+  std::vector<std::string> conversions;  // imported SAEs: exact changes of representation (import_conversions)
 };
 
 // The SAE of a checkpoint on a backend, parameters loaded: what every command that encodes uses.
@@ -86,6 +87,9 @@ TrainingStatus read_training_status(const io::File& file);
 // Writes `path` atomically; `force` allows replacing an existing file (a run overwrites its own
 // previous checkpoint with force = true).
 void write_checkpoint(const std::string& path, bool force, const Checkpoint& checkpoint, io::Provenance provenance);
+// The same into `temporary`, a path an io::AtomicOutput or io::DirectoryOutput owns (several
+// files written as one output).
+void write_checkpoint_file(const std::string& temporary, const Checkpoint& checkpoint, io::Provenance provenance);
 
 // Reads and validates (kind "sae", root attributes consistent (checkpoint_check.h), shapes,
 // configuration, finite parameters). `with_state` also reads the Adam moments and resampling

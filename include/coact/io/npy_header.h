@@ -1,14 +1,15 @@
 // The header of a NumPy .npy file (format versions 1.0 to 3.0), parsed strictly: the magic,
 // the version, the header length, and the Python dict literal
 //   {'descr': '<i4', 'fortran_order': False, 'shape': (3, 4), }
-// with nothing but padding after it. Private to the data module's token readers.
+// with nothing but padding after it. The token readers (.npy token files) and the .npz tensor
+// files (NpzFile) read headers through it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace coact::data {
+namespace coact::io {
 
 struct NpyHeader {
   std::string descr;  // '<i4', '|u1', ...
@@ -21,4 +22,4 @@ struct NpyHeader {
 // in messages. Throws InputError for anything that is not a well-formed header.
 NpyHeader parse_npy_header(const std::string& prefix, const std::string& path);
 
-}  // namespace coact::data
+}  // namespace coact::io

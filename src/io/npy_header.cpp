@@ -1,12 +1,12 @@
 // A strict reader of .npy headers: a tiny parser for the one dict literal numpy.save writes.
-#include "npy_header.h"
+#include "coact/io/npy_header.h"
 
 #include <cstring>
 #include <string_view>
 
 #include "coact/core/errors.h"
 
-namespace coact::data {
+namespace coact::io {
 
 namespace {
 
@@ -141,4 +141,4 @@ NpyHeader parse_npy_header(const std::string& prefix, const std::string& path) {
   return header;
 }
 
-}  // namespace coact::data
+}  // namespace coact::io
