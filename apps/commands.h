@@ -22,6 +22,7 @@ int run_synth(const Invocation& invocation);
 int run_describe(const Invocation& invocation);
 int run_train(const Invocation& invocation);
 int run_graph(const Invocation& invocation);
+int run_encode(const Invocation& invocation);
 int run_compare(const Invocation& invocation);
 int run_report(const Invocation& invocation);
 int run_inspect(const Invocation& invocation);

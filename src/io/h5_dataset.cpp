@@ -84,6 +84,15 @@ void Dataset::write_raw(const void* data, ElementType memory_type, const Shape& 
   transfer(true, const_cast<void*>(data), memory_type, offset, count);
 }
 
+void Dataset::extend(std::int64_t rows) {
+  COACT_H5_LOCK();
+  Shape dims = shape();
+  COACT_REQUIRE(!dims.empty() && rows >= 0, Error, where(), ": cannot extend to ", rows, " rows");
+  dims[0] = rows;
+  std::vector<hsize_t> size(dims.begin(), dims.end());
+  COACT_H5_CHECK(H5Dset_extent(handle_.id(), size.data()), where());
+}
+
 std::string Dataset::last_transfer_mode() const {
   switch (last_io_mode_) {
     case -1: return "none";

@@ -226,16 +226,28 @@ Dataset File::create_dataset_typed(const std::string& name, const Shape& shape, 
   COACT_H5_LOCK();
   const std::string where = path_ + ":" + name;
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Handle space(COACT_H5_CHECK(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), where));
+  std::vector<hsize_t> max_dims = dims;
+  DatasetOptions chunked = options;
+  if (options.extendible) {
+    COACT_REQUIRE(!dims.empty(), Error, where, ": an extendible dataset needs a first dimension");
+    max_dims[0] = H5S_UNLIMITED;
+    if (chunked.chunk.empty()) {
+      chunked.chunk.assign(shape.begin(), shape.end());
+      chunked.chunk[0] = std::int64_t{1} << 20;
+    }
+  }
+  Handle space(COACT_H5_CHECK(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), where));
   Handle dcpl(COACT_H5_CHECK(H5Pcreate(H5P_DATASET_CREATE), where));
-  if (!options.chunk.empty()) {
-    COACT_REQUIRE(options.chunk.size() == shape.size(), Error, where, ": chunk rank ", options.chunk.size(),
+  const DatasetOptions& options_used = chunked;
+  if (!options_used.chunk.empty()) {
+    COACT_REQUIRE(options_used.chunk.size() == shape.size(), Error, where, ": chunk rank ", options_used.chunk.size(),
                   " does not match dataset rank ", shape.size());
-    std::vector<hsize_t> chunk(options.chunk.size());
+    std::vector<hsize_t> chunk(options_used.chunk.size());
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       // A chunk dimension may not exceed a fixed dataset dimension, nor be zero.
-      const std::int64_t limit = std::max<std::int64_t>(1, shape[i]);
-      chunk[i] = static_cast<hsize_t>(std::clamp<std::int64_t>(options.chunk[i], 1, limit));
+      const bool unlimited = options.extendible && i == 0;
+      const std::int64_t limit = unlimited ? options_used.chunk[i] : std::max<std::int64_t>(1, shape[i]);
+      chunk[i] = static_cast<hsize_t>(std::clamp<std::int64_t>(options_used.chunk[i], 1, std::max<std::int64_t>(1, limit)));
     }
     COACT_H5_CHECK(H5Pset_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data()), where);
     if (options.shuffle) COACT_H5_CHECK(H5Pset_shuffle(dcpl.id()), where);

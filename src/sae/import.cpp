@@ -101,10 +101,15 @@ std::string detect(const std::string& source, const ImportOptions& o) {
     if (is_file(dir / "sae.safetensors") && is_file(dir / "cfg.json")) return "sparsify";
     if (is_file(dir / "ae.pt")) return "dictionary-learning";
     if (is_file(dir / "params.npz") || is_file(dir / "params.safetensors")) return "gemma-scope";
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.is_directory() && (is_file(entry.path() / "sae.safetensors") ||
-                                   fs::exists(entry.path() / "seed0", ec) || fs::exists(entry.path() / "seed1", ec)))
-        return "sparsify-run";
+    // A sparsify run: <hookpoint>/sae.safetensors or <hookpoint>/seedN/sae.safetensors.
+    for (const auto& hook : fs::directory_iterator(dir, ec)) {
+      if (!hook.is_directory()) continue;
+      if (is_file(hook.path() / "sae.safetensors")) return "sparsify-run";
+      for (const auto& seed : fs::directory_iterator(hook.path(), ec))
+        if (seed.is_directory() && seed.path().filename().string().rfind("seed", 0) == 0 &&
+            is_file(seed.path() / "sae.safetensors"))
+          return "sparsify-run";
+    }
     throw InputError(str(source, ": no SAE recognised in this folder (expected cfg.json + sae_weights.safetensors, "
                                  "cfg.json + sae.safetensors, ae.pt, params.npz or params.safetensors, or a sparsify "
                                  "run's hookpoint folders); give --format"));

@@ -91,6 +91,9 @@ struct DatasetOptions {
   Shape chunk;          // empty: contiguous (no chunking)
   int deflate = 0;      // 0 = none, 1..9 = gzip level (needs chunking)
   bool shuffle = false; // byte shuffle before deflate
+  // The first dimension may grow (Dataset::extend); needs chunking (a chunk of 1 Mi elements
+  // along the first dimension when `chunk` is empty).
+  bool extendible = false;
 };
 
 class Dataset {
@@ -121,6 +124,8 @@ class Dataset {
   template <class T>
   void write(std::span<const T> data, const Shape& offset = {}, const Shape& count = {});
   void write_raw(const void* data, ElementType memory_type, const Shape& offset, const Shape& count);
+  // Sets the first dimension of an extendible dataset (DatasetOptions::extendible) to `rows`.
+  void extend(std::int64_t rows);
 
   // How the last transfer was really done (collective or independent) in a parallel file;
   // lets tests check that a "collective" write was collective.
