@@ -194,6 +194,7 @@ def forward_backward(cfg, p, x, since_fired):
             ehat = z_aux @ p["w_dec"]
             out["auxk"] = scale * np.sum((ehat - resid) ** 2) / norm
             daux = 2.0 * alpha * scale * (ehat - resid) / norm
+            out["aux_inputs"] = (aux_sel, resid, scale)
         out["loss"] = (out["fvu"] if topk else out["l2"]) + alpha * out["auxk"]
         dpre = (dxhat @ p["w_dec"].T) * sel
         g_dec = z.T @ dxhat
@@ -205,6 +206,7 @@ def forward_backward(cfg, p, x, since_fired):
         warm = int(cfg["l0_warmup_steps"])
         l0_weight = cfg["l0_coeff"] * (min(1.0, step / warm) if warm > 0 else 1.0)
         out["l1"] = l0_weight * out["l0"]
+        out["band"], out["l0_weight"] = band, l0_weight
         out["loss"] = out["l2"] + out["l1"]
         dxhat = 2.0 * e / rows
         dz = dxhat @ p["w_dec"].T
