@@ -7,6 +7,7 @@
 #include "coact/io/activation_store.h"
 #include "coact/io/h5.h"
 #include "coact/io/provenance.h"
+#include "coact/io/stored_options.h"
 #include "coact/sae/checkpoint.h"
 
 namespace coact::sae {
@@ -81,6 +82,10 @@ void require_consistent_sae_attributes(const io::File& file) {
   } catch (const Error&) {
     bad_attribute(file, "data_normalisation", str("is '", normalisation, "', expected none, scale or center-scale"));
   }
+  if (a.has("encoder_kind")) {
+    const EncoderSpec spec = io::read_options(a, "encoder_", encoder_table(), EncoderSpec{}, file.path());
+    validate(spec, a.get_int("n_features"), file.path() + ":/");
+  }
 }
 
 SaeSummary describe_sae(const std::string& path) {
@@ -106,6 +111,22 @@ SaeSummary describe_sae(const std::string& path) {
   require_shape(file, "/b_enc", {n});
   require_shape(file, "/W_dec", {n, d});
   require_shape(file, "/b_dec", {d});
+  // The encoder kind's own tensors (read_checkpoint also checks their values).
+  if (a.has("encoder_kind")) {
+    const EncoderSpec spec = io::read_options(a, "encoder_", encoder_table(), EncoderSpec{}, path);
+    if (uses_threshold(spec.kind)) {
+      require_shape(file, "/threshold", {n});
+      const std::vector<float> theta = file.dataset("/threshold").read_all<float>();
+      for (std::size_t j = 0; j < theta.size(); ++j)
+        if (!(theta[j] >= 0.0f))
+          throw InputError(str(path, ":/threshold: element ", j, " is ", theta[j], ", expected a finite threshold >= 0"));
+    }
+    if (spec.kind == EncoderKind::Gated) {
+      require_shape(file, "/r_mag", {n});
+      require_shape(file, "/b_mag", {n});
+    }
+    if (spec.input_norm == InputNormKind::CenterScale) require_shape(file, "/input_mean", {d});
+  }
   s.has_optimizer_state = file.has("/optimizer/adam_m/W_enc");
   if (file.has("/metrics/step")) {
     const io::Shape shape = file.dataset("/metrics/step").shape();

@@ -80,6 +80,7 @@ COMMANDS = {
     "safetensors": [("import", ["import", "--from", "{F}", "--out", "{O}", "--force"], "file")],
     "pt": [("import", ["import", "--from", "{F}", "--out", "{O}", "--force"], "file")],
     "saelens": [("import", ["import", "--from", "{F}", "--out", "{O}", "--force"], "file")],
+    "sae_source": [("import", ["import", "--from", "{F}", "--out", "{O}", "--force"], "file")],
     "tokenizer": [
         ("tokenize", ["tokenize", "--tokenizer", "{F}", "--input", "{G}/doc.txt", "--out", "{O}", "--force"], "file"),
         ("inspect", ["inspect", "--feature", "0", "--graph", "{G}/graph_1.h5", "--activations", "{G}/acts.h5",

@@ -210,6 +210,22 @@ def sae_cases(sae, d, rng):
     variant("sae_W_dec_inf", lambda f: replace(f, "W_dec", z), "Inf in W_dec")
     variant("sae_kind_graph", lambda f: f.attrs.__setitem__("coact_kind", "graph"), "coact_kind says graph")
     variant("sae_kind_missing", lambda f: f.attrs.__delitem__("coact_kind"), "no coact_kind")
+    # The encoder: an unknown kind, a kind whose tensors are missing, k beyond n, a bad threshold.
+    variant("sae_encoder_unknown", lambda f: f.attrs.__setitem__("encoder_kind", "swish"), "encoder_kind swish")
+    variant("sae_jumprelu_no_threshold", lambda f: f.attrs.__setitem__("encoder_kind", "jumprelu"),
+            "encoder_kind jumprelu without /threshold")
+
+    def topk_too_large(f):
+        f.attrs["encoder_kind"] = "topk"
+        f.attrs["encoder_k"] = np.int64(w_enc.shape[1] + 1)
+    variant("sae_topk_k_above_n", topk_too_large, "encoder_k > n_features")
+
+    def negative_threshold(f):
+        f.attrs["encoder_kind"] = "jumprelu"
+        f["threshold"] = np.full(w_enc.shape[1], -0.5, np.float32)
+    variant("sae_threshold_negative", negative_threshold, "a negative JumpReLU threshold")
+    variant("sae_center_scale_no_mean", lambda f: f.attrs.__setitem__("encoder_input_norm", "center-scale"),
+            "center-scale input without /input_mean")
     cases.append(Case("sae_empty_file", "sae", write_bytes(os.path.join(d, "sae_empty.h5"), b"")))
     return cases
 
@@ -299,6 +315,64 @@ def saelens_cases(saelens, d):
     data = open(weights, "rb").read()
     write_bytes(weights, data[:len(data) // 2])
     cases.append(Case("saelens_weights_truncated", "saelens", dst, note="sae_weights.safetensors cut in half"))
+    return cases
+
+
+def sae_source_cases(d, rng):
+    """SAEs of the other tools' formats that import must refuse, naming the file and key: an
+    architecture or activation coact cannot encode, a cfg that contradicts the tensors, k > n,
+    negative thresholds, missing or unknown tensors, NaN, a normalisation without its factor,
+    a sparsify run of mixed widths."""
+    import sae_formats as sf
+    dim, n = 8, 24
+    t = sf.random_sae(rng, dim, n)
+    cases = []
+
+    def saelens(name, arch, tensors, note, **cfg):
+        folder = os.path.join(d, name)
+        sf.write_saelens(folder, arch, tensors, **cfg)
+        cases.append(Case(name, "sae_source", folder, note=note))
+
+    saelens("saelens_arch_unknown", "transcoder", t, "architecture transcoder")
+    saelens("saelens_d_sae_contradicts", "standard", t, "d_sae != the tensors'", d_sae=n + 3)
+    saelens("saelens_k_above_n", "topk", t, "k > d_sae", k=n + 1)
+    saelens("saelens_threshold_negative", "jumprelu", {**t, "threshold": sf.f32(np.full(n, -0.2))}, "negative threshold")
+    saelens("saelens_threshold_missing", "jumprelu", t, "no threshold tensor")
+    bad = {**t, "W_enc": t["W_enc"].copy()}
+    bad["W_enc"][1, 2] = np.nan
+    saelens("saelens_nan", "standard", bad, "NaN in W_enc")
+    bad = {**t, "b_dec": t["b_dec"].copy()}
+    bad["b_dec"][0] = np.inf
+    saelens("saelens_inf", "standard", bad, "Inf in b_dec")
+    saelens("saelens_unknown_tensor", "standard", {**t, "W_skip": sf.f32(np.zeros((dim, dim)))}, "a tensor it does not define")
+    saelens("saelens_scaling_factor_unflagged", "standard", {**t, "scaling_factor": sf.f32(np.full(n, 3.0))},
+            "scaling_factor without finetuning_scaling_factor")
+    saelens("saelens_expected_average", "standard", t, "expected_average_only_in without its factor",
+            normalize_activations="expected_average_only_in")
+    saelens("saelens_whitening", "standard", t, "covariance_whitening", normalize_activations="covariance_whitening")
+    saelens("saelens_k_fraction", "topk", t, "k = 2.5", k=2.5)
+    folder = os.path.join(d, "sparsify_groupmax")
+    sf.write_sparsify(folder, t["W_enc"].T, t["b_enc"], t["W_dec"], t["b_dec"], 4, activation="groupmax")
+    cases.append(Case("sparsify_groupmax", "sae_source", folder, note="activation groupmax"))
+    folder = os.path.join(d, "sparsify_skip")
+    sf.write_sparsify(folder, t["W_enc"].T, t["b_enc"], t["W_dec"], t["b_dec"], 4, skip_connection=True)
+    cases.append(Case("sparsify_skip", "sae_source", folder, note="skip_connection true"))
+    folder = os.path.join(d, "sparsify_mixed_run")
+    sf.write_sparsify(os.path.join(folder, "layers.0"), t["W_enc"].T, t["b_enc"], t["W_dec"], t["b_dec"], 4)
+    wide = sf.random_sae(rng, dim, 2 * n)
+    sf.write_sparsify(os.path.join(folder, "layers.1", "seed3"), wide["W_enc"].T, wide["b_enc"], wide["W_dec"],
+                      wide["b_dec"], 4)
+    cases.append(Case("sparsify_mixed_widths", "sae_source", folder, note="a run of two widths"))
+    folder = os.path.join(d, "dl_unknown_class")
+    sf.write_dictionary_learning(folder, "CrossCoder", {"W_enc": t["W_enc"]})
+    cases.append(Case("dl_unknown_class", "sae_source", folder, note="dict_class CrossCoder"))
+    folder = os.path.join(d, "gemma_nan")
+    os.makedirs(folder, exist_ok=True)
+    theta = np.full(n, 0.1, np.float32)
+    theta[5] = np.nan
+    np.savez(os.path.join(folder, "params.npz"), W_enc=t["W_enc"], W_dec=t["W_dec"], b_enc=t["b_enc"], b_dec=t["b_dec"],
+             threshold=theta)
+    cases.append(Case("gemma_scope_nan_threshold", "sae_source", folder, note="NaN threshold in params.npz"))
     return cases
 
 
@@ -402,6 +476,7 @@ def make_corpus(coact, outdir):
     cases += compare_cases(os.path.join(good, "compare.h5"), cases_dir, rng)
     cases += interchange_cases(cases_dir)
     cases += saelens_cases(os.path.join(good, "saelens"), cases_dir)
+    cases += sae_source_cases(cases_dir, rng)
     cases += tokenizer_cases(good, cases_dir, rng)
     cases += ini_cases(cases_dir)
     cases += finding_cases(cases_dir)
