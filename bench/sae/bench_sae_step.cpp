@@ -1,12 +1,13 @@
-// Benchmark of one nanda-1l training step (compute_gradients + apply_update, one process) on the
-// cpu backend, against the encoder GEMM alone (the floor: the one product no implementation
-// avoids). Run by run_step_bench.sh beside a PyTorch implementation of the same step on the same
-// weights and batch (torch_step.py).
+// Benchmark of one training step (compute_gradients + apply_update, one process) on the cpu
+// backend, against the encoder GEMM alone (the floor: the one product no implementation avoids).
+// Run by run_step_bench.sh beside a PyTorch implementation of the same nanda-1l step on the same
+// weights and batch (torch_step.py), and by run_kinds_bench.sh for the batchtopk and jumprelu
+// recipes beside dictionary_learning's trainers (torch_kinds_step.py).
 //
 //   bench_sae_step prepare DIR [--d D] [--n N] [--batch B] [--l0 L]
 //       writes DIR/{w_enc,w_dec,b_enc_trained,x}.bin (raw float32) and DIR/meta.txt: nanda-1l
 //       init weights, a batch, and a b_enc that makes the code's L0 about L on that batch
-//   bench_sae_step time DIR --sparsity trained|init [--repeats R] [--threads T] [--verify 0|1]
+//   bench_sae_step time DIR --sparsity trained|init [--recipe R] [--repeats R] [--threads T] [--verify 0|1]
 //       median step time, tokens/s, encoder GEMM time, peak RSS; verifies the step by comparing
 //       its gradients with the other path's (dense vs sparse) and prints the first step's loss
 //   bench_sae_step sweep DIR [--repeats R]
@@ -41,6 +42,7 @@ struct Args {
   int threads = 0;
   bool verify = true;  // --verify 0 skips the dense/sparse cross-check (for profiling)
   std::string sparsity = "trained";
+  std::string recipe = "nanda-1l";  // time: nanda-1l, batchtopk (k 32) or jumprelu (θ 0.001)
 };
 
 Args parse(int argc, char** argv) {
@@ -58,6 +60,7 @@ Args parse(int argc, char** argv) {
     else if (key == "--threads") a.threads = std::stoi(value);
     else if (key == "--sparsity") a.sparsity = value;
     else if (key == "--verify") a.verify = value != "0";
+    else if (key == "--recipe") a.recipe = value;
     else throw UsageError("bench_sae_step: unknown option " + key);
   }
   return a;
@@ -163,9 +166,13 @@ Loaded load(const Args& a, const std::string& sparsity, ComputePath path) {
   const auto meta = read_meta(a.dir);
   Loaded l;
   l.backend = backend::make_backend(backend::DeviceRequest::Cpu);
-  l.config = default_config(Recipe::Nanda1L, meta.at("d"), meta.at("n"), 52);
+  l.config = default_config(parse_recipe(a.recipe), meta.at("d"), meta.at("n"), 52);
   l.config.path = path;
+  l.config.lr_warmup_steps = 0;
+  l.config.l0_warmup_steps = 0;
+  l.config.threshold_start_step = 0;  // batchtopk learns its threshold every step
   l.sae = std::make_unique<Sae>(*l.backend, l.config);
+  if (l.sae->threshold() != nullptr) l.backend->fill(meta.at("n"), static_cast<float>(l.config.threshold_init), l.sae->threshold());
   const std::int64_t d = l.config.d_in, n = l.config.n_features, rows = meta.at("batch");
   // w_enc.bin is W_enc [d, n]; the SAE stores W_encᵀ: read rows of d×n and transpose in blocks.
   {
@@ -186,10 +193,20 @@ Loaded load(const Args& a, const std::string& sparsity, ComputePath path) {
   return l;
 }
 
+// A trainer past the data initialisation (b_dec stays the prepared zeros).
+std::unique_ptr<SaeTrainer> make_trainer(Loaded& l, const SaeConfig& c, std::int64_t rows) {
+  auto trainer = std::make_unique<SaeTrainer>(*l.sae, c, rows);
+  TrainerState s = trainer->state();
+  s.data_initialized = true;
+  trainer->set_state(s);
+  return trainer;
+}
+
 std::vector<float> gradients(Loaded& l, ComputePath path, std::int64_t rows) {
   SaeConfig c = l.config;
   c.path = path;
-  SaeTrainer trainer(*l.sae, c, rows);
+  auto made = make_trainer(l, c, rows);
+  SaeTrainer& trainer = *made;
   trainer.compute_gradients(l.x.data(), rows, rows);
   auto flat = std::vector<float>(trainer.reduce_count());
   l.backend->copy_bytes(flat.data(), trainer.reduce_buffer(), flat.size() * sizeof(float),
@@ -217,9 +234,9 @@ void time_step(const Args& a) {
   double verify_error = 0.0;
   std::string verified_against = "no";
   if (a.verify) {
-    SaeTrainer probe(*l.sae, l.config, rows);
-    probe.compute_gradients(l.x.data(), rows, rows);
-    const ComputePath chosen = probe.last_local().path;
+    auto probe = make_trainer(l, l.config, rows);
+    probe->compute_gradients(l.x.data(), rows, rows);
+    const ComputePath chosen = probe->last_local().path;
     const ComputePath other = chosen == ComputePath::Sparse ? ComputePath::Dense : ComputePath::Sparse;
     verified_against = to_string(other);
     verify_error = relative_error(gradients(l, chosen, rows), gradients(l, other, rows));
@@ -243,7 +260,8 @@ void time_step(const Args& a) {
   LocalStepInfo info;
   double first_loss = 0.0;
   {
-    SaeTrainer trainer(*l.sae, l.config, rows);
+    auto made = make_trainer(l, l.config, rows);
+    SaeTrainer& trainer = *made;
     for (std::int64_t r = 0; r <= a.repeats; ++r) {
       Stopwatch watch;
       trainer.compute_gradients(l.x.data(), rows, rows);
@@ -265,7 +283,7 @@ void time_step(const Args& a) {
   const ParamLayout p = ParamLayout::make(d, n);
   const double params = mib(static_cast<double>(p.count));
   const double batch = mib(static_cast<double>(rows * d)), pre = mib(static_cast<double>(rows * n));
-  std::printf("sparsity %s: path %s, L0 %.1f (density %.4f), threads %d\n", a.sparsity.c_str(),
+  std::printf("recipe %s, sparsity %s: path %s, L0 %.1f (density %.4f), threads %d\n", a.recipe.c_str(), a.sparsity.c_str(),
               to_string(info.path), info.density * static_cast<double>(n), info.density, backend::cpu_threads());
   std::printf("step %.3f s (gradients %.3f s) = %.0f tokens/s; encoder GEMM alone %.3f s; step/GEMM %.2f\n", step,
               median(gradient_seconds), static_cast<double>(rows) / step, gemm, step / gemm);

@@ -233,7 +233,7 @@ Dataset File::create_dataset_typed(const std::string& name, const Shape& shape, 
     max_dims[0] = H5S_UNLIMITED;
     if (chunked.chunk.empty()) {
       chunked.chunk.assign(shape.begin(), shape.end());
-      chunked.chunk[0] = std::int64_t{1} << 20;
+      chunked.chunk[0] = std::int64_t{1} << 16;
     }
   }
   Handle space(COACT_H5_CHECK(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), where));

@@ -91,7 +91,7 @@ struct DatasetOptions {
   Shape chunk;          // empty: contiguous (no chunking)
   int deflate = 0;      // 0 = none, 1..9 = gzip level (needs chunking)
   bool shuffle = false; // byte shuffle before deflate
-  // The first dimension may grow (Dataset::extend); needs chunking (a chunk of 1 Mi elements
+  // The first dimension may grow (Dataset::extend); needs chunking (a chunk of 64 Ki elements
   // along the first dimension when `chunk` is empty).
   bool extendible = false;
 };
