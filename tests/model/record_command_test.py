@@ -32,6 +32,7 @@ import gpt2_reference as ref  # noqa: E402
 
 sys.path.insert(0, os.path.join(ref.SOURCE, "tools"))
 import make_interchange_fixtures as fx  # noqa: E402
+import sae_formats as sf  # noqa: E402
 import torch_format  # noqa: E402  (torch.save's format from numpy)
 
 COACT, MPIEXEC = sys.argv[1], sys.argv[2]
@@ -188,6 +189,47 @@ class Record(unittest.TestCase):
 
 
 class Evaluate(unittest.TestCase):
+    def test_every_encoder_kind_replaces_the_hook(self):
+        """The SAE's own kind and input normalisation, applied and inverted around the hook."""
+        hook = "blocks.0.mlp.hook_post"
+        acts = FIX.path("kinds_acts.h5")
+        run(["record", *FIX.model_args(), "--tokens", FIX.path("tokens.h5"), "--seq-len", str(SEQ_LEN), "--hook", hook,
+             "--out", acts, "--force"])
+        saes = []
+        run(["train", "--activations", acts, "--out", FIX.path("kinds"), "--seed", "3", "--steps", "15", "--expansion",
+             "2", "--batch-size", "32", "--recipe", "jumprelu", "--normalise", "center-scale", "--force"])
+        saes.append(FIX.path("kinds", "sae_3.h5"))
+        with h5py.File(acts, "r") as f:
+            width = f["activations"].shape[1]
+        rng = np.random.default_rng(3)
+        t = sf.random_sae(rng, width, 2 * width, bias=0.0)
+        gated = {"W_enc": t["W_enc"], "W_dec": t["W_dec"], "b_dec": t["b_dec"], "b_gate": t["b_enc"],
+                 "r_mag": sf.f32(rng.normal(size=2 * width) * 0.2), "b_mag": sf.f32(rng.normal(size=2 * width) * 0.1)}
+        sf.write_saelens(FIX.path("kinds_gated"), "gated", gated, normalize_activations="layer_norm")
+        run(["import", "--from", FIX.path("kinds_gated"), "--out", FIX.path("kinds_gated.h5"), "--force"])
+        saes.append(FIX.path("kinds_gated.h5"))
+        for sae in saes:
+            enc = sf.read_coact_sae(sae)
+
+            def reconstruct(x, enc=enc):
+                z, _ = sf.reference_encode(x, enc)
+                xhat = sf.reconstruct(z, enc)
+                if enc["input_norm"] == "center-scale":
+                    return xhat / enc["input_scale"] + enc["input_mean"]
+                if enc["input_norm"] == "layer-norm":
+                    centred = x - x.mean(axis=1, keepdims=True)
+                    return xhat * centred.std(axis=1, ddof=1, keepdims=True) + x.mean(axis=1, keepdims=True)
+                return xhat
+
+            _, logits = ref.forward(FIX.hf, HF_CFG, FIX.ids, edits={hook: reconstruct})
+            want = ref.mean_next_token_loss(logits, FIX.ids)
+            out = run(["evaluate", *FIX.model_args(), "--sae", sae, "--tokens", FIX.path("tokens.h5"), "--seq-len",
+                       str(SEQ_LEN), "--hook", hook, "--batch-sequences", "3"]).stdout
+            m = re.search(r"with the SAE ([\d.e+-]+)", out)
+            self.assertIsNotNone(m, out)
+            self.assertLess(abs(float(m.group(1)) - want) / want, 1e-4, f"{enc['kind']} ({enc['input_norm']}): "
+                                                                        f"{m.group(1)} vs {want}")
+
     def test_losses_match_the_reference(self):
         hook = "blocks.1.mlp.hook_post"
         acts = FIX.path("eval_acts.h5")

@@ -348,6 +348,47 @@ class Formats(unittest.TestCase):
                            "decoder_linear.weight": tensor(W_dec.T.copy()), "decoder_linear.bias": tensor(b_dec)}, pt)
         self.expect_package_codes(pt, "goodfire", lambda x: sf.reference_encode(x, {**t, "kind": "relu", "subtract_b_dec": False}))
 
+    # ---- the other commands that encode ------------------------------------------------------
+
+    def test_graph_compare_and_inspect_encode_with_the_kind(self):
+        """graph's feature frequencies and compare --match activations' correlations come from each
+        SAE's own kind and normalisation (gated with layer-normalised inputs, jumprelu without
+        b_dec subtraction); inspect runs on both."""
+        t = sf.random_sae(self.rng, D, N, bias=0.0)
+        gated = {"W_enc": t["W_enc"], "W_dec": t["W_dec"], "b_dec": t["b_dec"], "b_gate": t["b_enc"],
+                 "r_mag": sf.f32(self.rng.normal(size=N) * 0.2), "b_mag": sf.f32(self.rng.normal(size=N) * 0.1 - 0.05)}
+        folder = self.path("cmd_gated")
+        sf.write_saelens(folder, "gated", gated, normalize_activations="layer_norm")
+        folder2 = self.path("cmd_jumprelu")
+        os.makedirs(folder2, exist_ok=True)
+        u = sf.random_sae(self.rng, D, N, bias=0.0)
+        np.savez(os.path.join(folder2, "params.npz"), threshold=f32_abs(self.rng, N, 0.0, 0.2), **u)
+        saes, graphs, codes = [], [], []
+        for name, source in (("cmd_gated", folder), ("cmd_jumprelu", folder2)):
+            sae, _ = self.import_sae(source, name)
+            graph = self.path(name + ".graph.h5")
+            run(["graph", "--sae", sae, "--activations", self.acts, "--out", graph, "--batch-tokens", "1000",
+                 "--num-batches", "4", "--force"])
+            z, _ = sf.reference_encode(self.x[:4000], sf.read_coact_sae(sae))
+            with h5py.File(graph, "r") as f:
+                np.testing.assert_allclose(f["nodes/frequency"][...], (z > 0).mean(axis=0), atol=1e-12, err_msg=name)
+            saes.append(sae)
+            graphs.append(graph)
+            codes.append(z)
+        out = self.path("cmd_compare.h5")
+        run(["compare", "--sae", *saes, "--graphs", *graphs, "--match", "activations", "--activations", self.acts,
+             self.acts, "--correlation-batch-tokens", "1000", "--correlation-batches", "4", "--out", out, "--force"])
+        with h5py.File(out, "r") as f:
+            pair = f["pairs/0_1"]
+            matching, corr = pair["matching"][...], pair["activation_correlation"][...]
+        for i in range(0, N, 7):
+            a, b = codes[0][:, i], codes[1][:, matching[i]]
+            if a.std() > 0 and b.std() > 0:
+                self.assertAlmostEqual(float(corr[i]), float(np.corrcoef(a, b)[0, 1]), places=4)
+        for sae, graph in zip(saes, graphs):
+            r = run(["inspect", "--feature", "3", "--graph", graph, "--sae", sae, "--activations", self.acts])
+            self.assertIn("3", r.stdout)
+
     # ---- export round trips ----------------------------------------------------------------------
 
     def test_export_round_trip_for_every_kind(self):
