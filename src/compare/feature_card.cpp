@@ -296,7 +296,7 @@ std::vector<std::vector<TopToken>> top_tokens(backend::Backend& compute, const s
   std::vector<std::vector<TopToken>> out = top_activations(compute, model, store, features, o.scan_tokens, o.top, scanned);
   if (!store.metadata().has_tokens) return out;
   std::optional<data::Tokenizer> tokenizer;
-  if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_hf_json(o.tokenizer));
+  if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_file(o.tokenizer));
   for (auto& list : out)
     for (auto& t : list) {
       store.read_tokens(t.row, 1, &t.token);

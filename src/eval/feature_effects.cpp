@@ -1,7 +1,6 @@
 #include "coact/eval/feature_effects.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <iomanip>
 #include <numeric>
 #include <span>
@@ -19,17 +18,14 @@
 
 namespace coact::eval {
 
-namespace fs = std::filesystem;
-
 FeatureEffects feature_effects(const std::string& sae_path, std::int64_t feature, int top, const std::string& weights,
-                               std::string config_path, std::string hook_name) {
+                               const std::string& config_path, std::string hook_name) {
   const sae::Checkpoint checkpoint = sae::read_checkpoint(sae_path, false);
   if (hook_name.empty()) {  // the hook the SAE's store was recorded at ("<model> <hook>")
     const std::string source = io::ActivationStore::open(checkpoint.data.activations).metadata().source;
     hook_name = source.substr(source.rfind(' ') + 1);
   }
-  if (config_path.empty()) config_path = (fs::path(weights).parent_path() / "config.json").string();
-  const model::TransformerConfig config = model::read_transformer_config(config_path);
+  const model::TransformerConfig config = model::read_model_config(weights, config_path);
   const model::HookPoint hook = model::parse_hook(hook_name, config);
   const std::int64_t d = checkpoint.config.d_in;
   COACT_REQUIRE(feature >= 0 && feature < checkpoint.config.n_features, UsageError, "--feature ", feature,

@@ -80,12 +80,13 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
 
   // One batch's codes, concatenated from its sub-batches.
   SparseBatch codes;
-  Progress progress("graph", static_cast<std::int64_t>(reader.local_batches().size()), "batches", {.enabled = world.is_root()});
+  // The whole job's batches: when the root has done its i-th, the ranks have done about i·P.
+  Progress progress("graph", reader.total_batches(), "batches", {.enabled = world.is_root()});
   io::OrderedBatch batch;
   while (reader.next(batch)) {
     encoder.encode(batch.values, batch.rows, codes);
     accumulator.add_batch(codes);
-    progress.advance();
+    progress.advance(std::min<std::int64_t>(world.size(), reader.total_batches() - progress.done()));
   }
   progress.finish();
 

@@ -67,7 +67,8 @@ RecordedStore record_store(dist::MpiRuntime& mpi, const ModelInputOptions& input
   record.batch_sequences = options.batch_sequences;
   record.source = in.model_name + " " + result.hook;
   record.provenance = {"activations", options.command_line, options.config_text, in.provenance_inputs};
-  record.string_attributes = {{"model", in.model_name}, {"hook", result.hook}, {"model_format", in.config.format}};
+  record.string_attributes = {{"model", in.model_name}, {"hook", result.hook}, {"model_format", in.config.format},
+                              {"model_family", in.config.family}};
   record.int_attributes = {{"sequences", in.sequences},
                            {"prepend_bos", inputs.prepend_bos ? 1 : 0},
                            {"bos_id", in.bos_id},

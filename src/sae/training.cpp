@@ -268,6 +268,8 @@ struct GroupRun {
 };
 
 TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
+  // Each seed's group root reports its seed (seeds train at once on different ranks).
+  const log::GroupVoice voice(run.group.is_root());
   const TrainingOptions& o = run.options;
   const std::int64_t d = run.store.d(), global_rows = o.batch_rows, steps = run.shape.steps;
   TrainedSae result;
@@ -330,7 +332,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   const std::int64_t todo = std::max<std::int64_t>(0, steps - start);
   io::ShuffledStream stream(run.store, shuffle, run.group.rank(), run.group.size(), start, todo, o.normalisation);
   backend::Buffer<float> batch(run.compute, static_cast<std::size_t>(std::max<std::int64_t>(local_rows, 1) * d));
-  Progress progress(str("train seed ", seed), todo, "steps");
+  Progress progress(str("train seed ", seed), todo, "steps", {.enabled = log::reporting()});
   Stopwatch since_log;
   std::int64_t tokens_since_log = 0;
   StepMetrics last;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/compare/planted_groups.h"
 #include "coact/graph/community_analysis.h"
 
@@ -23,6 +24,9 @@ struct CommunityRequest {
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;
 };
+
+// store and truth-threshold (flags of coact communities; the algorithms' are community_table's).
+const options::Table<CommunityRequest>& community_request_table();
 
 struct CommunityReport {
   std::string graph;
