@@ -53,9 +53,10 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   }
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  compute->require_precision(o.precision);
   sae::Sae model(*compute, checkpoint.config);
   model.from_host(checkpoint.params);
-  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens));
+  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens), o.precision);
 
   // One batch's codes, concatenated from its sub-batches.
   SparseBatch codes;
@@ -92,6 +93,7 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     attributes.tokens_seen = result.tokens;
     attributes.sae_file = o.sae;
     attributes.sae_hash = file_sha256(o.sae);
+    attributes.encode_precision = backend::to_string(o.precision);
     io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
     write_graph_file(o.out, o.force, graph, frequency, accumulator.topk_counts(), attributes, provenance);
     GraphStatistics statistics(graph, frequency);

@@ -70,6 +70,7 @@ void write_config(io::Attributes& a, const SaeConfig& c) {
   a.set("cfg_dead_tokens", c.dead_tokens);
   a.set("cfg_path", to_string(c.path));
   a.set("cfg_sparse_max_density", c.sparse_max_density);
+  a.set("cfg_precision", backend::to_string(c.precision));
 }
 
 SaeConfig read_config(const io::Attributes& a) {
@@ -96,6 +97,8 @@ SaeConfig read_config(const io::Attributes& a) {
   c.dead_tokens = a.get_int("cfg_dead_tokens");
   c.path = parse_compute_path(a.get_string("cfg_path"));
   c.sparse_max_density = a.get_double("cfg_sparse_max_density");
+  // Files written before the precision was recorded were trained in fp32.
+  c.precision = backend::parse_precision(a.get_string_or("cfg_precision", "fp32"));
   return c;
 }
 
