@@ -67,6 +67,7 @@ std::unique_ptr<Backend> make_backend(DeviceRequest request, int local_rank) {
 std::vector<ComponentInfo> describe_components() {
   std::vector<ComponentInfo> out;
   out.push_back({"BLAS", cpu::blas_description()});
+  out.push_back({"cpu bf16 GEMM", cpu::make_cpu_backend()->precision_description(Precision::Bf16)});
 #if COACT_HAVE_CUDA
   for (auto& c : cuda::components()) out.push_back(std::move(c));
 #endif
