@@ -62,6 +62,8 @@ fi
 gpus=$(nvidia-smi -L | wc -l)
 GPU_NAME="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1) × $gpus"
 export CUDA_MODULE_LOADING=LAZY
+# OpenMPI refuses root without these (the ctest environment sets the same).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 # ---- 1. build ---------------------------------------------------------------------------------
 nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
