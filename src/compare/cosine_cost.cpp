@@ -44,33 +44,37 @@ backend::Buffer<float> normalised_copy(backend::Backend& backend, MatrixView<con
 }
 
 // cost ← 1, then cost ← 1 − A·Bᵀ by the GEMM's beta = 1.
-void fill_ones_then_gemm(backend::Backend& backend, const float* a, const float* b, std::int64_t n1, std::int64_t n2,
-                         std::int64_t d, float* cost, std::int64_t stride) {
+void fill_ones_then_gemm(backend::Backend& backend, backend::Precision precision, const float* a, const float* b,
+                         std::int64_t n1, std::int64_t n2, std::int64_t d, float* cost, std::int64_t stride) {
   if (stride == n2) {
     backend.fill(n1 * n2, 1.0f, cost);
   } else {
     for (std::int64_t i = 0; i < n1; ++i) backend.fill(n2, 1.0f, cost + i * stride);
   }
-  backend.gemm(backend::Transpose::No, backend::Transpose::Yes, n1, n2, d, -1.0f, a, d, b, d, 1.0f, cost, stride);
+  backend.gemm_mixed(precision, backend::Transpose::No, backend::Transpose::Yes, n1, n2, d, -1.0f, a, d, b, d, 1.0f, cost,
+                     stride);
 }
 
 }  // namespace
 
 void cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixView<const float> b,
-                 MatrixView<float> cost) {
+                 MatrixView<float> cost, backend::Precision precision) {
   COACT_REQUIRE(a.cols == b.cols, InputError, "cosine_cost: rows of width ", a.cols, " and ", b.cols,
                 " cannot be compared (the two SAEs have different d)");
   COACT_REQUIRE(cost.rows == a.rows && cost.cols == b.rows && cost.stride >= cost.cols, InputError,
                 "cosine_cost: output is ", cost.rows, "x", cost.cols, ", expected ", a.rows, "x", b.rows);
+  backend.require_precision(precision);
   if (a.rows == 0 || b.rows == 0) return;
   const backend::Buffer<float> a_unit = normalised_copy(backend, a, "the first matrix");
   const backend::Buffer<float> b_unit = normalised_copy(backend, b, "the second matrix");
   if (backend.kind() == backend::DeviceKind::Cpu) {
-    fill_ones_then_gemm(backend, a_unit.data(), b_unit.data(), a.rows, b.rows, a.cols, cost.data, cost.stride);
+    fill_ones_then_gemm(backend, precision, a_unit.data(), b_unit.data(), a.rows, b.rows, a.cols, cost.data,
+                        cost.stride);
     return;
   }
   backend::Buffer<float> device_cost(backend, static_cast<std::size_t>(a.rows * b.rows));
-  fill_ones_then_gemm(backend, a_unit.data(), b_unit.data(), a.rows, b.rows, a.cols, device_cost.data(), b.rows);
+  fill_ones_then_gemm(backend, precision, a_unit.data(), b_unit.data(), a.rows, b.rows, a.cols, device_cost.data(),
+                      b.rows);
   backend.synchronize();
   if (cost.stride == cost.cols) {
     device_cost.copy_to_host(std::span<float>(cost.data, static_cast<std::size_t>(cost.rows * cost.cols)));
@@ -82,10 +86,11 @@ void cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixVie
   }
 }
 
-std::vector<float> cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixView<const float> b) {
+std::vector<float> cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixView<const float> b,
+                               backend::Precision precision) {
   std::vector<float> cost =
       allocate_vector<float>({"the decoder cosine cost matrix (n1 x n2)"}, static_cast<std::size_t>(a.rows * b.rows));
-  cosine_cost(backend, a, b, MatrixView<float>(cost.data(), a.rows, b.rows));
+  cosine_cost(backend, a, b, MatrixView<float>(cost.data(), a.rows, b.rows), precision);
   return cost;
 }
 

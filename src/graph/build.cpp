@@ -36,6 +36,10 @@ const options::Table<GraphBuildOptions>& graph_build_table() {
           [](const O& o) { return o.normalisation.empty() ? Value() : Value(o.normalisation); },
           [](O& o, const Value& v) { o.normalisation = is_set(v) ? std::get<std::string>(v) : std::string(); });
     t.add(integer("encode-rows", "rows encoded at once").at_least(1).at_most(16777216).performance(), &O::encode_rows);
+    t.add<backend::Precision>(text("precision", "arithmetic of the encoder GEMM: fp32, or bf16 / tf32 operands with fp32 sums")
+                                  .one_of({"fp32", "bf16", "tf32"}),
+                              &O::precision, [](const backend::Precision& p) { return std::string(backend::to_string(p)); },
+                              backend::parse_precision);
     return t;
   }();
   return table;
@@ -74,9 +78,10 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   }
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  compute->require_precision(o.precision);
   sae::Sae model(*compute, checkpoint.config);
   model.from_host(checkpoint.params);
-  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens));
+  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens), o.precision);
 
   // One batch's codes, concatenated from its sub-batches.
   SparseBatch codes;
@@ -114,6 +119,7 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     attributes.tokens_seen = result.tokens;
     attributes.sae_file = o.sae;
     attributes.sae_hash = file_sha256(o.sae);
+    attributes.encode_precision = backend::to_string(o.precision);
     io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
     write_graph_file(o.out, o.force, graph, frequency, accumulator.topk_counts(), attributes, provenance);
     GraphStatistics statistics(graph, frequency);

@@ -23,6 +23,10 @@ const options::Table<RecordStoreOptions>& record_store_table() {
                            [](const io::ElementType& e) { return std::string(e == io::ElementType::F16 ? "float16" : "float32"); },
                            [](const std::string& name) { return *io::store_dtype(name); });
     t.add(flag("shards", "write one shard file per rank into the out directory"), &O::shards);
+    // The forward's GEMMs run in fp32 only: bf16 and tf32 are refused by name, not ignored.
+    t.add(text("precision", "arithmetic of the forward pass (fp32 only: the transformer's GEMMs have no bf16 path yet)")
+              .one_of({"fp32"}),
+          [](const O&) { return options::Value(std::string("fp32")); }, [](O&, const options::Value&) {});
     return t;
   }();
   return table;

@@ -7,7 +7,8 @@
 //   dW_dec = zᵀ g,  dW_enc = xcᵀ dpre,  db_enc = Σ_rows dpre,  db_dec = Σ_rows g − W_enc · db_enc
 // (the last term because b_dec enters the encoder through x − b_dec). The sparse path computes
 // each product from the active (row, feature) entries only; the dense path uses GEMMs and is
-// chosen when the code is too dense for the sparse one to win (at initialisation).
+// chosen when the code is too dense for the sparse one to win (at initialisation). The GEMMs run
+// in config.precision (bf16: operands rounded as they are read, fp32 sums, fp32 master weights).
 //
 // Scaling so that summing ranks equals one process on the global batch:
 //   nanda-1l: L = (1/N_global) Σ‖x̂ − x‖² + λ Σ|z| → g = 2(x̂ − x)/N_global, λ per entry;
@@ -26,8 +27,9 @@ namespace {
 using backend::Transpose;
 
 // The dense path's dL/dz = g W_decᵀ is formed this many rows at a time, so it needs a chunk of
-// rows×n rather than a second full code matrix.
-constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 22;
+// rows×n rather than a second full code matrix (64 MiB: 1,024 rows at n = 16,384, enough rows
+// for both threads of a GEMM and few re-reads of W_dec).
+constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 24;
 
 }  // namespace
 
@@ -85,7 +87,9 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
 
   // ---- forward: the dense encoder product ---------------------------------------------------
   b.add_row_vector(rows, d, -1.0f, sae_.b_dec(), batch, w.xc.data());
-  b.gemm(Transpose::No, Transpose::Yes, rows, n, d, 1.0f, w.xc.data(), d, sae_.w_enc_t(), d, 0.0f, w.pre.data(), n);
+  const backend::Precision precision = config_.precision;
+  b.gemm_mixed(precision, Transpose::No, Transpose::Yes, rows, n, d, 1.0f, w.xc.data(), d, sae_.w_enc_t(), d, 0.0f,
+               w.pre.data(), n);
 
   const Activation activation = topk ? Activation::TopK : Activation::Relu;
   const std::int64_t nnz =
@@ -133,20 +137,21 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     } else {
       b.bias_relu(rows, n, sae_.b_enc(), z, z);
     }
-    b.gemm(Transpose::No, Transpose::No, rows, d, n, 1.0f, z, n, sae_.w_dec(), d, 0.0f, w.xhat.data(), d);
+    b.gemm_mixed(precision, Transpose::No, Transpose::No, rows, d, n, 1.0f, z, n, sae_.w_dec(), d, 0.0f, w.xhat.data(),
+                 d);
     b.add_row_vector(rows, d, 1.0f, sae_.b_dec(), w.xhat.data(), w.xhat.data());
     b.residual(rows, d, w.xhat.data(), batch, w.xc.data(), mse_scale, w.dxhat.data(), w.row_stats.data());
     b.column_activity(rows, n, z, fire, w.feature_sums.data());
-    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.dxhat.data(), d, 0.0f, g_dec, d);
+    b.gemm_mixed(precision, Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.dxhat.data(), d, 0.0f, g_dec, d);
     const std::int64_t chunk = std::max<std::int64_t>(1, std::min(rows, kDenseChunkFloats / n));
     detail::ensure_capacity(b, w.dz_chunk, chunk * n);
     for (std::int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const std::int64_t cr = std::min(chunk, rows - r0);
-      b.gemm(Transpose::No, Transpose::Yes, cr, n, d, 1.0f, w.dxhat.data() + r0 * d, d, sae_.w_dec(), d, 0.0f,
-             w.dz_chunk.data(), n);
+      b.gemm_mixed(precision, Transpose::No, Transpose::Yes, cr, n, d, 1.0f, w.dxhat.data() + r0 * d, d, sae_.w_dec(), d,
+                   0.0f, w.dz_chunk.data(), n);
       b.relu_backward(cr * n, l1, w.dz_chunk.data(), z + r0 * n);  // z becomes dL/dpre
     }
-    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.xc.data(), d, 0.0f, g_enc_t, d);
+    b.gemm_mixed(precision, Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.xc.data(), d, 0.0f, g_enc_t, d);
     b.column_sums(rows, n, z, false, g_b_enc);
   }
 

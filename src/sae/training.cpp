@@ -438,10 +438,12 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   while (static_cast<std::int64_t>(color + 1) * ranks / groups <= world.rank()) ++color;
   const auto group = world.split(color, world.rank());
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  compute->require_precision(o.config.precision);
   const auto gradients = dist::make_gradient_comm(*group, *compute);
   if (world.is_root())
     log::info("training ", o.seeds.size(), " SAE(s) d=", d, " n=", n, " (", to_string(o.config.recipe), ", ", shape.steps,
-              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description());
+              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description(), "; GEMMs ",
+              compute->precision_description(o.config.precision));
 
   const GroupRun run{*group, *gradients, *compute, store, o, shape};
   std::vector<TrainedSae> mine;

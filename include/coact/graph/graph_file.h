@@ -25,6 +25,7 @@ struct GraphAttributes {
   std::int64_t tokens_seen = 0;
   std::string sae_file;
   std::string sae_hash;
+  std::string encode_precision = "fp32";  // arithmetic of the encoder GEMM (backend::Precision)
 };
 
 // The /nodes datasets, each with one entry per node.

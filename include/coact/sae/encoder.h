@@ -1,6 +1,7 @@
 // Inference: the codes z of a batch of activations, as a sparse CSR on the device (what graph
 // building consumes) or as a dense matrix. Owns the work space for up to max_rows rows; each
-// call overwrites the previous result.
+// call overwrites the previous result. The encoder GEMM runs in the chosen precision (the
+// weights stay fp32; bf16 rounds the GEMM's operands as it reads them).
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ struct CodeBuffers;
 
 class Encoder {
  public:
-  Encoder(const Sae& sae, std::int64_t max_rows);
+  Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision = backend::Precision::Fp32);
   ~Encoder();
   Encoder(Encoder&&) noexcept;
   Encoder& operator=(Encoder&&) = delete;
@@ -47,6 +48,7 @@ class Encoder {
 
   const Sae* sae_;
   std::int64_t max_rows_;
+  backend::Precision precision_;
   backend::Buffer<float> xc_, pre_;
   std::unique_ptr<detail::CodeBuffers> codes_;
   std::int64_t rows_ = 0, nnz_ = 0;
