@@ -12,6 +12,7 @@
 #include "coact/data/synth.h"
 #include "coact/dist/mpi.h"
 #include "coact/dist/root.h"
+#include "coact/eval/evaluation.h"
 #include "coact/model/record_store.h"
 
 namespace coact::pipeline {
@@ -216,6 +217,20 @@ void Runner::compare_and_report_stages() {
     correlation.stores.assign(c.saes.size(), s.store_path());
     c.correlations = compare::activation_correlations(mpi_, correlation);
   }
+  // CE-loss recovered on the recorded model, a section of the report (collective: every rank
+  // takes its share of the sequences).
+  compare::ReportOptions report = s.report;
+  if (s.job.evaluate && does_work(plan_.report)) {
+    eval::SaeEvaluationOptions e;
+    e.inputs = s.record_inputs;
+    e.inputs.max_sequences = 256;
+    e.batch_sequences = std::min<std::int64_t>(16, s.record.batch_sequences);
+    e.device = s.job.device;
+    std::vector<std::string> saes;
+    for (const auto seed : s.seeds()) saes.push_back(s.sae_path(seed));
+    log::info("report: CE-loss recovered of ", saes.size(), " SAE(s) on ", e.inputs.weights);
+    report.extra_markdown = eval::evaluation_markdown(eval::evaluate_saes(mpi_, e, saes));
+  }
   // The comparison and the report run on the root; the others wait for the outcome.
   dist::run_on_root(mpi_.world(), [&] {
     std::optional<compare::ComparisonFile> comparison;
@@ -229,7 +244,7 @@ void Runner::compare_and_report_stages() {
     clock.restart();
     if (does_work(plan_.report)) {
       if (!comparison) comparison = compare::read_comparison(c.out);
-      compare::ReportOptions r = s.report;
+      compare::ReportOptions r = report;
       r.force = plan_.report == Action::Replace;
       log::info("report: ", r.out);
       compare::write_report(*comparison, r);

@@ -53,6 +53,7 @@ struct JobOptions {
   Source source = Source::Synthetic;
   std::string store;                                    // data.store ("" = OUT/acts.h5)
   std::int64_t parallel_seeds = 0;                      // train.parallel-seeds (0: min(seeds, ranks))
+  bool evaluate = false;                                // report.evaluate: CE-loss recovered on the recorded model
 };
 
 struct Study {
