@@ -39,6 +39,87 @@ int entries_for_round(int base, int round, std::int64_t columns) {
 
 double max_abs_over_ranks(dist::Comm& comm, double value) { return -min_over_ranks(comm, -value); }
 
+// What a rank knows of the entries of its rows that the restricted problem lacks: per row a
+// few of them (the cheapest c_ij − v_j when last looked at) and a bound below every other
+// one. As v only falls, c_ij − v_j only grows: the bound stays a bound, and a row whose u
+// rose is read again by GEMM only when u passes it; below, its reserve holds every entry of
+// negative reduced cost, which is handed over with no GEMM at all.
+class Reserves {
+ public:
+  Reserves(std::int64_t rows, int per_row)
+      : per_row_(std::max(1, per_row)), column_(static_cast<std::size_t>(rows * per_row_)),
+        cost_(column_.size()), count_(static_cast<std::size_t>(rows), 0),
+        rest_(static_cast<std::size_t>(rows), std::numeric_limits<double>::infinity()) {}
+  int per_row() const { return per_row_; }
+  std::int32_t count(std::int64_t row) const { return count_[static_cast<std::size_t>(row)]; }
+  std::int32_t column(std::int64_t row, std::int32_t s) const { return column_[at(row, s)]; }
+  float cost(std::int64_t row, std::int32_t s) const { return cost_[at(row, s)]; }
+  double rest(std::int64_t row) const { return rest_[static_cast<std::size_t>(row)]; }
+  void clear(std::int64_t row, double rest) {
+    count_[static_cast<std::size_t>(row)] = 0;
+    rest_[static_cast<std::size_t>(row)] = rest;
+  }
+  // Appends an entry; when the row is full, the entry's reduced cost becomes the row's bound.
+  void push(std::int64_t row, std::int32_t column, float cost, double reduced) {
+    std::int32_t& n = count_[static_cast<std::size_t>(row)];
+    if (n == per_row_) {
+      rest_[static_cast<std::size_t>(row)] = std::min(rest_[static_cast<std::size_t>(row)], reduced);
+      return;
+    }
+    column_[at(row, n)] = column;
+    cost_[at(row, n)] = cost;
+    ++n;
+  }
+  // Keeps the entries for which keep(column, cost) holds.
+  template <class Keep>
+  void filter(std::int64_t row, Keep keep) {
+    std::int32_t kept = 0;
+    for (std::int32_t s = 0; s < count(row); ++s) {
+      if (!keep(column(row, s), cost(row, s))) continue;
+      column_[at(row, kept)] = column(row, s);
+      cost_[at(row, kept)] = cost(row, s);
+      ++kept;
+    }
+    count_[static_cast<std::size_t>(row)] = kept;
+  }
+  void void_all() { std::fill(rest_.begin(), rest_.end(), -std::numeric_limits<double>::infinity()); }
+  std::int64_t bytes() const {
+    return static_cast<std::int64_t>(column_.size() * (sizeof(std::int32_t) + sizeof(float)) +
+                                     count_.size() * (sizeof(std::int32_t) + sizeof(double)));
+  }
+
+ private:
+  std::size_t at(std::int64_t row, std::int32_t s) const {
+    return static_cast<std::size_t>(row * per_row_ + s);
+  }
+  int per_row_;
+  std::vector<std::int32_t> column_;
+  std::vector<float> cost_;
+  std::vector<std::int32_t> count_;
+  std::vector<double> rest_;
+};
+
+// A row's lower bound on c_ij − v_j over the entries the restricted problem lacks.
+double floor_of(const Reserves& reserves, std::int64_t row, const std::vector<double>& v) {
+  double floor = reserves.rest(row);
+  for (std::int32_t s = 0; s < reserves.count(row); ++s) {
+    floor = std::min(floor, static_cast<double>(reserves.cost(row, s)) - v[static_cast<std::size_t>(reserves.column(row, s))]);
+  }
+  return floor;
+}
+
+// A pricing report for the root: the row, its most negative reduced cost, and its entries of
+// negative reduced cost (which this rank then counts as known).
+void report(BytePacker& out, std::int64_t global_row, double minimum, const std::vector<std::pair<std::int32_t, float>>& entries) {
+  out.put(static_cast<std::int32_t>(global_row));
+  out.put(minimum);
+  out.put(static_cast<std::int32_t>(entries.size()));
+  for (const auto& [column, cost] : entries) {
+    out.put(column);
+    out.put(cost);
+  }
+}
+
 }  // namespace
 
 BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const BlockedMatchingOptions& o) {
@@ -46,36 +127,42 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
   const std::int64_t n1 = tiles.a_rows(), n2 = tiles.b_rows();
   const RowShare share = tiles.a_share();
   const std::int64_t local_rows = share.count();
-  const bool square = n1 == n2;
   const bool root = comm.is_root();
   BlockedMatching result;
   BlockedMatchingStats& stats = result.stats;
   stats.method = "blocked-pricing";
 
-  // 1. Candidates: each row's and each column's cheapest entries, every row's (i, i).
-  CandidateScan candidates(share, n2, o.row_candidates, o.column_candidates);
+  // 1. Candidates: each row's and each column's cheapest entries and every row's (i, i) go to
+  // the restricted problem; each row's next cheapest stay here as its reserve.
+  const int listed = static_cast<int>(std::min<std::int64_t>(std::max(1, o.row_candidates), n2));
+  Reserves reserves(local_rows, std::max(1, o.pricing_entries));
+  CandidateScan candidates(share, n2, listed + reserves.per_row(), o.column_candidates);
   tiles.pass(nullptr, candidates);
   std::int64_t scan_bytes = candidates.bytes();
   const int per_column = candidates.column_candidates();
   const std::vector<ColumnEntry> column_lists = candidates.merge_columns(comm);
-  // What the restricted problem holds of this rank's rows, so that pricing offers only the rest;
-  // and each row's floor: a lower bound on min_j (c_ij − v_j) that stays valid while v falls.
-  // Square start: v = column minima, so c_ij − v_j >= 0. Rectangular: v = 0, the row minimum.
+  // What the restricted problem holds of this rank's rows, so that pricing offers only the rest.
   KnownEntries known(local_rows);
-  std::vector<double> floor(static_cast<std::size_t>(local_rows));
   std::vector<std::uint8_t> gathered;
   {
     BytePacker packed;
     for (std::int64_t li = 0; li < local_rows; ++li) {
       const CandidateScan::RowList list = candidates.row_list(li);
       const std::int64_t gi = share.begin + li;
-      packed.put(static_cast<std::int32_t>(list.columns.size()));
-      packed.put_all(std::span<const std::int32_t>(list.columns));
-      packed.put_all(std::span<const float>(list.costs));
+      const auto kept = static_cast<std::int64_t>(list.columns.size());
+      const std::int64_t sent = std::min<std::int64_t>(listed, kept);
+      packed.put(static_cast<std::int32_t>(sent));
+      packed.put_all(std::span<const std::int32_t>(list.columns.data(), static_cast<std::size_t>(sent)));
+      packed.put_all(std::span<const float>(list.costs.data(), static_cast<std::size_t>(sent)));
       packed.put(candidates.diagonal(li));
-      for (const std::int32_t column : list.columns) known.add(li, column);
+      for (std::int64_t s = 0; s < sent; ++s) known.add(li, list.columns[static_cast<std::size_t>(s)]);
       known.add(li, static_cast<std::int32_t>(gi));
-      floor[static_cast<std::size_t>(li)] = square ? 0.0 : static_cast<double>(list.costs.front());
+      // v starts at 0 and only falls: every entry past the kept ones costs at least the last.
+      reserves.clear(li, kept == n2 ? std::numeric_limits<double>::infinity() : static_cast<double>(list.costs.back()));
+      for (std::int64_t s = sent; s < kept; ++s) {
+        const std::int32_t column = list.columns[static_cast<std::size_t>(s)];
+        if (column != gi) reserves.push(li, column, list.costs[static_cast<std::size_t>(s)], list.costs[static_cast<std::size_t>(s)]);
+      }
     }
     for (std::int64_t j = 0; j < n2; ++j) {
       for (int s = 0; s < per_column; ++s) {
@@ -83,11 +170,15 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
         if (e.row >= share.begin && e.row < share.end) known.add(e.row - share.begin, static_cast<std::int32_t>(j));
       }
     }
+    // Reserve entries that a column list put in the restricted problem are no longer reserve.
+    for (std::int64_t li = 0; li < local_rows; ++li) {
+      reserves.filter(li, [&](std::int32_t column, float) { return !known.contains(li, column); });
+    }
     gathered = gather_bytes(comm, packed.bytes());
   }
 
   std::unique_ptr<RestrictedProblem> problem;
-  std::vector<double> previous_v;  // root: the last v broadcast (first: the start's), to check v never rises
+  std::vector<double> previous_v;  // root: the last v broadcast (first: the start's 0), to check v never rises
   Stopwatch solve_clock;
   if (root) {
     problem = std::make_unique<RestrictedProblem>(n1, n2, kVirtualCost, kTolerance, o.label, o.progress_min_rows);
@@ -110,21 +201,18 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
         if (e.row >= 0) problem->add(e.row, static_cast<std::int32_t>(j), e.cost);
       }
     }
-    problem->add_virtual_rows(o.row_candidates);
+    problem->add_virtual_rows(listed);
     previous_v.assign(static_cast<std::size_t>(n2), 0.0);
-    if (square) {
-      for (std::int64_t j = 0; j < n2; ++j) previous_v[static_cast<std::size_t>(j)] = column_lists[static_cast<std::size_t>(j * per_column)].cost;
-      problem->start_from_column_minima(column_lists, per_column);
-    } else {
-      problem->start_from_row_minima(row_minimum, cheapest);
-    }
+    problem->start_from_row_minima(row_minimum, cheapest);
     problem->solve();
     stats.solve_seconds += solve_clock.seconds();
   }
   gathered = {};
 
-  // 2. Pricing rounds.
+  // 2. Pricing rounds: rows whose u passed their floor. Those whose reserve explains it report
+  // the reserve's violations; the others are read again by GEMM.
   std::vector<double> u(static_cast<std::size_t>(n1)), v(static_cast<std::size_t>(n2));
+  std::vector<std::pair<std::int32_t, float>> violations;
   for (int round = 0;; ++round) {
     RoundHeader header;
     if (root) {
@@ -140,45 +228,64 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
     header = comm.broadcast_value(header, 0);
     if (header.floors_void) {
       log::warn(o.label, ": a column potential rose; every row is priced again");
-      floor.assign(floor.size(), -std::numeric_limits<double>::infinity());
+      reserves.void_all();
     }
+    BytePacker out;
     std::vector<std::int32_t> suspects;
+    std::int64_t direct = 0;
     for (std::int64_t li = 0; li < local_rows; ++li) {
-      // 2τ: a row just priced has floor = u − τ (rounded); it must not count as risen.
-      if (u[static_cast<std::size_t>(share.begin + li)] > floor[static_cast<std::size_t>(li)] + 2 * kTolerance) {
+      const double ui = u[static_cast<std::size_t>(share.begin + li)];
+      // 2τ: a row just priced may sit at u − τ (rounded); it must not count as risen.
+      if (ui <= floor_of(reserves, li, v) + 2 * kTolerance) continue;
+      if (reserves.rest(li) < ui - kTolerance) {
         suspects.push_back(static_cast<std::int32_t>(li));
+        continue;
       }
+      violations.clear();
+      double minimum = std::numeric_limits<double>::infinity();
+      for (std::int32_t s = 0; s < reserves.count(li); ++s) {
+        const std::int32_t column = reserves.column(li, s);
+        const double reduced = static_cast<double>(reserves.cost(li, s)) - v[static_cast<std::size_t>(column)];
+        if (reduced < ui - kTolerance) {
+          violations.emplace_back(column, reserves.cost(li, s));
+          minimum = std::min(minimum, reduced);
+          known.add(li, column);
+        }
+      }
+      reserves.filter(li, [&](std::int32_t column, float) { return !known.contains(li, column); });
+      report(out, share.begin + li, minimum, violations);
+      ++direct;
     }
-    const std::int64_t suspect_total = comm.allreduce_sum(static_cast<std::int64_t>(suspects.size()));
-    if (suspect_total == 0 && header.virtual_violations == 0) break;
+    std::int64_t counts[2] = {static_cast<std::int64_t>(suspects.size()), direct};
+    comm.allreduce_sum(std::span<std::int64_t>(counts));
+    if (counts[0] == 0 && counts[1] == 0 && header.virtual_violations == 0) break;
     const int k = entries_for_round(o.pricing_entries, round, n2);
-    std::vector<std::uint8_t> reports;
-    if (suspect_total > 0) {
+    if (counts[0] > 0) {
       ++stats.pricing_rounds;
-      stats.priced_rows += suspect_total;
-      std::vector<double> limits(suspects.size());
-      for (std::size_t s = 0; s < suspects.size(); ++s) limits[s] = u[static_cast<std::size_t>(share.begin + suspects[s])] - kTolerance;
-      ReducedScan scan(suspects, v, limits, k, &known);
+      stats.priced_rows += counts[0];
+      ReducedScan scan(suspects, v, k, &known);
       tiles.pass(&suspects, scan);
       scan_bytes = std::max(scan_bytes, scan.bytes());
-      BytePacker out;
       for (std::size_t s = 0; s < suspects.size(); ++s) {
         const std::int64_t li = suspects[s];
         const auto slot = static_cast<std::int64_t>(s);
-        floor[static_cast<std::size_t>(li)] = scan.minimum(slot);
-        if (!(scan.entries_minimum(slot) < limits[s])) continue;
-        const auto entries = scan.entries(slot);
-        out.put(static_cast<std::int32_t>(share.begin + li));
-        out.put(scan.entries_minimum(slot));
-        out.put(static_cast<std::int32_t>(entries.size()));
-        for (const auto& e : entries) {
-          out.put(e.tag);
-          out.put(e.cost);
-          known.add(li, e.tag);
+        const double limit = u[static_cast<std::size_t>(share.begin + li)] - kTolerance;
+        reserves.clear(li, scan.rest(slot));
+        violations.clear();
+        double minimum = std::numeric_limits<double>::infinity();
+        for (const auto& e : scan.entries(slot)) {
+          if (e.key < limit) {
+            violations.emplace_back(e.tag, e.cost);
+            minimum = std::min(minimum, e.key);
+            known.add(li, e.tag);
+          } else {
+            reserves.push(li, e.tag, e.cost, e.key);
+          }
         }
+        if (!violations.empty()) report(out, share.begin + li, minimum, violations);
       }
-      reports = gather_bytes(comm, out.bytes());
     }
+    const std::vector<std::uint8_t> reports = gather_bytes(comm, out.bytes());
     if (root) {
       solve_clock.restart();
       std::int64_t violating = 0;
@@ -198,8 +305,9 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
       const std::int64_t entries_before = problem->candidate_entries();
       problem->price_virtual_rows(k);
       stats.priced_entries += problem->candidate_entries() - entries_before;
-      log::debug(o.label, ": pricing round ", round + 1, ": ", suspect_total, " rows scanned, ", violating,
-                 " had negative reduced costs, ", header.virtual_violations, " virtual rows repriced");
+      log::debug(o.label, ": pricing round ", round + 1, ": ", counts[0], " rows read again, ", violating,
+                 " rows had negative reduced costs (", counts[1], " found in reserve), ", header.virtual_violations,
+                 " virtual rows repriced");
       problem->solve();
       stats.solve_seconds += solve_clock.seconds();
     }
@@ -211,7 +319,7 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
   // the rows are spread over ranks, so is the minimum. The root adds the restricted entries'.
   double floor_minimum = std::numeric_limits<double>::infinity();
   for (std::int64_t li = 0; li < local_rows; ++li) {
-    floor_minimum = std::min(floor_minimum, floor[static_cast<std::size_t>(li)] - u[static_cast<std::size_t>(share.begin + li)]);
+    floor_minimum = std::min(floor_minimum, floor_of(reserves, li, v) - u[static_cast<std::size_t>(share.begin + li)]);
   }
   floor_minimum = min_over_ranks(comm, floor_minimum);
   OptimalityCertificate& certificate = result.certificate;
@@ -249,13 +357,11 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
     if (root) matching = assignment.column_of_row;
     comm.broadcast(std::span<std::int32_t>(matching), 0);
     std::vector<std::int32_t> all_rows(static_cast<std::size_t>(local_rows)), matched_columns(all_rows.size());
-    std::vector<double> limits(all_rows.size());
     for (std::int64_t li = 0; li < local_rows; ++li) {
       all_rows[static_cast<std::size_t>(li)] = static_cast<std::int32_t>(li);
       matched_columns[static_cast<std::size_t>(li)] = matching[static_cast<std::size_t>(share.begin + li)];
-      limits[static_cast<std::size_t>(li)] = -std::numeric_limits<double>::infinity();
     }
-    ReducedScan scan(all_rows, v, limits, 1, nullptr, &matched_columns);
+    ReducedScan scan(all_rows, v, 0, nullptr, &matched_columns);
     tiles.pass(&all_rows, scan);
     scan_bytes = std::max(scan_bytes, scan.bytes());
     double minimum = std::numeric_limits<double>::infinity(), largest_matched = 0, matched_sum = 0;
@@ -287,8 +393,8 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
   stats.gemm_seconds = tiles.gemm_seconds();
   stats.scan_seconds = tiles.visit_seconds();
   stats.block_bytes = tiles.block_bytes();
-  stats.rank_bytes = tiles.share_bytes() + tiles.block_bytes() + scan_bytes + known.bytes() +
-                     static_cast<std::int64_t>((floor.size() + u.size() + v.size() + previous_v.size()) * sizeof(double)) +
+  stats.rank_bytes = tiles.share_bytes() + tiles.block_bytes() + scan_bytes + known.bytes() + reserves.bytes() +
+                     static_cast<std::int64_t>((u.size() + v.size() + previous_v.size()) * sizeof(double)) +
                      static_cast<std::int64_t>(column_lists.size() * sizeof(ColumnEntry)) + (root ? problem->bytes() : 0);
   const double entries = comm.allreduce_sum(static_cast<double>(tiles.entries()));
   stats.full_pass_equivalents = n1 * n2 > 0 ? entries / (static_cast<double>(n1) * static_cast<double>(n2)) : 0.0;

@@ -83,8 +83,7 @@ BlockedMatching greedy_matching(CosineTiles& tiles, dist::Comm& comm, const Bloc
     std::vector<std::int32_t> local;
     const auto first = std::lower_bound(fill.begin(), fill.end(), static_cast<std::int32_t>(share.begin));
     for (auto it = first; it != fill.end() && *it < share.end; ++it) local.push_back(static_cast<std::int32_t>(*it - share.begin));
-    const std::vector<double> limits(local.size(), std::numeric_limits<double>::infinity());
-    ReducedScan scan(local, v, limits, static_cast<int>(k), nullptr);
+    ReducedScan scan(local, v, static_cast<int>(k), nullptr);
     tiles.pass(&local, scan);
     scan_bytes = std::max(scan_bytes, scan.bytes());
     BytePacker out;

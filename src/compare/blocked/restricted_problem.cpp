@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "coact/core/errors.h"
-#include "lap/augmenting_row_reduction.h"
 #include "lap/cost_rows.h"
 
 namespace coact::compare::blocked {
@@ -28,23 +27,6 @@ void RestrictedProblem::add_virtual_rows(int k) {
       graph_.add(static_cast<std::int32_t>(t), static_cast<std::int32_t>((t + s) % columns_), virtual_cost_);
     }
   }
-}
-
-void RestrictedProblem::start_from_column_minima(const std::vector<ColumnEntry>& column_lists, int per_column) {
-  for (std::int64_t j = 0; j < columns_; ++j) {
-    const ColumnEntry& cheapest = column_lists[static_cast<std::size_t>(j * per_column)];
-    state_.column_potential[static_cast<std::size_t>(j)] = cheapest.cost;
-    if (cheapest.row >= 0 && state_.row_free(cheapest.row)) {
-      state_.match(cheapest.row, static_cast<std::int32_t>(j));
-      ++matched_;
-    }
-  }
-  for (std::int64_t i = 0; i < columns_; ++i) {
-    if (state_.row_free(static_cast<std::int32_t>(i))) free_rows_.push_back(static_cast<std::int32_t>(i));
-  }
-  // Two passes, as Jonker and Volgenant do; what is left goes to the shortest-path search.
-  matched_ += lap::augmenting_row_reduction(graph_, state_, free_rows_, 2, 8);
-  progress_.report(matched_);
 }
 
 void RestrictedProblem::start_from_row_minima(const std::vector<float>& row_minimum,

@@ -34,13 +34,9 @@ class RestrictedProblem {
   // Each virtual row t gets columns t, t + 1, ... (k of them, modulo the column count).
   void add_virtual_rows(int k);
 
-  // Square start (Jonker–Volgenant): v = the column minima (column_lists holds each column's
-  // cheapest entries, per_column of them, over every row), u = 0; a column's cheapest row takes
-  // it when still free; then augmenting row reduction. Every entry of the matrix is feasible.
-  void start_from_column_minima(const std::vector<ColumnEntry>& column_lists, int per_column);
-  // Rectangular start: v = 0, u = the row minima (virtual rows: their constant); a row takes its
-  // cheapest column when still free. Every entry is feasible, and columns the virtual rows take
-  // without a search keep the largest v.
+  // The start: v = 0, u = the row minima (virtual rows: their constant); a row takes its
+  // cheapest column when still free (rows in order). Every entry is feasible; the floor of a
+  // row's unlisted entries is then its largest listed cost, as v only falls from 0.
   void start_from_row_minima(const std::vector<float>& row_minimum, const std::vector<std::int32_t>& cheapest_column);
 
   // Matches every free row inside the restricted problem (sparse shortest paths; the diagonal

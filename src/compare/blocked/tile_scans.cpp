@@ -237,16 +237,14 @@ std::int64_t CandidateScan::bytes() const {
   return total;
 }
 
-ReducedScan::ReducedScan(const std::vector<std::int32_t>& rows, const std::vector<double>& column_potential,
-                         const std::vector<double>& limits, int k, const KnownEntries* known,
-                         const std::vector<std::int32_t>* matched_columns)
-    : v_(column_potential), limits_(limits), known_(known), matched_columns_(matched_columns),
-      heap_(static_cast<std::int64_t>(rows.size()), k, 0.0),
+ReducedScan::ReducedScan(const std::vector<std::int32_t>& rows, const std::vector<double>& column_potential, int k,
+                         const KnownEntries* known, const std::vector<std::int32_t>* matched_columns)
+    : v_(column_potential), known_(known), matched_columns_(matched_columns), k_(k),
+      heap_(k > 0 ? static_cast<std::int64_t>(rows.size()) : 0, std::max(1, k), std::numeric_limits<double>::infinity()),
       minimum_(rows.size(), std::numeric_limits<double>::infinity()),
-      entries_minimum_(rows.size(), std::numeric_limits<double>::infinity()),
-      matched_cost_(matched_columns ? rows.size() : 0, std::numeric_limits<float>::quiet_NaN()) {
-  for (std::size_t s = 0; s < rows.size(); ++s) heap_.set_limit(static_cast<std::int64_t>(s), limits[s]);
-}
+      matched_cost_(matched_columns ? rows.size() : 0, std::numeric_limits<float>::quiet_NaN()) {}
+
+bool ReducedScan::full(std::int64_t slot) const { return k_ > 0 && heap_.count(slot) == k_; }
 
 void ReducedScan::visit(const Tile& tile) {
   const std::int64_t width = tile.columns;
@@ -259,38 +257,36 @@ void ReducedScan::visit(const Tile& tile) {
     double row_minimum = std::numeric_limits<double>::infinity();
 #pragma omp simd reduction(min : row_minimum)
     for (std::int64_t j = 0; j < width; ++j) row_minimum = std::min(row_minimum, static_cast<double>(costs[j]) - v[j]);
+    minimum_[static_cast<std::size_t>(slot)] = std::min(minimum_[static_cast<std::size_t>(slot)], row_minimum);
     if (matched_columns_) {
       const std::int64_t column = (*matched_columns_)[static_cast<std::size_t>(slot)];
       if (column >= tile.column_begin && column < tile.column_begin + width) {
         matched_cost_[static_cast<std::size_t>(slot)] = costs[column - tile.column_begin];
       }
     }
-    const double limit = limits_[static_cast<std::size_t>(slot)];
-    double& minimum = minimum_[static_cast<std::size_t>(slot)];
-    if (!(row_minimum < limit)) {
-      minimum = std::min(minimum, row_minimum);
-      continue;
-    }
-    // Rare (pricing) or bounded by the heap (refills): the entries below the limit. Known
-    // entries are left out of the minimum too: the restricted problem keeps their reduced
-    // costs feasible itself, with the cost it was given (a GEMM of another tile shape may
-    // round the same entry differently).
-    minimum = std::min(minimum, limit);
-    double& entries_minimum = entries_minimum_[static_cast<std::size_t>(slot)];
-    for (std::int64_t j = 0; j < width; ++j) {
-      const double reduced = static_cast<double>(costs[j]) - v[j];
-      if (!(reduced < limit)) continue;
-      const auto column = static_cast<std::int32_t>(tile.column_begin + j);
-      if (known_ && known_->contains(local, column)) continue;
-      entries_minimum = std::min(entries_minimum, reduced);
-      if (reduced <= heap_.bound(slot)) heap_.offer(slot, reduced, column, costs[j]);
+    if (k_ == 0 || row_minimum > heap_.bound(slot)) continue;
+    // Entries that may enter the heap, in blocks rejected by one vectorised test.
+    std::int64_t j = 0;
+    for (; j < width; j += kBlock) {
+      const std::int64_t end = std::min(width, j + kBlock);
+      const double bound = heap_.bound(slot);
+      int candidate = 0;
+#pragma omp simd reduction(| : candidate)
+      for (std::int64_t b = j; b < end; ++b) candidate |= static_cast<double>(costs[b]) - v[b] <= bound;
+      if (!candidate) continue;
+      for (std::int64_t b = j; b < end; ++b) {
+        const double reduced = static_cast<double>(costs[b]) - v[b];
+        if (!(reduced <= heap_.bound(slot))) continue;
+        const auto column = static_cast<std::int32_t>(tile.column_begin + b);
+        if (known_ && known_->contains(local, column)) continue;
+        heap_.offer(slot, reduced, column, costs[b]);
+      }
     }
   }
 }
 
 std::int64_t ReducedScan::bytes() const {
-  return heap_.bytes() + static_cast<std::int64_t>((minimum_.size() + entries_minimum_.size()) * sizeof(double) +
-                                                   matched_cost_.size() * sizeof(float));
+  return heap_.bytes() + static_cast<std::int64_t>(minimum_.size() * sizeof(double) + matched_cost_.size() * sizeof(float));
 }
 
 }  // namespace coact::compare::blocked

@@ -33,6 +33,7 @@ class KSmallest {
   void offer(std::int64_t slot, Key key, std::int32_t tag, float cost);
   // The kept entries, smallest first (sorted in place: offer nothing more to this slot).
   std::span<Entry> sorted(std::int64_t slot);
+  std::int32_t count(std::int64_t slot) const { return count_[static_cast<std::size_t>(slot)]; }
   std::int64_t bytes() const;
 
  private:
@@ -95,35 +96,36 @@ class CandidateScan final : public TileVisitor {
   std::vector<ColumnLists> lists_;  // one per thread
 };
 
-// For the listed rows of this rank's share: the k most negative entries with
-// c_ij − v_j < limit_i that `known` lacks (ties: lower column), their minimum, and a lower
-// bound on min_j (c_ij − v_j) over the entries `known` lacks (the exact minimum over every
-// entry when no entry is below the limit); optionally the cost at each row's matched column.
-// Pricing (limit = u_i − tolerance), the independent recheck (limit −∞) and greedy refills
-// (v_j = −∞ on taken columns, limit +∞: the k cheapest free columns) are all this scan.
+// For the listed rows of this rank's share: the k smallest c_ij − v_j over the entries `known`
+// lacks (ties: lower column) and a bound below every other such entry; the minimum over every
+// entry; optionally the cost at each row's matched column. Pricing (the entries below u_i are
+// the violations, the rest a reserve for later rounds), the independent recheck (no entries
+// kept) and greedy refills (v_j = −∞ on taken columns: the k cheapest free columns) are all
+// this scan.
 class ReducedScan final : public TileVisitor {
  public:
   using Heap = KSmallest<double>;
-  ReducedScan(const std::vector<std::int32_t>& rows, const std::vector<double>& column_potential,
-              const std::vector<double>& limits, int k, const KnownEntries* known,
-              const std::vector<std::int32_t>* matched_columns = nullptr);
+  // k = 0: keep no entries.
+  ReducedScan(const std::vector<std::int32_t>& rows, const std::vector<double>& column_potential, int k,
+              const KnownEntries* known, const std::vector<std::int32_t>* matched_columns = nullptr);
   void visit(const Tile& tile) override;
 
-  double minimum(std::int64_t slot) const {
-    return std::min(minimum_[static_cast<std::size_t>(slot)], entries_minimum_[static_cast<std::size_t>(slot)]);
-  }
-  double entries_minimum(std::int64_t slot) const { return entries_minimum_[static_cast<std::size_t>(slot)]; }
+  double minimum(std::int64_t slot) const { return minimum_[static_cast<std::size_t>(slot)]; }
+  // The kept entries, smallest first (sorted in place).
   std::span<Heap::Entry> entries(std::int64_t slot) { return heap_.sorted(slot); }
+  // Every entry `known` lacks and not kept has c_ij − v_j >= this (+∞ when all were kept).
+  double rest(std::int64_t slot) const { return full(slot) ? heap_.bound(slot) : std::numeric_limits<double>::infinity(); }
   float matched_cost(std::int64_t slot) const { return matched_cost_[static_cast<std::size_t>(slot)]; }
   std::int64_t bytes() const;
 
  private:
+  bool full(std::int64_t slot) const;
   const std::vector<double>& v_;
-  const std::vector<double>& limits_;
   const KnownEntries* known_;
   const std::vector<std::int32_t>* matched_columns_;
+  int k_;
   Heap heap_;
-  std::vector<double> minimum_, entries_minimum_;
+  std::vector<double> minimum_;
   std::vector<float> matched_cost_;
 };
 
