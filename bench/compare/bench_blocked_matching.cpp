@@ -5,11 +5,12 @@
 // measured in the same run. Reports the shared fraction against the planted one, the recovered
 // planted pairs, and each rank's peak memory (RSS).
 //
-//   mpiexec -n P bench_blocked_matching --n 131072 --d 2048 [--shared 0.55] [--seed 1]
+//   mpiexec -n P bench_blocked_matching --n 131072 --d 2048 [--n2 N2] [--shared 0.55] [--seed 1]
 //        [--block-rows 1024] [--block-columns 4096] [--row-candidates 32]
 //        [--column-candidates 4] [--recheck] [--greedy] [--no-floor] [--dense] [--log debug]
 //
-// --dense (1 rank only) also runs the dense path the comparison takes when the matrix fits
+// --n2 > n matches the first n rows of W1 into the n2 rows of W2 (rectangular; the planted
+// pairs whose W1 row is among the first n stay planted). --dense (1 rank only) also runs the dense path the comparison takes when the matrix fits
 // (cosine_cost, solve_assignment, verify_optimality) on the same decoders, for the choice.
 // The last line is one JSON object with every figure, for run_blocked_bench.sh.
 #include <sys/resource.h>
@@ -34,7 +35,7 @@ namespace {
 using namespace coact;
 
 struct Arguments {
-  std::int64_t n = 16384, d = 2048;
+  std::int64_t n = 16384, d = 2048, n2 = 0;
   double shared = 0.55;
   std::uint64_t seed = 1;
   compare::BlockedMatchingOptions options;
@@ -54,6 +55,7 @@ Arguments parse(int argc, char** argv) {
     const std::string value = argv[++k];
     if (flag == "--n") a.n = std::stoll(value);
     else if (flag == "--d") a.d = std::stoll(value);
+    else if (flag == "--n2") a.n2 = std::stoll(value);
     else if (flag == "--shared") a.shared = std::stod(value);
     else if (flag == "--seed") a.seed = std::stoull(value);
     else if (flag == "--block-rows") a.options.block_rows = std::stoll(value);
@@ -95,24 +97,28 @@ int run(int argc, char** argv) {
   dist::MpiComm& world = mpi.world();
   const Arguments args = parse(argc, argv);
   const bool root = world.is_root();
-  const std::int64_t n = args.n, d = args.d;
+  const std::int64_t n2 = std::max(args.n, args.n2), n = args.n, d = args.d;
   auto cpu = backend::make_backend(backend::DeviceRequest::Cpu);
 
   Stopwatch clock;
-  const bench::PlantedDecoderRows generator(n, d, args.shared, args.seed);
+  // W1 and W2 of n2 rows each; the matching takes the first n rows of W1.
+  const bench::PlantedDecoderRows generator(n2, d, args.shared, args.seed);
   const compare::RowShare share = compare::row_share(n, world.rank(), world.size());
-  std::vector<float> a(static_cast<std::size_t>(share.count() * d)), b(a.size());
+  const compare::RowShare share2 = compare::row_share(n2, world.rank(), world.size());
+  std::vector<float> a(static_cast<std::size_t>(share.count() * d)), b(static_cast<std::size_t>(share2.count() * d));
   generator.w1_rows(share.begin, share.end, a.data());
-  generator.w2_rows(share.begin, share.end, b.data());
+  generator.w2_rows(share2.begin, share2.end, b.data());
   world.barrier();
   const double synth_seconds = clock.seconds();
   const std::int64_t rss_inputs = peak_rss_bytes();
-  const MatrixView<const float> a_share(a.data(), share.count(), d), b_share(b.data(), share.count(), d);
-  const double flop = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(d);
+  const MatrixView<const float> a_share(a.data(), share.count(), d), b_share(b.data(), share2.count(), d);
+  const double flop = 2.0 * static_cast<double>(n) * static_cast<double>(n2) * static_cast<double>(d);
+  std::int64_t planted = 0;
+  for (std::int64_t i = 0; i < n; ++i) planted += generator.partner_of_w1(i) >= 0;
 
   double floor_seconds = 0, floor_gemm_seconds = 0;
   if (args.floor) {
-    compare::blocked::CosineTiles tiles(*cpu, world, a_share, n, b_share, n, args.options.block_rows,
+    compare::blocked::CosineTiles tiles(*cpu, world, a_share, n, b_share, n2, args.options.block_rows,
                                         args.options.block_columns);
     NoVisit nothing;
     world.barrier();
@@ -127,7 +133,7 @@ int run(int argc, char** argv) {
   clock.restart();
   compare::BlockedMatchingOptions options = args.options;
   options.label = "bench matching";
-  const compare::BlockedMatching result = compare::blocked_cosine_matching(*cpu, world, a_share, n, b_share, n, options);
+  const compare::BlockedMatching result = compare::blocked_cosine_matching(*cpu, world, a_share, n, b_share, n2, options);
   // The shared fraction as compare_pair computes it: matched decoder cosine >= 0.7.
   std::int64_t shared = 0, recovered = 0;
   for (std::int64_t i = 0; i < n; ++i) {
@@ -145,10 +151,10 @@ int run(int argc, char** argv) {
   bool dense_certified = false;
   if (args.dense && world.size() == 1) {
     Stopwatch dense_clock;
-    std::vector<float> cost(static_cast<std::size_t>(n * n));
-    compare::cosine_cost(*cpu, a_share, b_share, MatrixView<float>(cost.data(), n, n));
+    std::vector<float> cost(static_cast<std::size_t>(n * n2));
+    compare::cosine_cost(*cpu, a_share, b_share, MatrixView<float>(cost.data(), n, n2));
     dense_gemm_seconds = dense_clock.seconds();
-    const MatrixView<const float> view(cost.data(), n, n);
+    const MatrixView<const float> view(cost.data(), n, n2);
     const compare::Assignment assignment = compare::solve_assignment(view);
     dense_certified = compare::verify_optimality(view, assignment, 1e-6).optimal;
     dense_seconds = dense_clock.seconds();
@@ -157,9 +163,9 @@ int run(int argc, char** argv) {
 
   if (root) {
     const double mib = 1.0 / (1 << 20);
-    std::printf("ranks %d, n %lld, d %lld, planted %lld pairs (%.4f), tiles %lld x %lld, candidates %d/%d\n",
-                world.size(), static_cast<long long>(n), static_cast<long long>(d),
-                static_cast<long long>(generator.shared()), static_cast<double>(generator.shared()) / static_cast<double>(n),
+    std::printf("ranks %d, n %lld x %lld, d %lld, planted %lld pairs (%.4f), tiles %lld x %lld, candidates %d/%d\n",
+                world.size(), static_cast<long long>(n), static_cast<long long>(n2), static_cast<long long>(d),
+                static_cast<long long>(planted), static_cast<double>(planted) / static_cast<double>(n),
                 static_cast<long long>(options.block_rows), static_cast<long long>(options.block_columns),
                 options.row_candidates, options.column_candidates);
     std::printf("synthesis %.1f s\n", synth_seconds);
@@ -178,8 +184,8 @@ int run(int argc, char** argv) {
                 static_cast<long long>(s.candidate_entries), static_cast<long long>(s.priced_entries));
     std::printf("shared fraction %.4f (planted %.4f), planted pairs recovered %lld of %lld\n",
                 static_cast<double>(shared) / static_cast<double>(n),
-                static_cast<double>(generator.shared()) / static_cast<double>(n), static_cast<long long>(recovered),
-                static_cast<long long>(generator.shared()));
+                static_cast<double>(planted) / static_cast<double>(n), static_cast<long long>(recovered),
+                static_cast<long long>(planted));
     std::printf("peak RSS per rank (MiB): %s; after synthesis %s; matcher working set %s; one tile's blocks %.1f\n",
                 list(rss, mib).c_str(), list(rss_before, mib).c_str(), list(working, mib).c_str(),
                 static_cast<double>(s.block_bytes) * mib);
@@ -187,15 +193,15 @@ int run(int argc, char** argv) {
       std::printf("dense path: %.1f s (cosine_cost %.1f s), cost %.6f, certified %d\n", dense_seconds, dense_gemm_seconds,
                   dense_cost, dense_certified ? 1 : 0);
     }
-    std::printf("{\"ranks\": %d, \"n\": %lld, \"d\": %lld, \"floor_seconds\": %.3f, \"match_seconds\": %.3f, "
+    std::printf("{\"ranks\": %d, \"n\": %lld, \"n2\": %lld, \"d\": %lld, \"floor_seconds\": %.3f, \"match_seconds\": %.3f, "
                 "\"ratio_to_floor\": %.4f, \"full_pass_equivalents\": %.4f, \"pricing_rounds\": %d, "
                 "\"shared_fraction\": %.6f, \"planted_fraction\": %.6f, \"recovered\": %lld, \"cost\": %.6f, "
                 "\"certified\": %d, \"peak_rss_bytes\": %s, \"solve_seconds\": %.3f, \"dense_seconds\": %.3f, "
                 "\"dense_cost\": %.6f}\n",
-                world.size(), static_cast<long long>(n), static_cast<long long>(d), floor_seconds, match_seconds,
+                world.size(), static_cast<long long>(n), static_cast<long long>(n2), static_cast<long long>(d), floor_seconds, match_seconds,
                 args.floor ? match_seconds / floor_seconds : 0.0, s.full_pass_equivalents, s.pricing_rounds,
                 static_cast<double>(shared) / static_cast<double>(n),
-                static_cast<double>(generator.shared()) / static_cast<double>(n), static_cast<long long>(recovered),
+                static_cast<double>(planted) / static_cast<double>(n), static_cast<long long>(recovered),
                 result.assignment.cost, result.certificate.optimal ? 1 : 0, list(rss, 1.0).c_str(), s.solve_seconds,
                 dense_seconds, dense_cost);
   }

@@ -8,23 +8,28 @@
 //
 // Exact (the SparsePricing method of assignment.h, distributed):
 //  1. Candidate pass (one pass over all n1·n2 entries): each row's `row_candidates` cheapest
-//     entries, each column's `column_candidates` cheapest entries and its minimum, and the
-//     entry (i, i), which makes the identity a perfect matching of the restricted problem, so
-//     every shortest-path search inside it reaches a free column.
-//  2. The root solves the restricted problem (Jonker–Volgenant start, sparse shortest paths).
-//  3. Pricing: the root broadcasts the duals (u, v); each rank recomputes only the blocks of its
-//     rows whose u rose above what it last proved about the row (every v only ever falls, so
-//     min_j c_ij − v_j found by an earlier scan stays a lower bound), finds entries of negative
-//     reduced cost, and sends them with the row's minimum to the root, which adds them, lowers
-//     u and re-solves. The loop ends when no row of any rank has a negative reduced cost.
-//  4. The certificate: min over all n1·n2 entries of c_ij − u_i − v_j, each row's part taken
-//     from a full scan of that row (at duals the root checks v never rose from), reduced over
-//     ranks; matched entries tight; optionally (`recheck`) one more full pass recomputes every
-//     entry at the final duals, independent of that bookkeeping.
+//     entries, each column's `column_candidates` cheapest entries, and the entry (i, i),
+//     which makes the identity a perfect matching of the restricted problem, so every
+//     shortest-path search inside it reaches a free column. Each row's next
+//     `pricing_entries` cheapest entries stay on its rank as the row's reserve, with a bound
+//     below all the others (the last cost kept).
+//  2. The root solves the restricted problem from v = 0 and u = the row minima (every entry
+//     feasible) by sparse shortest augmenting paths.
+//  3. Pricing: the root broadcasts the duals (u, v). Every v only ever falls, so c_ij − v_j
+//     only grows and a row's bound stays a bound. A row whose u passed its reserve's smallest
+//     reduced cost but not its bound hands its reserve's entries of negative reduced cost to
+//     the root with no GEMM; a row whose u passed its bound is recomputed by GEMM (only such
+//     rows, packed into blocks), which renews its reserve and bound. The root adds the
+//     entries, lowers u and re-solves. The loop ends when no row of any rank can have a
+//     negative reduced cost.
+//  4. The certificate: min over all n1·n2 entries of c_ij − u_i − v_j, taken over the
+//     restricted entries on the root and from the reserves and bounds for all others (the root
+//     checks v never rose), reduced over ranks; matched entries tight; optionally (`recheck`)
+//     one more full pass recomputes every entry at the final duals, independent of that
+//     bookkeeping.
 // A rectangular problem (n1 < n2) is solved as a square one with n2 − n1 virtual rows of
-// constant cost (the root prices them without any GEMM), started from v = 0 and u = row minima,
-// so that the columns the virtual rows take keep the largest v, as the rectangular
-// certificate requires.
+// constant cost (the root prices them without any GEMM): the columns they take keep the
+// largest v, as the rectangular certificate requires.
 //
 // Greedy: the approximation of greedy_assignment.h (globally cheapest free pair first, ties to
 // the lower row, then the lower column), from each row's cheapest entries; a row whose entries

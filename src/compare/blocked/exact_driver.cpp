@@ -201,10 +201,8 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
         if (e.row >= 0) problem->add(e.row, static_cast<std::int32_t>(j), e.cost);
       }
     }
-    problem->add_virtual_rows(listed);
     previous_v.assign(static_cast<std::size_t>(n2), 0.0);
-    problem->start_from_row_minima(row_minimum, cheapest);
-    problem->solve();
+    problem->start(row_minimum, cheapest, listed);
     stats.solve_seconds += solve_clock.seconds();
   }
   gathered = {};

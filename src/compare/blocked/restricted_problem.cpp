@@ -20,17 +20,8 @@ RestrictedProblem::RestrictedProblem(std::int64_t real_rows, std::int64_t column
                                                       graph_);
 }
 
-void RestrictedProblem::add_virtual_rows(int k) {
-  const std::int64_t per_row = std::min<std::int64_t>(std::max(1, k), columns_);
-  for (std::int64_t t = real_rows_; t < columns_; ++t) {
-    for (std::int64_t s = 0; s < per_row; ++s) {
-      graph_.add(static_cast<std::int32_t>(t), static_cast<std::int32_t>((t + s) % columns_), virtual_cost_);
-    }
-  }
-}
-
-void RestrictedProblem::start_from_row_minima(const std::vector<float>& row_minimum,
-                                              const std::vector<std::int32_t>& cheapest_column) {
+void RestrictedProblem::start(const std::vector<float>& row_minimum, const std::vector<std::int32_t>& cheapest_column,
+                              int virtual_entries) {
   for (std::int64_t i = 0; i < real_rows_; ++i) {
     state_.row_potential[static_cast<std::size_t>(i)] = row_minimum[static_cast<std::size_t>(i)];
     const std::int32_t column = cheapest_column[static_cast<std::size_t>(i)];
@@ -41,9 +32,24 @@ void RestrictedProblem::start_from_row_minima(const std::vector<float>& row_mini
       free_rows_.push_back(static_cast<std::int32_t>(i));
     }
   }
+  progress_.report(matched_);
+  solve();
+  // The virtual rows take the columns left, in order; their other entries are spread evenly
+  // (a search that reaches a virtual row finds a way on near any column).
+  const std::int64_t spread = std::min<std::int64_t>(std::max(1, virtual_entries), columns_) - 1;
+  std::int64_t next_free = 0;
   for (std::int64_t t = real_rows_; t < columns_; ++t) {
+    const auto row = static_cast<std::int32_t>(t);
     state_.row_potential[static_cast<std::size_t>(t)] = virtual_cost_;
-    free_rows_.push_back(static_cast<std::int32_t>(t));
+    while (!state_.column_free(static_cast<std::int32_t>(next_free))) ++next_free;
+    const auto column = static_cast<std::int32_t>(next_free);
+    graph_.add(row, column, virtual_cost_);
+    graph_.add(row, row, virtual_cost_);
+    for (std::int64_t s = 1; s <= spread; ++s) {
+      graph_.add(row, static_cast<std::int32_t>((next_free + s * columns_ / (spread + 1)) % columns_), virtual_cost_);
+    }
+    state_.match(row, column);
+    ++matched_;
   }
   progress_.report(matched_);
 }

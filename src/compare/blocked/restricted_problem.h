@@ -31,13 +31,14 @@ class RestrictedProblem {
   std::int64_t columns() const { return columns_; }
   // An entry of a real row (kept once per column).
   void add(std::int32_t row, std::int32_t column, float cost) { graph_.add(row, column, cost); }
-  // Each virtual row t gets columns t, t + 1, ... (k of them, modulo the column count).
-  void add_virtual_rows(int k);
-
-  // The start: v = 0, u = the row minima (virtual rows: their constant); a row takes its
-  // cheapest column when still free (rows in order). Every entry is feasible; the floor of a
-  // row's unlisted entries is then its largest listed cost, as v only falls from 0.
-  void start_from_row_minima(const std::vector<float>& row_minimum, const std::vector<std::int32_t>& cheapest_column);
+  // The start: v = 0, u = the row minima; a real row takes its cheapest column when still
+  // free (rows in order), and the real rows left are matched by shortest paths while every
+  // virtual row is still free, so that free columns abound and keep v = 0. Then each virtual
+  // row takes one of the columns left (tight at u = L), and holds `virtual_entries` − 1 more
+  // spread over all columns and its (t, t). Every entry is feasible; the floor of a real
+  // row's unlisted entries is its largest listed cost, as v only falls from 0.
+  void start(const std::vector<float>& row_minimum, const std::vector<std::int32_t>& cheapest_column,
+             int virtual_entries);
 
   // Matches every free row inside the restricted problem (sparse shortest paths; the diagonal
   // entries every row holds guarantee a free column is reachable).
