@@ -94,7 +94,8 @@ struct BlockedMatchingStats {
   std::int64_t rank_bytes = 0;      // this rank's peak working memory: shares, tiles, scan state
   std::int64_t max_rank_bytes = 0;  // the largest rank_bytes over ranks
   double seconds = 0;               // wall time, of which (this rank):
-  double gemm_seconds = 0;          //   GEMMs of the tiles
+  double gemm_seconds = 0;          //   GEMMs of the tiles, of which
+  double first_pass_gemm_seconds = 0;  //   the first pass's (one GEMM pass over this rank's rows)
   double scan_seconds = 0;          //   scanning tiles
   double solve_seconds = 0;         //   the restricted problem (root; others wait)
 };

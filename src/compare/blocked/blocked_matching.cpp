@@ -57,6 +57,7 @@ BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& c
   }
   blocked::CosineTiles tiles(backend, comm, a_share, a_rows, b_share, b_rows, options.block_rows,
                              options.block_columns);
+  tiles.report_progress(options.label, options.progress_min_rows * options.progress_min_rows);
   if (a_rows == 0) {
     BlockedMatching empty;
     empty.stats.method = options.greedy ? "blocked-greedy" : "blocked-pricing";

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "blocked/exchange.h"
 #include "coact/compare/shared_errors.h"
+#include "coact/core/progress.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
 #include "unit_rows.h"
@@ -101,10 +103,14 @@ const float* CosineTiles::block_of(const std::int32_t* rows, std::int64_t count)
   return block_.data();
 }
 
-void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor) {
+void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor, const std::string& what) {
   ++passes_;
   const std::vector<std::int32_t>& list = rows ? *rows : all_rows_;
   const auto count = static_cast<std::int64_t>(list.size());
+  std::unique_ptr<Progress> progress;
+  if (comm_.is_root() && count * b_rows_ >= progress_min_entries_) {
+    progress = std::make_unique<Progress>(progress_label_ + ": " + what, count * b_rows_, "entries");
+  }
   for (int owner = 0; owner < comm_.size(); ++owner) {
     const RowShare columns = row_share(b_rows_, owner, comm_.size());
     for (std::int64_t first = columns.begin; first < columns.end; first += block_columns_) {
@@ -127,9 +133,11 @@ void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visit
         clock.restart();
         visitor.visit({values, height, width, list.data() + r0, r0, first});
         visit_seconds_ += clock.seconds();
+        if (progress) progress->advance(height * width);
       }
     }
   }
+  if (progress) progress->finish();
 }
 
 }  // namespace coact::compare::blocked

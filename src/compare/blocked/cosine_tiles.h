@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "coact/backend/backend.h"
@@ -42,7 +44,14 @@ class CosineTiles {
   // Collective: every rank calls it with the rows of its share it needs (ascending local
   // indices; an empty list still takes part in the broadcasts), or all of them when `rows` is
   // null.
-  void pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor);
+  // `what` names the pass in the root's progress line (see report_progress).
+  void pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor, const std::string& what);
+  // Passes over at least `min_entries` of the root's entries show progress (coact::Progress)
+  // on the root, as "<label>: <what>".
+  void report_progress(std::string label, std::int64_t min_entries) {
+    progress_label_ = std::move(label);
+    progress_min_entries_ = min_entries;
+  }
 
   const RowShare& a_share() const { return a_share_; }
   std::int64_t a_rows() const { return a_rows_; }
@@ -79,6 +88,8 @@ class CosineTiles {
   double gemm_seconds_ = 0, visit_seconds_ = 0;
   std::int64_t entries_ = 0;
   int passes_ = 0;
+  std::string progress_label_;
+  std::int64_t progress_min_entries_ = std::numeric_limits<std::int64_t>::max();
 };
 
 }  // namespace coact::compare::blocked

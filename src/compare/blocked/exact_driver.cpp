@@ -137,7 +137,8 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
   const int listed = static_cast<int>(std::min<std::int64_t>(std::max(1, o.row_candidates), n2));
   Reserves reserves(local_rows, std::max(1, o.pricing_entries));
   CandidateScan candidates(share, n2, listed + reserves.per_row(), o.column_candidates);
-  tiles.pass(nullptr, candidates);
+  tiles.pass(nullptr, candidates, "candidate pass");
+  stats.first_pass_gemm_seconds = tiles.gemm_seconds();
   std::int64_t scan_bytes = candidates.bytes();
   const int per_column = candidates.column_candidates();
   const std::vector<ColumnEntry> column_lists = candidates.merge_columns(comm);
@@ -262,7 +263,7 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
       ++stats.pricing_rounds;
       stats.priced_rows += counts[0];
       ReducedScan scan(suspects, v, k, &known);
-      tiles.pass(&suspects, scan);
+      tiles.pass(&suspects, scan, str("pricing pass ", stats.pricing_rounds));
       scan_bytes = std::max(scan_bytes, scan.bytes());
       for (std::size_t s = 0; s < suspects.size(); ++s) {
         const std::int64_t li = suspects[s];
@@ -360,7 +361,7 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
       matched_columns[static_cast<std::size_t>(li)] = matching[static_cast<std::size_t>(share.begin + li)];
     }
     ReducedScan scan(all_rows, v, 0, nullptr, &matched_columns);
-    tiles.pass(&all_rows, scan);
+    tiles.pass(&all_rows, scan, "recheck pass");
     scan_bytes = std::max(scan_bytes, scan.bytes());
     double minimum = std::numeric_limits<double>::infinity(), largest_matched = 0, matched_sum = 0;
     for (std::int64_t li = 0; li < local_rows; ++li) {

@@ -10,6 +10,7 @@
 #include "blocked/tile_scans.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
+#include "coact/core/strings.h"
 #include "coact/core/timer.h"
 
 namespace coact::compare::blocked {
@@ -84,7 +85,8 @@ BlockedMatching greedy_matching(CosineTiles& tiles, dist::Comm& comm, const Bloc
     const auto first = std::lower_bound(fill.begin(), fill.end(), static_cast<std::int32_t>(share.begin));
     for (auto it = first; it != fill.end() && *it < share.end; ++it) local.push_back(static_cast<std::int32_t>(*it - share.begin));
     ReducedScan scan(local, v, static_cast<int>(k), nullptr);
-    tiles.pass(&local, scan);
+    tiles.pass(&local, scan, round == 0 ? std::string("greedy candidates") : str("greedy refill ", round));
+    if (round == 0) stats.first_pass_gemm_seconds = tiles.gemm_seconds();
     scan_bytes = std::max(scan_bytes, scan.bytes());
     BytePacker out;
     for (std::size_t s = 0; s < local.size(); ++s) {
