@@ -111,7 +111,7 @@ struct BlockedMatching {
   BlockedMatchingStats stats;
 };
 
-// Collective over `comm`: every rank passes its share row_share(a_rows, rank, size) of A
+// Collective over `comm` (a host-buffer communicator: MPI): every rank passes its share row_share(a_rows, rank, size) of A
 // (a_share.rows must equal the share's count) and likewise of B, same width. a_rows <= b_rows.
 // Throws (on every rank alike) InputError for a NaN/Inf entry, different widths or
 // a_rows > b_rows.

@@ -47,7 +47,12 @@ void share_result(dist::Comm& comm, BlockedMatching& result, std::int64_t rows) 
 BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share,
                                         std::int64_t a_rows, MatrixView<const float> b_share, std::int64_t b_rows,
                                         const BlockedMatchingOptions& options) {
-  // Every rank is given the same sizes, so these checks agree without communication.
+  // Every rank is given the same sizes and the same kind of communicator, so these checks
+  // agree without communication.
+  if (comm.device_buffers()) {
+    throw SharedInputError(str(options.label, ": the blocked matcher exchanges host buffers; give it an MPI "
+                               "communicator, not ", comm.name()));
+  }
   if (a_rows < 0 || b_rows < 0 || a_rows > b_rows) {
     throw SharedInputError(str(options.label, ": ", a_rows, " rows cannot each get a distinct one of ", b_rows,
                                " columns (give the smaller matrix first)"));

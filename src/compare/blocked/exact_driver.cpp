@@ -136,26 +136,26 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
   // the restricted problem; each row's next cheapest stay here as its reserve.
   const int listed = static_cast<int>(std::min<std::int64_t>(std::max(1, o.row_candidates), n2));
   Reserves reserves(local_rows, std::max(1, o.pricing_entries));
-  CandidateScan candidates(share, n2, listed + reserves.per_row(), o.column_candidates);
-  tiles.pass(nullptr, candidates, "candidate pass");
+  auto candidates = std::make_unique<CandidateScan>(share, n2, listed + reserves.per_row(), o.column_candidates);
+  tiles.pass(nullptr, *candidates, "candidate pass");
   stats.first_pass_gemm_seconds = tiles.gemm_seconds();
-  std::int64_t scan_bytes = candidates.bytes();
-  const int per_column = candidates.column_candidates();
-  const std::vector<ColumnEntry> column_lists = candidates.merge_columns(comm);
+  std::int64_t scan_bytes = candidates->bytes();
+  const int per_column = candidates->column_candidates();
+  const std::vector<ColumnEntry> column_lists = candidates->merge_columns(comm);
   // What the restricted problem holds of this rank's rows, so that pricing offers only the rest.
   KnownEntries known(local_rows);
   std::vector<std::uint8_t> gathered;
   {
     BytePacker packed;
     for (std::int64_t li = 0; li < local_rows; ++li) {
-      const CandidateScan::RowList list = candidates.row_list(li);
+      const CandidateScan::RowList list = candidates->row_list(li);
       const std::int64_t gi = share.begin + li;
       const auto kept = static_cast<std::int64_t>(list.columns.size());
       const std::int64_t sent = std::min<std::int64_t>(listed, kept);
       packed.put(static_cast<std::int32_t>(sent));
       packed.put_all(std::span<const std::int32_t>(list.columns.data(), static_cast<std::size_t>(sent)));
       packed.put_all(std::span<const float>(list.costs.data(), static_cast<std::size_t>(sent)));
-      packed.put(candidates.diagonal(li));
+      packed.put(candidates->diagonal(li));
       for (std::int64_t s = 0; s < sent; ++s) known.add(li, list.columns[static_cast<std::size_t>(s)]);
       known.add(li, static_cast<std::int32_t>(gi));
       // v starts at 0 and only falls: every entry past the kept ones costs at least the last.
@@ -175,6 +175,7 @@ BlockedMatching exact_matching(CosineTiles& tiles, dist::Comm& comm, const Block
     for (std::int64_t li = 0; li < local_rows; ++li) {
       reserves.filter(li, [&](std::int32_t column, float) { return !known.contains(li, column); });
     }
+    candidates.reset();  // the lists are copied out: free the pass's state before the solve
     gathered = gather_bytes(comm, packed.bytes());
   }
 
