@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <boost/version.hpp>
+
 
 #include <algorithm>
 #include <fstream>
@@ -11,47 +13,16 @@
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/dist/mpi.h"
+#include "coact/dist/root.h"
 
 namespace coact::app {
 
-namespace {
-
-// An error raised on the root and shared with every rank.
-class RootFailure : public Error {
- public:
-  RootFailure(const std::string& message, int code) : Error(message), code_(code) {}
-  int exit_code() const noexcept override { return code_; }
-  bool collective() const noexcept override { return true; }
-
- private:
-  int code_;
-};
-
-}  // namespace
-
 void run_on_root(const Invocation& invocation, const std::function<void()>& work) {
-  auto& world = invocation.mpi.world();
-  std::string message;
-  std::int32_t code = 0;
-  if (world.is_root()) {
-    try {
-      work();
-    } catch (const Error& e) {
-      message = e.what();
-      code = e.exit_code();
-      if (world.size() == 1) throw;
-    } catch (const std::exception& e) {
-      message = e.what();
-      code = 1;
-      if (world.size() == 1) throw;
-    }
-  }
-  if (world.size() == 1) return;
-  code = world.broadcast_value(code, 0);
-  std::uint64_t length = world.broadcast_value<std::uint64_t>(message.size(), 0);
-  message.resize(length);
-  world.broadcast(message.data(), length, 0);
-  if (code != 0) throw RootFailure(message, code);
+  dist::run_on_root(invocation.mpi.world(), work);
+}
+
+std::vector<std::pair<std::string, std::string>> program_versions() {
+  return {{"boost", str(BOOST_VERSION / 100000, ".", BOOST_VERSION / 100 % 1000, ".", BOOST_VERSION % 100)}};
 }
 
 CommandLine::CommandLine(std::string command, std::string usage, std::string summary)
@@ -92,10 +63,53 @@ void CommandLine::add_threads_flag() {
                         "CPU threads per rank (default: OMP_NUM_THREADS, else cores / ranks on the host)");
 }
 
+void CommandLine::add_fields(const std::vector<options::FieldListing>& fields, const std::string& prefix,
+                             const std::string& caption) {
+  if (!caption.empty()) groups_.emplace_back(caption);
+  po::options_description& target = caption.empty() ? own_ : groups_.back();
+  for (const auto& [field, default_text] : fields) {
+    const options::Spec* spec = &field;
+    std::string help = spec->help;
+    if (!spec->derived.empty()) help += " (default: " + spec->derived + ")";
+    else if (!default_text.empty()) help += " (default: " + default_text + ")";
+    const std::string range = spec->range_text();
+    if (!range.empty() && spec->choices.empty()) help += "; " + range;
+    const std::string name = prefix + spec->name;
+    if (spec->list && prefix.empty()) {
+      target.add_options()(name.c_str(), po::value<std::vector<std::string>>()->multitoken()->value_name(spec->shown_value() + "..."),
+                           help.c_str());
+      continue;
+    }
+    auto* semantic = po::value<std::string>()->value_name(spec->shown_value());
+    // On a command's own line a flag alone means true (--strict) and a flag that defaults to
+    // true has a --no-<name> switch; study keys (--train.x) always take a value, as in the file.
+    if (spec->kind == options::Kind::Flag && prefix.empty()) {
+      semantic->implicit_value("true");
+      if (default_text == "true") {
+        const std::string negation = "no-" + spec->name;
+        target.add_options()(negation.c_str(), po::bool_switch(), str("the same as --", name, "=false").c_str());
+      }
+    }
+    target.add_options()(name.c_str(), semantic, help.c_str());
+  }
+}
+
+std::optional<std::string> CommandLine::given_text(const options::Spec& spec, const std::string& prefix) const {
+  const std::string name = prefix + spec.name;
+  const std::string negation = "no-" + spec.name;
+  const bool negated = prefix.empty() && spec.kind == options::Kind::Flag && values_.count(negation) &&
+                       !values_[negation].defaulted() && values_[negation].as<bool>();
+  if (!has(name)) return negated ? std::optional<std::string>("false") : std::nullopt;
+  if (negated) throw UsageError(str("--", name, " and --", negation, ": give one of them"));
+  if (spec.list && prefix.empty()) return options::list_text(get<std::vector<std::string>>(name));
+  return get<std::string>(name);
+}
+
 std::string CommandLine::help_text() const {
   std::ostringstream out;
   out << "Usage: coact " << command_ << " " << usage_ << "\n\n" << summary_ << "\n\n";
   if (!own_.options().empty()) out << own_ << "\n";
+  for (const auto& group : groups_) out << group << "\n";
   out << common_;
   return out.str();
 }
@@ -147,7 +161,9 @@ std::string CommandLine::require(const std::string& name) const {
 
 bool CommandLine::parse(const Invocation& invocation) {
   po::options_description all;
-  all.add(own_).add(common_);
+  all.add(own_);
+  for (const auto& group : groups_) all.add(group);
+  all.add(common_);
   try {
     std::vector<std::string> args = invocation.args;
     po::store(po::command_line_parser(args).options(all).positional(positional_).run(), values_);
@@ -155,7 +171,7 @@ bool CommandLine::parse(const Invocation& invocation) {
       if (invocation.mpi.is_root()) std::cout << help_text() << std::flush;
       return false;
     }
-    if (values_.count("config")) {
+    if (values_.count("config") && !config_is_study_) {
       const std::string path = values_["config"].as<std::string>();
       std::ifstream file(path);
       if (!file) throw ConfigError(str(path, ": cannot read configuration file"));

@@ -30,20 +30,10 @@ int run_compare(const Invocation& invocation) {
   auto opt = cli.options().add_options();
   opt("sae", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."), "SAE checkpoints (two or more)");
   opt("graphs", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."), "their graphs, same order");
-  opt("threshold", po::value<double>()->default_value(0.7), "decoder cosine at which a matched pair is shared");
-  opt("method", po::value<std::string>()->default_value("exact"), "exact (linear assignment) or greedy (approximate)");
-  opt("rectangular", po::bool_switch(), "allow SAEs of different sizes (give the smaller first)");
-  opt("baseline-seed", po::value<std::int64_t>()->default_value(0), "seed of the Erdős–Rényi baselines");
-  opt("strength-bins", po::value<std::int64_t>()->default_value(50), "bins of the strength histograms");
-  opt("truth", po::value<std::string>(), "synthetic store with /ground_truth (default: the SAEs' training store)");
-  opt("match", po::value<std::string>()->default_value("decoder"),
-      "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)");
   opt("activations", po::value<std::vector<std::string>>()->multitoken()->value_name("STORE..."),
       "--match activations: one store for all SAEs or one per SAE, same tokens (default: each SAE's training store)");
-  opt("correlation-batch-tokens", po::value<std::int64_t>()->default_value(16384), "--match activations: tokens per batch");
-  opt("correlation-batches", po::value<std::int64_t>()->default_value(50),
-      "--match activations: batches (the first ones in stored order; N = batches x batch tokens)");
-  opt("encode-rows", po::value<std::int64_t>()->default_value(4096), "--match activations: rows encoded at once");
+  cli.add_table(compare::comparison_table());
+  cli.add_table(compare::correlation_table());
   if (!cli.parse(invocation)) return 0;
 
   compare::ComparisonOptions o;
@@ -53,26 +43,16 @@ int run_compare(const Invocation& invocation) {
   o.graphs = cli.get<std::vector<std::string>>("graphs");
   o.out = cli.require("out");
   o.force = cli.force();
-  o.study.threshold = cli.get<double>("threshold");
-  const std::string method = cli.get<std::string>("method");
-  if (method != "exact" && method != "greedy") throw UsageError(str("--method: '", method, "' is not exact or greedy"));
-  o.study.greedy = method == "greedy";
-  o.study.rectangular = cli.get<bool>("rectangular");
-  o.study.baseline_seed = static_cast<std::uint64_t>(cli.get<std::int64_t>("baseline-seed"));
-  o.study.strength_bins = cli.get<std::int64_t>("strength-bins");
-  if (o.study.strength_bins < 1) throw UsageError("--strength-bins must be at least 1");
-  if (cli.has("truth")) o.truth_store = cli.get<std::string>("truth");
+  compare::comparison_table().apply(cli.given(compare::comparison_table()), o, options::flag_labels());
   o.command_line = cli.command_line(invocation);
-  o.config_text = cli.resolved_config();
+  compare::ActivationCorrelationOptions c;
+  compare::correlation_table().apply(cli.given(compare::correlation_table()), c, options::flag_labels());
+  o.config_text = compare::comparison_table().ini(o, false) + compare::correlation_table().ini(c, false);
   if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), "): give --sae A.h5 B.h5"));
 
-  const std::string match = cli.get<std::string>("match");
-  if (match != "decoder" && match != "activations") throw UsageError(str("--match: '", match, "' is not decoder or activations"));
-  o.study.match_activations = match == "activations";
   Stopwatch clock;
   if (o.study.match_activations) {
-    // Collective: every rank encodes its share of the token batches (DESIGN.md, "Distribution").
-    compare::ActivationCorrelationOptions c;
+    // Collective: every rank encodes its share of the token batches.
     c.saes = o.saes;
     c.stores = cli.has("activations") ? cli.get<std::vector<std::string>>("activations") : std::vector<std::string>{};
     if (c.stores.empty())
@@ -81,13 +61,10 @@ int run_compare(const Invocation& invocation) {
       c.stores.assign(o.saes.size(), c.stores.front());
     if (c.stores.size() != o.saes.size())
       throw UsageError(str("--activations: give one store or one per SAE (", o.saes.size(), " SAEs, ", c.stores.size(), " stores)"));
-    c.batch_tokens = cli.get<std::int64_t>("correlation-batch-tokens");
-    c.num_batches = cli.get<std::int64_t>("correlation-batches");
-    c.encode_rows = cli.get<std::int64_t>("encode-rows");
     c.device = backend::parse_device_request(cli.device());
     o.correlations = compare::activation_correlations(invocation.mpi, c);
   }
-  // The comparison runs on the root (DESIGN.md); other ranks wait for its outcome.
+  // The comparison runs on the root; other ranks wait for its outcome.
   compare::ComparisonFile result;
   run_on_root(invocation, [&] {
     const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), 0);

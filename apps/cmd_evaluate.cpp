@@ -1,12 +1,11 @@
-// coact evaluate: CE-loss recovered of SAEs at their hook (DESIGN.md, "Metrics").
+// coact evaluate: CE-loss recovered of SAEs at their hook.
 #include <iostream>
 #include <sstream>
 
 #include "coact/backend/backend.h"
 #include "coact/core/errors.h"
+#include "coact/eval/evaluation.h"
 #include "commands.h"
-#include "model_inputs.h"
-#include "sae_hook.h"
 
 namespace coact::app {
 
@@ -18,20 +17,21 @@ int run_evaluate(const Invocation& invocation) {
                   "blocks of --batch-sequences sequences; the result does not depend on their number. SAEs from\n"
                   "SAELens or .pt files: coact import first.");
   cli.add_compute_flags();
-  add_model_flags(cli, "blocks.0.mlp.hook_post");
+  cli.add_table(model::model_input_table());
+  cli.positional("tokens");
   cli.options().add_options()
       ("sae", po::value<std::vector<std::string>>()->multitoken()->value_name("FILE..."), "SAE checkpoints (sae_<seed>.h5)")
       ("batch-sequences", po::value<std::int64_t>()->default_value(16), "sequences per forward pass");
   if (!cli.parse(invocation)) return 0;
   if (!cli.has("sae")) throw UsageError("missing required option --sae (see coact evaluate --help)");
-  SaeEvaluationOptions options;
-  options.inputs = model_input_options(cli);
+  eval::SaeEvaluationOptions options;
+  model::model_input_table().apply(cli.given(model::model_input_table()), options.inputs, options::flag_labels());
   options.batch_sequences = cli.get<std::int64_t>("batch-sequences");
   options.device = backend::parse_device_request(cli.device());
-  const auto results = evaluate_saes(invocation, options, cli.get<std::vector<std::string>>("sae"));
+  const auto results = eval::evaluate_saes(invocation.mpi, options, cli.get<std::vector<std::string>>("sae"));
   if (invocation.mpi.is_root()) {
     std::ostringstream out;
-    for (const SaeEvaluation& e : results) out << e.line() << "\n";
+    for (const eval::SaeEvaluation& e : results) out << e.line() << "\n";
     std::cout << out.str() << std::flush;
   }
   return 0;

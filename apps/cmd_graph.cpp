@@ -22,31 +22,18 @@ int run_graph(const Invocation& invocation) {
   auto opt = cli.options().add_options();
   opt("sae", po::value<std::string>()->value_name("FILE"), "SAE checkpoint (sae_<seed>.h5)");
   opt("activations", po::value<std::string>()->value_name("STORE"), "activation store (file, directory or glob)");
-  opt("batch-tokens", po::value<std::int64_t>()->default_value(16384), "tokens per batch B");
-  opt("num-batches", po::value<std::int64_t>()->default_value(50), "batches N_b (the first N_b in stored order)");
-  opt("k", po::value<int>()->default_value(4), "features per token (top-k)");
-  opt("zero-policy", po::value<std::string>()->default_value("positive"),
-      "positive: only z > 0 enter a top-k; seed: fill with zero-valued features as the original code did");
-  opt("strict", po::bool_switch(), "fail when the store holds fewer than --num-batches batches");
-  opt("normalise", po::value<std::string>(), "input normalisation (default: what the SAE was trained with)");
-  opt("encode-rows", po::value<std::int64_t>()->default_value(4096), "rows encoded at once");
+  cli.add_table(graph::graph_build_table());
   if (!cli.parse(invocation)) return 0;
 
   graph::GraphBuildOptions o;
   o.sae = cli.require("sae");
   o.activations = cli.require("activations");
   o.out = cli.require("out");
-  o.batch_tokens = cli.get<std::int64_t>("batch-tokens");
-  o.num_batches = cli.get<std::int64_t>("num-batches");
-  o.k = cli.get<int>("k");
-  o.zero_policy = graph::parse_zero_policy(cli.get<std::string>("zero-policy"));
-  o.strict = cli.get<bool>("strict");
-  if (cli.has("normalise")) o.normalisation = cli.get<std::string>("normalise");
-  o.encode_rows = cli.get<std::int64_t>("encode-rows");
+  graph::graph_build_table().apply(cli.given(graph::graph_build_table()), o, options::flag_labels());
   o.force = cli.force();
   o.device = backend::parse_device_request(cli.device());
   o.command_line = cli.command_line(invocation);
-  o.config_text = cli.resolved_config();
+  o.config_text = graph::graph_build_table().ini(o, false);
 
   const graph::GraphBuildResult r = graph::build_graph(invocation.mpi, o);
   if (invocation.mpi.is_root()) {

@@ -11,7 +11,8 @@
 #include "coact/core/strings.h"
 #include "coact/io/atomic_output.h"
 #include "commands.h"
-#include "sae_hook.h"
+#include "coact/dist/root.h"
+#include "coact/eval/evaluation.h"
 
 namespace coact::app {
 
@@ -26,33 +27,37 @@ int run_report(const Invocation& invocation) {
   auto opt = cli.options().add_options();
   opt("compare", po::value<std::string>()->value_name("FILE"), "comparison written by coact compare");
   opt("plots-dir", po::value<std::string>()->value_name("DIR"), "where to draw the plots (default: plots/ beside the report)");
-  opt("no-plots", po::bool_switch(), "write the tables only");
+  cli.add_table(compare::report_table());
   cli.add_compute_flags();
-  add_evaluation_flags(cli);
+  cli.add_table(eval::evaluation_table(), "", "Evaluation (with --model)");
   if (!cli.parse(invocation)) return 0;
   const std::string input = cli.require("compare");
   compare::ReportOptions o;
+  compare::report_table().apply(cli.given(compare::report_table()), o, options::flag_labels());
   o.out = cli.require("out");
   o.force = cli.force();
-  o.plots = !cli.get<bool>("no-plots");
   if (cli.has("plots-dir")) o.plots_dir = cli.get<std::string>("plots-dir");
+  eval::EvaluationRequest request;
+  eval::evaluation_table().apply(cli.given(eval::evaluation_table()), request, options::flag_labels());
   // With --model: every rank evaluates the compared SAEs first (collective), on the store of the first.
-  std::vector<SaeEvaluation> evaluations;
-  if (cli.has("model")) {
+  std::vector<eval::SaeEvaluation> evaluations;
+  if (!request.model.empty()) {
     compare::ComparisonFile comparison;
     run_on_root(invocation, [&] { comparison = compare::read_comparison(input); });
     std::vector<std::string> paths;
     std::string lines;
     if (invocation.mpi.is_root())
       for (const auto& sae : comparison.saes) lines += sae.path + "\n";
-    for (const std::string& path : split(broadcast_string(invocation.mpi.world(), lines), '\n'))
+    for (const std::string& path : split(dist::broadcast_string(invocation.mpi.world(), lines), '\n'))
       if (!path.empty()) paths.push_back(path);
     std::string store;
     run_on_root(invocation, [&] {
       if (paths.empty()) throw InputError(str(input, ": no SAEs to evaluate"));
       store = sae::read_checkpoint(paths.front(), false).data.activations;
     });
-    evaluations = evaluate_saes(invocation, *evaluation_options(cli, broadcast_string(invocation.mpi.world(), store)), paths);
+    const auto evaluation = eval::evaluation_options(request, dist::broadcast_string(invocation.mpi.world(), store),
+                                                     backend::parse_device_request(cli.device()));
+    evaluations = eval::evaluate_saes(invocation.mpi, *evaluation, paths);
   }
   run_on_root(invocation, [&] {
     const auto plots = compare::write_report(compare::read_comparison(input), o);
@@ -60,7 +65,7 @@ int run_report(const Invocation& invocation) {
       // Append the section: the report is rewritten whole through a temporary file.
       std::ifstream in(o.out);
       std::ostringstream text;
-      text << in.rdbuf() << evaluation_markdown(evaluations);
+      text << in.rdbuf() << eval::evaluation_markdown(evaluations);
       io::AtomicOutput output(o.out, true);
       std::ofstream(output.temporary_path()) << text.str();
       output.commit();

@@ -3,30 +3,15 @@
 // what is already done, so a re-submitted or requeued Slurm job continues where it stopped.
 #include <iostream>
 
+#include "coact/backend/backend.h"
 #include "coact/core/errors.h"
-#include "coact/core/interrupt.h"
-#include "coact/core/log.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
-#include "coact/dist/mpi.h"
+#include "coact/pipeline/checks.h"
+#include "coact/pipeline/runner.h"
 #include "commands.h"
-#include "run_manifest.h"
-#include "run_plan.h"
-#include "run_stages.h"
-#include "run_study.h"
 
 namespace coact::app {
-
-namespace {
-
-void log_plan(const run::Study& s, const run::Plan& p) {
-  log::info("plan for ", s.out, ": data ", run::to_string(p.data, true));
-  for (std::size_t i = 0; i < s.seeds.size(); ++i)
-    log::info("  seed ", s.seeds[i], ": train ", run::to_string(p.train[i], true), ", graph ", run::to_string(p.graph[i], true));
-  log::info("  compare ", run::to_string(p.compare, true), ", report ", run::to_string(p.report, true));
-}
-
-}  // namespace
 
 int run_run(const Invocation& invocation) {
   CommandLine cli("run", "--config study.ini [--out DIR] [--force] [--<section>.<key> VALUE ...]",
@@ -48,47 +33,32 @@ int run_run(const Invocation& invocation) {
       ("out,o", po::value<std::string>()->value_name("DIR"), "output directory (overrides `out` in the configuration file)")
       ("force", po::bool_switch(), "replace outputs made with another configuration (and what depends on them)");
   cli.add_compute_flags();
-  run::add_study_options(cli.options());
+  cli.config_is_study();
+  for (const auto& section : pipeline::study_sections())
+    if (!section.name.empty()) cli.add_fields(section.fields, section.name + ".", section.caption);
   if (!cli.parse(invocation)) return 0;
+  if (!cli.has("config")) throw UsageError("coact run needs --config FILE describing the study (see jobs/configs/demo.ini)");
+
+  // The command line wins over the file: --out, --device, --threads and every --section.key.
+  pipeline::StudyTexts overrides;
+  if (cli.has("out")) overrides[""]["out"] = cli.out();
+  if (cli.given("device")) overrides[""]["device"] = cli.device();
+  if (cli.has("threads")) overrides[""]["threads"] = std::to_string(cli.get<int>("threads"));
+  for (const auto& section : pipeline::study_sections())
+    for (const auto& field : section.fields)
+      if (!section.name.empty() && cli.has(section.name + "." + field.spec.name))
+        overrides[section.name][field.spec.name] = cli.get<std::string>(section.name + "." + field.spec.name);
 
   Stopwatch clock;
-  auto& mpi = invocation.mpi;
-  run::Study study = run::resolve_study(cli, invocation);
-  run::check_study(study, invocation);
-
-  // The plan is made on the root, from the files' own provenance, and shared.
-  std::optional<run::Manifest> manifest;
-  run::Plan plan;
-  std::string bytes;
-  run_on_root(invocation, [&] {
-    manifest.emplace(study, invocation, run::read_previous_manifest(study.manifest_path()));
-    plan = run::make_plan(study, manifest->previous());
-    bytes = plan.to_bytes();
-  });
-  bytes.resize(mpi.world().broadcast_value<std::uint64_t>(bytes.size(), 0));
-  mpi.world().broadcast(bytes.data(), bytes.size(), 0);
-  plan = run::Plan::from_bytes(bytes, study.seeds.size());
-  log_plan(study, plan);
-
-  // From here a signal stops the run at the next step or stage boundary with a checkpoint.
-  install_interrupt_handlers();
-  run::Runner runner(invocation, study, plan, manifest ? &*manifest : nullptr);
-  try {
-    runner.run_all();
-  } catch (const Error& e) {
-    if (manifest && e.collective()) {
-      try {
-        manifest->write(dynamic_cast<const InterruptedError*>(&e) ? "interrupted" : "failed", e.what());
-      } catch (const Error& also) {
-        log::warn("could not update ", study.manifest_path(), ": ", also.what());
-      }
-    }
-    throw;
-  }
-  if (manifest) manifest->write("complete");
-  if (mpi.is_root())
-    std::cout << str("run finished in ", human_duration(clock.seconds()), ". Outputs in ", study.out, "/ (manifest.json):\n",
-                     runner.summary())
+  pipeline::Study study =
+      pipeline::load_study(cli.get<std::string>("config"), overrides, cli.command_line(invocation));
+  study.force = cli.force();
+  if (study.job.threads && !cli.has("threads")) backend::set_cpu_threads(static_cast<int>(*study.job.threads));
+  pipeline::check_study(study, invocation.mpi);
+  const pipeline::StudyOutcome outcome = pipeline::run_study(invocation.mpi, study, program_versions());
+  if (invocation.mpi.is_root())
+    std::cout << str("run finished in ", human_duration(clock.seconds()), ". Outputs in ", study.out(), "/ (manifest.json):\n",
+                     outcome.summary)
               << std::flush;
   return 0;
 }

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Generates interchange fixtures: safetensors files (written by a small pure-Python writer that
 follows the format spec, not by the `safetensors` package) and PyTorch .pt checkpoints (written
-by torch.save), good ones with the float32 values coact must read, and malformed or hostile ones
-coact must refuse with a one-line error. Nothing is downloaded.
+by tools/torch_format.py, torch.save's format without torch; the peers test
+tests/io/torch_format_peers_test.py proves it against the real torch), good ones with the
+float32 values coact must read, and malformed or hostile ones coact must refuse with a one-line
+error. Nothing is downloaded.
 
     tools/make_interchange_fixtures.py OUTDIR     writes the files, OUTDIR/manifest.json and
                                                   OUTDIR/expected.npz (the expected arrays)
 
 tests/io/interchange_test.py imports make_fixtures() and checks coact against every case; the
-bad-input corpus of issue 9 can reuse the same cases.
+bad-input corpus (tests/corpus/make_corpus.py) reuses the malformed ones.
 
-Needs numpy and torch (Debian: python3-numpy python3-torch).
+Needs numpy only (Debian: python3-numpy).
 """
 import collections
 import io
@@ -21,6 +23,8 @@ import sys
 import zipfile
 
 import numpy as np
+
+import torch_format
 
 MARKER = "INTERCHANGE_PAYLOAD_RAN"  # the file a hostile payload would create if it ever ran
 
@@ -200,14 +204,7 @@ def safetensors_cases(outdir, rng):
     return cases
 
 
-# ---- .pt: torch.save checkpoints ------------------------------------------------------------
-
-def pt_bytes(obj, **kwargs):
-    import torch
-    buffer = io.BytesIO()
-    torch.save(obj, buffer, **kwargs)
-    return buffer.getvalue()
-
+# ---- .pt: torch.save checkpoints, written by tools/torch_format.py -------------------------
 
 def zip_records(data):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -243,52 +240,6 @@ def replace_record(data, name_suffix, new_content=None, drop=False):
     return make_zip(records)
 
 
-class PickleBuilder:
-    """Hand-written pickle opcodes, for cases torch.save would never produce."""
-
-    def __init__(self):
-        self.out = bytearray(b"\x80\x02")
-
-    def op(self, raw):
-        self.out += raw
-        return self
-
-    def string(self, text):
-        raw = text.encode()
-        return self.op(b"X" + struct.pack("<I", len(raw)) + raw)
-
-    def int(self, value):
-        return self.op(b"J" + struct.pack("<i", value))
-
-    def glob(self, module, name):
-        return self.op(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
-
-    def storage_pid(self, storage_type, key, numel):
-        self.op(b"(").string("storage").glob("torch", storage_type).string(key).string("cpu").int(numel)
-        return self.op(b"tQ")
-
-    def int_tuple(self, values):
-        self.op(b"(")
-        for v in values:
-            self.int(v)
-        return self.op(b"t")
-
-    def tensor_v2(self, storage_type, key, numel, offset, shape, stride):
-        self.glob("torch._utils", "_rebuild_tensor_v2").op(b"(")
-        self.storage_pid(storage_type, key, numel).int(offset).int_tuple(shape).int_tuple(stride)
-        return self.op(b"\x89").glob("collections", "OrderedDict").op(b")R").op(b"tR")
-
-    def bytes(self):
-        return bytes(self.out + b".")
-
-
-def pt_archive(pickle, storages=(), prefix="archive", compression=zipfile.ZIP_STORED):
-    records = [(f"{prefix}/data.pkl", pickle), (f"{prefix}/byteorder", b"little")]
-    records += [(f"{prefix}/data/{key}", content) for key, content in storages]
-    records.append((f"{prefix}/version", b"3\n"))
-    return make_zip(records, compression)
-
-
 class Evil:
     """A payload that would run `command` if anything unpickled it with the real unpickler."""
 
@@ -306,12 +257,8 @@ class Plain:
 
 def tree_of(obj):
     """What `tensor_probe tree` prints for obj: tensors as {"tensor": dtype, "shape": [...]}."""
-    import torch
-    names = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
-             torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
-             torch.bool: "BOOL"}
-    if isinstance(obj, torch.Tensor):
-        return {"tensor": names[obj.dtype], "shape": list(obj.shape)}
+    if isinstance(obj, (torch_format.Tensor, torch_format.Parameter)):
+        return {"tensor": torch_format.DTYPES[obj.dtype][2], "shape": list(obj.shape)}
     if isinstance(obj, dict):
         return {str(k): tree_of(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -319,64 +266,82 @@ def tree_of(obj):
     return obj
 
 
+def as_float32(t):
+    """A tensor's elements converted to float32 as torch's .to(torch.float32) does."""
+    values = np.array(t.numpy())  # a contiguous copy, 0-d stays 0-d
+    return bf16_to_f32(values) if t.dtype == "bfloat16" else values.astype(np.float32)
+
+
 def expected_tensors(named):
     """(name, tensor) -> (name, dtype name, float32 array) as coact must read it."""
-    import torch
-    out = []
-    for name, t in named:
-        dtype = tree_of(t)["tensor"]
-        out.append((name, dtype, t.detach().to(torch.float32).contiguous().numpy().copy()))
-    return out
+    return [(name, tree_of(t)["tensor"], as_float32(t)) for name, t in named]
 
 
 def torch_cases(outdir, rng, marker_dir):
-    import torch
-    torch.manual_seed(0)
+    values = np.random.default_rng(0)  # tensor contents; rng keeps choosing the corruptions
     cases = []
 
+    def randn(*shape):
+        return torch_format.tensor(values.standard_normal(shape).astype(np.float32))
+
     def good(name, obj, named, ints=None, tree=None, **save_kwargs):
-        write(outdir, name, pt_bytes(obj, **save_kwargs))
+        write(outdir, name, torch_format.save_bytes(obj, **save_kwargs))
         cases.append(Case(name, "good", expected_tensors(named), ints=ints, tree=tree))
 
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 3))
-    model(torch.randn(5, 4))  # updates the BatchNorm running statistics and its int64 counter
-    state = model.state_dict()
-    good("pt_module_state_dict.pt", state, list(state.items()),
-         ints={"1.num_batches_tracked": state["1.num_batches_tracked"].numpy().reshape(-1).astype(np.int64)})
+    # The state_dict of nn.Sequential(Linear(4, 8), BatchNorm1d(8), Linear(8, 3)) after a
+    # training step: an OrderedDict with its int64 batch counter and the _metadata attribute
+    # (module versions) that torch pickles as the dict's state.
+    state = collections.OrderedDict()
+    for name, shape in (("0.weight", (8, 4)), ("0.bias", (8,)), ("1.weight", (8,)), ("1.bias", (8,)),
+                        ("1.running_mean", (8,)), ("1.running_var", (8,))):
+        state[name] = randn(*shape)
+    state["1.num_batches_tracked"] = torch_format.tensor(np.array(1, np.int64))
+    state["2.weight"], state["2.bias"] = randn(3, 8), randn(3)
+    state._metadata = collections.OrderedDict([("", {"version": 1}), ("0", {"version": 1}), ("1", {"version": 2}),
+                                               ("2", {"version": 1})])
+    good("pt_module_state_dict.pt", state, list(state.items()), ints={"1.num_batches_tracked": np.array([1], np.int64)})
 
-    base = torch.randn(6, 8)
+    base = values.standard_normal((6, 8)).astype(np.float32)
+    tensor = torch_format.tensor
     dtypes = collections.OrderedDict(
-        f32=base, f16=base.half(), bf16=base.bfloat16(), f64=base.double() / 3,
-        i64=torch.tensor([-(2 ** 40), 0, 2 ** 62]), i32=torch.tensor([-5, 2 ** 31 - 1], dtype=torch.int32),
-        i16=torch.tensor([-300, 300], dtype=torch.int16), i8=torch.tensor([-128, 127], dtype=torch.int8),
-        u8=torch.tensor([0, 255], dtype=torch.uint8), flags=torch.tensor([True, False]))
+        f32=tensor(base), f16=tensor(base.astype(np.float16)), bf16=tensor(bf16_bits(base), "bfloat16"),
+        f64=tensor(base.astype(np.float64) / 3), i64=tensor(np.array([-(2 ** 40), 0, 2 ** 62], np.int64)),
+        i32=tensor(np.array([-5, 2 ** 31 - 1], np.int32)), i16=tensor(np.array([-300, 300], np.int16)),
+        i8=tensor(np.array([-128, 127], np.int8)), u8=tensor(np.array([0, 255], np.uint8)),
+        flags=tensor(np.array([True, False])))
     ints = {k: v.numpy().astype(np.int64) for k, v in dtypes.items() if k in ("i64", "i32", "i16", "i8", "u8", "flags")}
     good("pt_dtypes.pt", dtypes, list(dtypes.items()), ints=ints)
 
     # Views share storages: slices, transposes, steps, broadcasts, offsets, scalars, empties.
-    big = torch.arange(60, dtype=torch.float32).reshape(3, 4, 5)
-    views = {"slice": big[:, 1:3, :], "transpose": big[0].t(), "step": big[:, :, ::2], "permute": big.permute(2, 0, 1),
-             "expand": torch.randn(1, 4).expand(3, 4), "offset": big.reshape(-1)[7:19], "scalar": big[1, 2, 3],
-             "empty": big[:, :0], "tied_a": big[2], "tied_b": big[2], "half_view": big.half()[1, :, 1:4]}
+    big_values = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    big = torch_format.Storage(big_values)
+    halves = big_values.astype(np.float16)
+    row = values.standard_normal((1, 4)).astype(np.float32)
+    views = {"slice": big.view(big_values[:, 1:3, :]), "transpose": big.view(big_values[0].T),
+             "step": big.view(big_values[:, :, ::2]), "permute": big.view(big_values.transpose(2, 0, 1)),
+             "expand": torch_format.Storage(row).view(np.broadcast_to(row, (3, 4))),
+             "offset": big.view(big_values.reshape(-1)[7:19]), "scalar": big.view(big_values[1, 2, 3, ...]),
+             "empty": big.view(big_values[:, :0]), "tied_a": big.view(big_values[2]), "tied_b": big.view(big_values[2]),
+             "half_view": torch_format.Storage(halves).view(halves[1, :, 1:4])}
     good("pt_views.pt", views, list(views.items()))
 
-    nested = {"state_dict": collections.OrderedDict(W_enc=torch.randn(4, 6), b_enc=torch.zeros(6)),
+    nested = {"state_dict": collections.OrderedDict(W_enc=randn(4, 6), b_enc=tensor(np.zeros(6, np.float32))),
               "cfg": {"d_in": 4, "lr": 1e-3, "name": "gelu-1l", "flag": True, "none": None,
                       "list": [1, 2.5, "a"], "tuple": (1, 2)},
-              "layers": [torch.randn(2), torch.randn(3)], "step": 10,
-              7: torch.ones(1), "param": torch.nn.Parameter(torch.randn(2, 2))}
+              "layers": [randn(2), randn(3)], "step": 10,
+              7: tensor(np.ones(1, np.float32)), "param": torch_format.Parameter(randn(2, 2))}
     named = [("state_dict.W_enc", nested["state_dict"]["W_enc"]), ("state_dict.b_enc", nested["state_dict"]["b_enc"]),
              ("layers.0", nested["layers"][0]), ("layers.1", nested["layers"][1]), ("7", nested[7]),
              ("param", nested["param"])]
     good("pt_nested.pt", nested, named, tree=tree_of(nested))
 
     for protocol in (4, 5):
-        sd = collections.OrderedDict(("blocks.%d.mlp.W_in" % i, torch.randn(3, 5)) for i in range(3))
+        sd = collections.OrderedDict(("blocks.%d.mlp.W_in" % i, randn(3, 5)) for i in range(3))
         good(f"pt_protocol{protocol}.pt", sd, list(sd.items()), pickle_protocol=protocol)
 
     # The same checkpoint re-zipped with DEFLATE, and written as a stream (data descriptors).
-    sd = collections.OrderedDict(W_dec=torch.randn(5, 3), b_dec=torch.randn(3), unused=torch.zeros(0, 3))
-    raw = pt_bytes(sd)
+    sd = collections.OrderedDict(W_dec=randn(5, 3), b_dec=randn(3), unused=tensor(np.zeros((0, 3), np.float32)))
+    raw = torch_format.save_bytes(sd)
     write(outdir, "pt_deflated.pt", make_zip(zip_records(raw), zipfile.ZIP_DEFLATED))
     cases.append(Case("pt_deflated.pt", "good", expected_tensors(sd.items())))
     write(outdir, "pt_streamed.pt", make_zip(zip_records(raw), streamed=True))
@@ -384,6 +349,7 @@ def torch_cases(outdir, rng, marker_dir):
 
     # Hand-written pickle with a legal rebuild, so the hostile variants below differ only in
     # what they ask for.
+    PickleBuilder, pt_archive = torch_format.PickleBuilder, torch_format.archive
     data = np.arange(6, dtype=np.float32)
     good_pickle = PickleBuilder().op(b"}").string("w").tensor_v2("FloatStorage", "0", 6, 0, [2, 3], [3, 1]).op(b"s").bytes()
     write(outdir, "pt_handwritten.pt", pt_archive(good_pickle, [("0", data.tobytes())]))
@@ -391,18 +357,21 @@ def torch_cases(outdir, rng, marker_dir):
 
     # ---- hostile pickles: nothing may run; each payload would create the marker file.
     marker = os.path.join(marker_dir, MARKER)
+    save_bytes = torch_format.save_bytes
     hostile = {
-        "pt_reduce_os_system.pt": (pt_bytes({"w": torch.ones(2), "x": Evil(os.system, (f"touch {marker}",))}),
+        "pt_reduce_os_system.pt": (save_bytes({"w": tensor(np.ones(2, np.float32)),
+                                               "x": Evil(os.system, (f"touch {marker}",))}),
                                    ["posix.system", "whitelist"]),
         # Protocol 2 spells Python 3 names the Python 2 way (__builtin__, commands); the
         # refusal names what the pickle asks for.
-        "pt_reduce_eval.pt": (pt_bytes({"x": Evil(eval, (f"open({marker!r}, 'w')",))}), ["__builtin__.eval", "whitelist"]),
-        "pt_reduce_exec_proto4.pt": (pt_bytes({"x": Evil(exec, (f"open({marker!r}, 'w')",))}, pickle_protocol=4),
+        "pt_reduce_eval.pt": (save_bytes({"x": Evil(eval, (f"open({marker!r}, 'w')",))}),
+                              ["__builtin__.eval", "whitelist"]),
+        "pt_reduce_exec_proto4.pt": (save_bytes({"x": Evil(exec, (f"open({marker!r}, 'w')",))}, pickle_protocol=4),
                                      ["builtins.exec", "whitelist"]),
-        "pt_reduce_popen.pt": (pt_bytes([Evil(__import__("subprocess").Popen, (["touch", marker],))]),
+        "pt_reduce_popen.pt": (save_bytes([Evil(__import__("subprocess").Popen, (["touch", marker],))]),
                                ["Popen", "whitelist"]),
-        "pt_reduce_getattr.pt": (pt_bytes(Evil(getattr, ([], "append"))), ["__builtin__.getattr", "whitelist"]),
-        "pt_plain_object.pt": (pt_bytes({"obj": Plain()}), ["Plain", "whitelist"]),
+        "pt_reduce_getattr.pt": (save_bytes(Evil(getattr, ([], "append"))), ["__builtin__.getattr", "whitelist"]),
+        "pt_plain_object.pt": (save_bytes({"obj": Plain()}), ["Plain", "whitelist"]),
         "pt_global_os_system.pt": (pt_archive(PickleBuilder().glob("os", "system").string(f"touch {marker}")
                                               .op(b"\x85R").bytes()), ["os.system", "whitelist"]),
         "pt_global_subprocess_popen.pt": (pt_archive(PickleBuilder().glob("subprocess", "Popen").op(b"]")
@@ -427,7 +396,8 @@ def torch_cases(outdir, rng, marker_dir):
     # ---- malformed archives and pickles.
     f32_storage = [("0", data.tobytes())]
     flipped = bytearray(raw)
-    blob_at = flipped.find(zip_records(raw)[1][1][:8])  # first storage blob (after data.pkl)
+    storage_record = next(content for name, content in zip_records(raw) if name.endswith("/data/0"))
+    blob_at = flipped.find(storage_record[:8])  # the first storage's bytes
     flipped[blob_at + 3] ^= 0x10
     cut_eocd = bytearray(raw)
     cd_at = cut_eocd.rfind(b"PK\x01\x02")
@@ -459,11 +429,11 @@ def torch_cases(outdir, rng, marker_dir):
                                        for n, c in zip_records(pt_archive(good_pickle, f32_storage))]), ["little-endian"]),
         "pt_encrypted.pt": (bytes(encrypted), ["encrypted"]),
         "pt_bzip2.pt": (bytes(bzip), ["compression method 12"]),
-        "pt_legacy.pt": (pt_bytes({"w": torch.ones(2)}, _use_new_zipfile_serialization=False), ["legacy"]),
+        "pt_legacy.pt": (torch_format.legacy_save_bytes({"w": tensor(np.ones(2, np.float32))}), ["legacy"]),
     }
-    cyclic = [torch.ones(2)]
+    cyclic = [tensor(np.ones(2, np.float32))]
     cyclic.append(cyclic)
-    bad["pt_cycle.pt"] = (pt_bytes(cyclic), ["cycle"])
+    bad["pt_cycle.pt"] = (save_bytes(cyclic), ["cycle"])
     for name, (content, fragments) in bad.items():
         write(outdir, name, content)
         cases.append(Case(name, "bad", fragments=fragments))

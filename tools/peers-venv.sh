@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${COACT_PEERS_VENV:-.venv-peers}"
 if [ ! -x "$venv/bin/python" ]; then
-  # System site packages: numpy, scipy, h5py, networkx, torch come from Debian.
+  # System site packages: numpy, scipy, h5py, networkx come from Debian (torch too where
+  # install-deps.sh --bench put python3-torch; otherwise "torch" installs it from PyPI).
   /usr/bin/python3 -m venv --system-site-packages "$venv" >&2
 fi
 if [ "$#" -gt 0 ]; then
@@ -22,4 +23,7 @@ if [ "$#" -gt 0 ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
   fi
 fi
-echo "$(pwd)/$venv/bin/python"
+case "$venv" in
+  /*) echo "$venv/bin/python" ;;  # COACT_PEERS_VENV given as an absolute path
+  *) echo "$(pwd)/$venv/bin/python" ;;
+esac

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 #include "coact/core/strings.h"
 #include "coact/core/log.h"
 #include "coact/core/progress.h"
@@ -15,6 +16,23 @@
 #include "coact/sae/checkpoint.h"
 
 namespace coact::compare {
+
+const options::Table<ActivationCorrelationOptions>& correlation_table() {
+  static const options::Table<ActivationCorrelationOptions> table = [] {
+    using namespace options;
+    using O = ActivationCorrelationOptions;
+    Table<O> t;
+    t.add(integer("correlation-batch-tokens", "--match activations: tokens per batch").at_least(1).at_most(16777216),
+          &O::batch_tokens);
+    t.add(integer("correlation-batches", "--match activations: batches (the first ones in stored order)").at_least(1)
+              .at_most(1e9),
+          &O::num_batches);
+    t.add(integer("encode-rows", "--match activations: rows encoded at once").at_least(1).at_most(16777216).performance(),
+          &O::encode_rows);
+    return t;
+  }();
+  return table;
+}
 
 namespace {
 
@@ -47,7 +65,8 @@ CorrelationAccumulator::CorrelationAccumulator(std::int64_t first_features, std:
     : n1_(first_features), n2_(second_features) {
   if (n1_ <= 0 || n2_ <= 0)
     throw UsageError(str("activation correlation needs features on both sides (got ", n1_, " and ", n2_, ")"));
-  cross_.assign(static_cast<std::size_t>(n1_ * n2_), 0.0);
+  cross_ = allocate_vector<double>({"the activation correlation sums of every feature pair (n1 x n2)"},
+                                   static_cast<std::size_t>(n1_ * n2_));
   sum1_.assign(static_cast<std::size_t>(n1_), 0.0);
   square1_.assign(static_cast<std::size_t>(n1_), 0.0);
   sum2_.assign(static_cast<std::size_t>(n2_), 0.0);
@@ -137,7 +156,8 @@ void CorrelationAccumulator::correlation(MatrixView<float> out) const {
 }
 
 std::vector<float> CorrelationAccumulator::correlation() const {
-  std::vector<float> out(static_cast<std::size_t>(n1_ * n2_));
+  std::vector<float> out =
+      allocate_vector<float>({"the activation correlation matrix (n1 x n2)"}, static_cast<std::size_t>(n1_ * n2_));
   correlation(MatrixView<float>(out.data(), n1_, n2_));
   return out;
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "coact/compare/comparison_check.h"
 #include "coact/compare/shared_errors.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
@@ -13,6 +14,37 @@
 #include "single_process_comm.h"
 
 namespace coact::compare {
+
+const options::Table<ComparisonOptions>& comparison_table() {
+  static const options::Table<ComparisonOptions> table = [] {
+    using namespace options;
+    using O = ComparisonOptions;
+    Table<O> t;
+    t.add(real("threshold", "decoder cosine (or correlation) at which a matched pair is shared").at_least(-1)
+              .at_most(1, "a cosine"),
+          [](const O& o) { return Value(o.study.threshold); }, [](O& o, const Value& v) { o.study.threshold = std::get<double>(v); });
+    t.add(text("method", "exact (linear assignment) or greedy (approximate)").one_of({"exact", "greedy"}),
+          [](const O& o) { return Value(std::string(o.study.greedy ? "greedy" : "exact")); },
+          [](O& o, const Value& v) { o.study.greedy = std::get<std::string>(v) == "greedy"; });
+    t.add(flag("rectangular", "allow SAEs of different sizes (give the smaller first)"),
+          [](const O& o) { return Value(o.study.rectangular); }, [](O& o, const Value& v) { o.study.rectangular = std::get<bool>(v); });
+    t.add(integer("baseline-seed", "seed of the Erdős–Rényi baselines").at_least(0),
+          [](const O& o) { return Value(static_cast<std::int64_t>(o.study.baseline_seed)); },
+          [](O& o, const Value& v) { o.study.baseline_seed = static_cast<std::uint64_t>(std::get<std::int64_t>(v)); });
+    t.add(integer("strength-bins", "bins of the strength histograms").at_least(1).at_most(1e6),
+          [](const O& o) { return Value(o.study.strength_bins); },
+          [](O& o, const Value& v) { o.study.strength_bins = std::get<std::int64_t>(v); });
+    t.add(text("truth", "synthetic store with /ground_truth").derived_from("the SAEs' training store, when it has one"),
+          [](const O& o) { return o.truth_store.empty() ? Value() : Value(o.truth_store); },
+          [](O& o, const Value& v) { o.truth_store = is_set(v) ? std::get<std::string>(v) : std::string(); });
+    t.add(text("match", "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)")
+              .one_of({"decoder", "activations"}),
+          [](const O& o) { return Value(std::string(o.study.match_activations ? "activations" : "decoder")); },
+          [](O& o, const Value& v) { o.study.match_activations = std::get<std::string>(v) == "activations"; });
+    return t;
+  }();
+  return table;
+}
 
 namespace {
 
@@ -361,6 +393,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
 ComparisonFile read_comparison(const std::string& path) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "compare");
+  require_consistent_comparison_attributes(f);
   ComparisonFile out;
   out.path = path;
   const auto a = f.attributes();

@@ -5,6 +5,7 @@
 
 #include "coact/backend/buffer.h"
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 #include "unit_rows.h"
 
 namespace coact::compare {
@@ -59,7 +60,8 @@ void cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixVie
 }
 
 std::vector<float> cosine_cost(backend::Backend& backend, MatrixView<const float> a, MatrixView<const float> b) {
-  std::vector<float> cost(static_cast<std::size_t>(a.rows * b.rows));
+  std::vector<float> cost =
+      allocate_vector<float>({"the decoder cosine cost matrix (n1 x n2)"}, static_cast<std::size_t>(a.rows * b.rows));
   cosine_cost(backend, a, b, MatrixView<float>(cost.data(), a.rows, b.rows));
   return cost;
 }

@@ -19,6 +19,20 @@
 
 namespace coact::compare {
 
+const options::Table<CardOptions>& card_table() {
+  static const options::Table<CardOptions> table = [] {
+    using namespace options;
+    using O = CardOptions;
+    Table<O> t;
+    t.add(integer("feature", "feature index").at_least(0).below(2147483648.0, "feature indices are 32-bit"), &O::feature);
+    t.add(integer("scan-tokens", "store rows scanned for top-activating tokens").at_least(1).at_most(1e12), &O::scan_tokens);
+    t.add(integer("neighbours", "strongest neighbours listed").at_least(0).at_most(100000), &O::neighbours);
+    t.add(integer("top", "top tokens and nearest nodes listed").at_least(1).at_most(100000), &O::top);
+    return t;
+  }();
+  return table;
+}
+
 namespace fs = std::filesystem;
 
 namespace {

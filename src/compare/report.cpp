@@ -1,5 +1,6 @@
 #include "coact/compare/report.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
@@ -15,6 +17,7 @@
 #include "coact/core/strings.h"
 #include "coact/graph/summary_table.h"
 #include "coact/io/atomic_output.h"
+#include "coact/io/directory_output.h"
 #include "coact/version.h"
 
 #ifndef COACT_DEFAULT_PYTHON
@@ -25,6 +28,16 @@
 #endif
 
 namespace coact::compare {
+
+const options::Table<ReportOptions>& report_table() {
+  static const options::Table<ReportOptions> table = [] {
+    using namespace options;
+    Table<ReportOptions> t;
+    t.add(flag("plots", "draw the plots (python3 with h5py and matplotlib)"), &ReportOptions::plots);
+    return t;
+  }();
+  return table;
+}
 
 namespace fs = std::filesystem;
 
@@ -71,6 +84,9 @@ int run_program(const std::vector<std::string>& argv) {
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    // The scripts list the files they drew, at their staging paths: not for the user.
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, STDOUT_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -270,32 +286,48 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
   return out;
 }
 
+std::vector<std::string> plot_files(const ComparisonFile& c) {
+  // tools/plot_graphs.py's four figures, then tools/plot_compare.py's two per pair group.
+  std::vector<std::string> names{"degree_dist.png", "log_deg_dist.png", "freq_dist.png", "feat_deg_vs_frq.png"};
+  for (const auto& p : c.pairs) {
+    names.push_back(str("matched_degree_", p.first, "_", p.second, ".png"));
+    names.push_back(str("decoder_cosine_", p.first, "_", p.second, ".png"));
+  }
+  return names;
+}
+
 std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptions& o) {
   io::require_writable_output(o.out, o.force);
   const fs::path report_dir = fs::path(o.out).parent_path();
   const fs::path plots_dir = o.plots_dir.empty() ? report_dir / "plots" : fs::path(o.plots_dir);
+  // The plots are one output with the report: drawn into a staging folder, moved into place
+  // only once the report is written too, and refused without --force when any exists.
+  std::optional<io::DirectoryOutput> plot_output;
   std::vector<std::string> plots;
   std::string note;
   if (o.plots) {
+    plot_output.emplace(o.plots_dir.empty() ? "--out's plots folder" : "--plots-dir", plots_dir.string(),
+                        plot_files(c), o.force);
+    const std::string staging = plot_output->staging_directory();
     const char* env_python = std::getenv("COACT_PYTHON");
     const char* env_tools = std::getenv("COACT_TOOLS_DIR");
     const std::string python = !o.python.empty() ? o.python : env_python ? env_python : COACT_DEFAULT_PYTHON;
     const std::string tools = !o.tools_dir.empty() ? o.tools_dir : env_tools ? env_tools : COACT_DEFAULT_TOOLS_DIR;
     std::error_code ec;
-    fs::create_directories(plots_dir, ec);
     std::vector<std::string> graphs;
     for (const auto& s : c.saes) graphs.push_back(s.graph_path);
-    std::vector<std::string> graph_args{python, (fs::path(tools) / "plot_graphs.py").string(), "--out", plots_dir.string()};
+    std::vector<std::string> graph_args{python, (fs::path(tools) / "plot_graphs.py").string(), "--out", staging};
     graph_args.insert(graph_args.end(), graphs.begin(), graphs.end());
-    const std::vector<std::string> compare_args{python, (fs::path(tools) / "plot_compare.py").string(), "--out",
-                                                plots_dir.string(), c.path};
+    const std::vector<std::string> compare_args{python, (fs::path(tools) / "plot_compare.py").string(), "--out", staging,
+                                                c.path};
     if (!fs::exists(python, ec) || !fs::exists(graph_args[1], ec)) {
       note = str("Plots were not drawn: ", python, " or ", graph_args[1], " was not found (set COACT_PYTHON / COACT_TOOLS_DIR).");
     } else if (run_program(graph_args) != 0 || run_program(compare_args) != 0) {
       note = "Plots were not drawn: the plotting scripts failed (they need h5py and matplotlib).";
     } else {
-      for (const auto& entry : fs::directory_iterator(plots_dir, ec))
-        if (entry.path().extension() == ".png") plots.push_back(fs::relative(entry.path(), report_dir.empty() ? "." : report_dir, ec).string());
+      for (const auto& name : plot_output->files())
+        if (fs::exists(fs::path(staging) / name, ec))
+          plots.push_back(fs::relative(plots_dir / name, report_dir.empty() ? "." : report_dir, ec).string());
       std::sort(plots.begin(), plots.end());
     }
     if (!note.empty()) log::warn(note);
@@ -307,6 +339,8 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
     stream.close();
     if (!stream) throw IoError(str(o.out, ": writing failed"));
   }
+  // The plots first, then the report that links them.
+  if (plot_output && !plots.empty()) plot_output->commit_written();
   output.commit();
   return plots;
 }

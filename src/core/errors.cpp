@@ -14,9 +14,14 @@ std::string_view source_location_path(const char* file) noexcept {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string library_failure_message(std::string_view library, std::string_view call, std::string_view detail,
-                                    const char* file, int line) {
-  return str(library, " call ", call, " failed at ", source_location_path(file), ":", line, ": ", detail);
+LibraryFailure library_failure(std::string_view library, std::string_view call, std::string_view detail,
+                               const char* file, int line) {
+  std::string_view function = call.substr(0, call.find('('));
+  while (!function.empty() && function.back() == ' ') function.remove_suffix(1);
+  LibraryFailure failure;
+  failure.message = str(library, " ", function, " failed", detail.empty() ? "" : ": ", detail);
+  failure.debug_context = str(library, " call ", call, " failed at ", source_location_path(file), ":", line);
+  return failure;
 }
 
 }  // namespace coact

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <initializer_list>
 
+#include "coact/core/signal_cleanup.h"
+
 namespace coact {
 namespace {
 
@@ -14,6 +16,7 @@ extern "C" void on_signal(int signal) {
   if (g_signal == 0) g_signal = signal;
   if (signal == SIGINT) g_interrupts = g_interrupts + 1;
   if (signal == SIGINT && g_interrupts >= 2) {
+    remove_registered_files();  // outputs being written go with the process
     std::signal(SIGINT, SIG_DFL);
     std::raise(SIGINT);
   }

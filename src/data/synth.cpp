@@ -30,26 +30,62 @@ void seeded_shuffle(std::vector<T>& values, std::uint64_t seed, std::uint64_t ta
 
 }  // namespace
 
+const options::Table<SynthConfig>& synth_table() {
+  static const options::Table<SynthConfig> table = [] {
+    using namespace options;
+    using C = SynthConfig;
+    Table<C> t;
+    // Bounds on sizes say what they protect: a row count past 2^40 is petabytes, a width past
+    // 2^20 is beyond any model's residual stream.
+    t.add(integer("rows", "rows (tokens) to generate").at_least(1).at_most(1099511627776.0, "2^40 rows"), &C::rows);
+    t.add(integer("d", "activation width").at_least(1).at_most(1048576, "2^20"), &C::d);
+    t.add(integer("features", "true features n_true").at_least(1).at_most(16777216, "2^24"), &C::features);
+    t.add(real("zipf-exponent", "firing probability ∝ rank^-exponent").at_least(0).at_most(100), &C::zipf_exponent);
+    t.add(real("max-probability", "probability of the most common feature").above(0).at_most(1, "a probability"),
+          &C::max_probability);
+    t.add(real("min-probability", "floor of the firing probabilities").at_least(0).at_most(1, "a probability"),
+          &C::min_probability);
+    t.add(real("grouped-fraction", "share of features in correlated groups").at_least(0).at_most(1, "a share"),
+          &C::grouped_fraction);
+    t.add(integer("group-size", "features per group").at_least(2).at_most(65536), &C::group_size);
+    t.add(real("group-probability", "per-token probability of a group event").at_least(0).at_most(1, "a probability"),
+          &C::group_probability);
+    t.add(real("within-group-probability", "probability a member fires during its group's event").at_least(0)
+              .at_most(1, "a probability"),
+          &C::within_group_probability);
+    t.add(real("magnitude-min", "smallest activation magnitude").at_least(0).at_most(1e4, "float16 stores hold |x| <= 65504"),
+          &C::magnitude_min);
+    t.add(real("magnitude-max", "largest activation magnitude").at_least(0).at_most(1e4, "float16 stores hold |x| <= 65504"),
+          &C::magnitude_max);
+    t.add(real("noise", "standard deviation of dense Gaussian noise").at_least(0).at_most(1e3, "float16 stores hold |x| <= 65504"),
+          &C::noise);
+    t.add(real("offset-norm", "norm of a constant offset (0: none)").at_least(0).at_most(1e4, "float16 stores hold |x| <= 65504"),
+          &C::offset_norm);
+    t.add<io::ElementType>(text("dtype", "stored dtype").one_of({"float32", "float16"}), &C::dtype,
+                           [](const io::ElementType& e) { return std::string(e == io::ElementType::F16 ? "float16" : "float32"); },
+                           [](const std::string& name) { return *io::store_dtype(name); });
+    t.add(integer("truth-rows", "rows whose true codes are stored").at_least(0).at_most(1048576, "2^20 rows of codes"),
+          &C::truth_rows);
+    t.add(integer("seed", "generator seed").at_least(0), &C::seed);
+    return t;
+  }();
+  return table;
+}
+
+void check_synth_combination(const SynthConfig& c, const options::Labeler& label) {
+  if (c.min_probability > c.max_probability)
+    throw UsageError(str(label("min-probability"), " = ", c.min_probability, ": must be at most ", label("max-probability"),
+                         " = ", c.max_probability));
+  if (c.magnitude_min > c.magnitude_max)
+    throw UsageError(str(label("magnitude-max"), " = ", c.magnitude_max, ": must be at least ", label("magnitude-min"), " = ",
+                         c.magnitude_min));
+  if (c.dtype != io::ElementType::F32 && c.dtype != io::ElementType::F16)
+    throw UsageError(str(label("dtype"), ": must be float32 or float16"));
+}
+
 void SynthConfig::validate() const {
-  auto require = [](bool ok, const char* flag, const std::string& what) {
-    if (!ok) throw UsageError(str("--", flag, ": ", what));
-  };
-  require(rows > 0, "rows", "must be positive");
-  require(d > 0, "d", "must be positive");
-  require(features > 0, "features", "must be positive");
-  require(zipf_exponent >= 0, "zipf-exponent", "must be >= 0");
-  require(max_probability > 0 && max_probability <= 1, "max-probability", "must be in (0, 1]");
-  require(min_probability >= 0 && min_probability <= max_probability, "min-probability", "must be in [0, max-probability]");
-  require(grouped_fraction >= 0 && grouped_fraction <= 1, "grouped-fraction", "must be in [0, 1]");
-  require(group_size >= 2, "group-size", "must be at least 2");
-  require(group_probability >= 0 && group_probability <= 1, "group-probability", "must be in [0, 1]");
-  require(within_group_probability >= 0 && within_group_probability <= 1, "within-group-probability",
-          "must be in [0, 1]");
-  require(magnitude_min >= 0 && magnitude_max >= magnitude_min, "magnitude-max", "needs 0 <= magnitude-min <= magnitude-max");
-  require(noise >= 0, "noise", "must be >= 0");
-  require(offset_norm >= 0, "offset-norm", "must be >= 0");
-  require(truth_rows >= 0, "truth-rows", "must be >= 0");
-  require(dtype == io::ElementType::F32 || dtype == io::ElementType::F16, "dtype", "must be float32 or float16");
+  synth_table().check(*this, options::flag_labels());
+  check_synth_combination(*this, options::flag_labels());
 }
 
 SyntheticGenerator::SyntheticGenerator(const SynthConfig& config) : config_(config) {

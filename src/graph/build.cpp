@@ -18,12 +18,33 @@
 
 namespace coact::graph {
 
+const options::Table<GraphBuildOptions>& graph_build_table() {
+  static const options::Table<GraphBuildOptions> table = [] {
+    using namespace options;
+    using O = GraphBuildOptions;
+    Table<O> t;
+    t.add(integer("batch-tokens", "tokens per batch B").at_least(1).at_most(16777216, "2^24 tokens of codes per batch"),
+          &O::batch_tokens);
+    t.add(integer("num-batches", "batches N_b (the first N_b in stored order)").at_least(1).at_most(1e9), &O::num_batches);
+    t.add(integer("k", "features per token (top-k)").at_least(2).at_most(1024, "C(k, 2) pairs per token"), &O::k);
+    t.add<ZeroPolicy>(text("zero-policy", "positive (only z > 0 enter a top-k) or seed (the original code)")
+                          .one_of({"positive", "seed"}),
+                      &O::zero_policy, [](const ZeroPolicy& p) { return std::string(to_string(p)); }, parse_zero_policy);
+    t.add(flag("strict", "fail when the store holds fewer than num-batches batches"), &O::strict);
+    t.add(text("normalise", "input normalisation").one_of({"none", "scale", "center-scale"})
+              .derived_from("what the SAE was trained with"),
+          [](const O& o) { return o.normalisation.empty() ? Value() : Value(o.normalisation); },
+          [](O& o, const Value& v) { o.normalisation = is_set(v) ? std::get<std::string>(v) : std::string(); });
+    t.add(integer("encode-rows", "rows encoded at once").at_least(1).at_most(16777216).performance(), &O::encode_rows);
+    return t;
+  }();
+  return table;
+}
+
 GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) {
   Stopwatch clock;
   dist::MpiComm& world = mpi.world();
-  if (o.batch_tokens <= 0) throw UsageError(str("--batch-tokens must be positive (got ", o.batch_tokens, ")"));
-  if (o.num_batches <= 0) throw UsageError(str("--num-batches must be positive (got ", o.num_batches, ")"));
-  if (o.encode_rows <= 0) throw UsageError("--encode-rows must be positive");
+  graph_build_table().check(o, options::flag_labels());
   // Checked on the root and shared, before any work: refusing an existing output is the same
   // answer on every rank.
   {

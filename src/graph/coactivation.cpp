@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 #include "coact/dist/mpi.h"
 
 namespace coact::graph {
@@ -119,7 +120,8 @@ void CoactivationAccumulator::add_batch(const SparseRowsView& batch) {
 
   // 1. Per token: its top-k (value descending, index ascending), the pairs among them.
   std::vector<std::uint64_t> pair_keys;
-  pair_keys.reserve(static_cast<std::size_t>(batch.rows) * static_cast<std::size_t>(k_ * (k_ - 1) / 2));
+  reserve_vector(pair_keys, static_cast<std::size_t>(batch.rows) * static_cast<std::size_t>(k_ * (k_ - 1) / 2),
+                 {"the co-activation pairs of one batch", "--batch-tokens"});
   std::vector<std::pair<float, std::int32_t>> row;
   std::vector<std::int32_t> chosen;
   for (std::int64_t r = 0; r < batch.rows; ++r) {

@@ -33,17 +33,33 @@ void flush_if_full(std::ostream& out, std::string& buffer) {
   buffer.clear();
 }
 
-struct NodeKey {
+// One node attribute of the GraphML export: a /nodes dataset, integer or real.
+struct NodeAttribute {
   const char* name;
-  const char* type;  // GraphML attr.type
+  const std::vector<double>* reals = nullptr;
+  const std::vector<std::int64_t>* integers = nullptr;
+  const char* type() const { return reals ? "double" : "long"; }  // GraphML attr.type
 };
-constexpr NodeKey kNodeKeys[] = {{"frequency", "double"},
-                                 {"topk_count", "long"},
-                                 {"degree", "long"},
-                                 {"strength", "double"},
-                                 {"clustering", "double"},
-                                 {"component", "long"},
-                                 {"mean_neighbor_degree", "double"}};
+
+// Every node dataset the file holds: the ones every graph has, then the analytics present.
+std::vector<NodeAttribute> node_attributes(const GraphFile& file) {
+  const NodeData& n = file.nodes;
+  const NodeAnalytics& a = file.analytics;
+  std::vector<NodeAttribute> out{{"frequency", &n.frequency},
+                                 {"topk_count", nullptr, &n.topk_count},
+                                 {"degree", nullptr, &n.degree},
+                                 {"strength", &n.strength},
+                                 {"clustering", &n.clustering},
+                                 {"component", nullptr, &n.component},
+                                 {"mean_neighbor_degree", &n.mean_neighbor_degree}};
+  if (a.community_label_propagation.present)
+    out.push_back({"community_label_propagation", nullptr, &a.community_label_propagation.values});
+  if (a.community_louvain.present) out.push_back({"community_louvain", nullptr, &a.community_louvain.values});
+  if (a.core_number.present) out.push_back({"core_number", nullptr, &a.core_number.values});
+  if (a.pagerank.present) out.push_back({"pagerank", &a.pagerank.values});
+  if (a.betweenness.present) out.push_back({"betweenness", &a.betweenness.values});
+  return out;
+}
 
 void append_data(std::string& out, int key, double value) {
   out += "<data key=\"d";
@@ -71,7 +87,12 @@ ExportFormat parse_export_format(const std::string& name) {
 
 void write_graphml(std::ostream& out, const GraphFile& file) {
   const CsrGraph& graph = file.graph;
-  const NodeData& nodes = file.nodes;
+  const std::vector<NodeAttribute> attributes = node_attributes(file);
+  for (const auto& attribute : attributes) {
+    const std::size_t size = attribute.reals ? attribute.reals->size() : attribute.integers->size();
+    if (static_cast<std::int64_t>(size) != graph.num_nodes())
+      throw Error(str(file.path, ": node data '", attribute.name, "' has ", size, " entries for ", graph.num_nodes(), " nodes"));
+  }
   std::string buffer =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" "
@@ -79,9 +100,9 @@ void write_graphml(std::ostream& out, const GraphFile& file) {
       "xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns "
       "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n";
   int key = 0;
-  for (const auto& node_key : kNodeKeys)
-    buffer += str("  <key id=\"d", key++, "\" for=\"node\" attr.name=\"", node_key.name, "\" attr.type=\"",
-                  node_key.type, "\"/>\n");
+  for (const auto& attribute : attributes)
+    buffer += str("  <key id=\"d", key++, "\" for=\"node\" attr.name=\"", attribute.name, "\" attr.type=\"",
+                  attribute.type(), "\"/>\n");
   const int count_key = key++;
   const int weight_key = key++;
   buffer += str("  <key id=\"d", count_key, "\" for=\"edge\" attr.name=\"count\" attr.type=\"long\"/>\n");
@@ -93,13 +114,13 @@ void write_graphml(std::ostream& out, const GraphFile& file) {
     buffer += "    <node id=\"";
     append(buffer, u);
     buffer += "\">";
-    append_data(buffer, 0, nodes.frequency[u]);
-    append_data(buffer, 1, nodes.topk_count[u]);
-    append_data(buffer, 2, nodes.degree[u]);
-    append_data(buffer, 3, nodes.strength[u]);
-    append_data(buffer, 4, nodes.clustering[u]);
-    append_data(buffer, 5, nodes.component[u]);
-    append_data(buffer, 6, nodes.mean_neighbor_degree[u]);
+    for (std::size_t a = 0; a < attributes.size(); ++a) {
+      const auto at = static_cast<std::size_t>(u);
+      if (attributes[a].reals)
+        append_data(buffer, static_cast<int>(a), (*attributes[a].reals)[at]);
+      else
+        append_data(buffer, static_cast<int>(a), (*attributes[a].integers)[at]);
+    }
     buffer += "</node>\n";
     flush_if_full(out, buffer);
   }
@@ -126,7 +147,21 @@ void write_graphml(std::ostream& out, const GraphFile& file) {
 }
 
 void write_edge_list(std::ostream& out, const CsrGraph& graph) {
-  std::string buffer;
+  const std::int64_t n = graph.num_nodes();
+  std::int64_t isolated = 0;
+  for (std::int64_t u = 0; u < n; ++u) isolated += graph.degree(static_cast<NodeId>(u)) == 0;
+  // The header and the isolated nodes are comment lines, which networkx.read_edgelist skips:
+  // a reader that wants every node adds those of the "# node i" lines (docs/formats.md).
+  std::string buffer = str("# coact edge list: ", n, " nodes", n > 0 ? str(" (ids 0 to ", n - 1, ")") : std::string(),
+                           ", ", graph.num_edges(), " edges, ", isolated, " isolated nodes\n",
+                           "# one edge per line: \"i j weight count\" with i < j; each isolated node as \"# node i\"\n");
+  for (std::int64_t u = 0; u < n; ++u) {
+    if (graph.degree(static_cast<NodeId>(u)) != 0) continue;
+    buffer += "# node ";
+    append(buffer, u);
+    buffer += '\n';
+    flush_if_full(out, buffer);
+  }
   for (std::int64_t u = 0; u < graph.num_nodes(); ++u) {
     const auto node = static_cast<NodeId>(u);
     const auto neighbors = graph.neighbors(node);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "coact/core/errors.h"
+#include "coact/graph/graph_check.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
 
@@ -167,6 +168,7 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
 GraphFile read_graph_file(const std::string& path) {
   const io::File file = io::File::open(path);
   io::require_kind(file, "graph");
+  require_consistent_graph_attributes(file);
   const auto root = file.attributes();
   GraphFile out;
   out.path = path;

@@ -71,4 +71,9 @@ const std::vector<Path>& KShortestPaths::paths() const {
   return paths_;
 }
 
+const std::vector<Path>& KShortestPaths::require_paths(const std::string& where) const {
+  if (!found()) throw NoPathError(source_, target_, where);
+  return paths_;
+}
+
 }  // namespace coact::graph

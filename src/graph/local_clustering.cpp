@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+#include "coact/core/memory.h"
+
 namespace coact::graph {
 namespace {
 
@@ -85,7 +87,8 @@ std::vector<std::int64_t> count_triangles(const Oriented& out, std::int64_t n, L
        (threads == 1 || threads * n * static_cast<std::int64_t>(sizeof(std::int64_t)) <= kPrivateCounterBytes));
   if (per_thread) {
     // Each thread adds into its own array, summed at the end: no atomics on the hot path.
-    std::vector<std::int64_t> partial(static_cast<std::size_t>(threads * n), 0);
+    std::vector<std::int64_t> partial = allocate_vector<std::int64_t>(
+        {"per-thread triangle counts (threads x nodes)", "--threads"}, static_cast<std::size_t>(threads * n));
 #pragma omp parallel num_threads(threads)
     {
       std::int64_t* mine = partial.data() + omp_get_thread_num() * n;

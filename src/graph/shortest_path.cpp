@@ -82,4 +82,15 @@ const std::vector<NodeId>& ShortestPath::path() const {
   return path_;
 }
 
+const std::vector<NodeId>& ShortestPath::require_path(const std::string& where) const {
+  if (!reachable()) throw NoPathError(source_, target_, where);
+  return path_;
+}
+
+NoPathError::NoPathError(NodeId from, NodeId to, const std::string& where)
+    : Error(str(where, where.empty() ? "" : ": ", "no path from feature ", from, " to feature ", to,
+                ": they lie in different connected components")),
+      from_(from),
+      to_(to) {}
+
 }  // namespace coact::graph

@@ -209,7 +209,9 @@ ActivationStore ActivationStore::open(const std::string& spec) {
       Handle type(COACT_H5_CHECK(H5Dget_type(id), acts.where()));
       const H5D_layout_t layout = H5Pget_layout(dcpl.id());
       const int filters = H5Pget_nfilters(dcpl.id());
-      const bool raw = is_little_endian_float(type.id(), shard->element_bytes) && filters == 0;
+      // External storage has no address in the file to map: HDF5 reads it.
+      const bool raw = is_little_endian_float(type.id(), shard->element_bytes) && filters == 0 &&
+                       !detail::has_external_storage(id);
       if (raw && layout == H5D_CONTIGUOUS && shard->rows > 0) {
         const haddr_t offset = H5Dget_offset(id);
         if (offset == HADDR_UNDEF) throw InputError(str(acts.where(), ": no data was ever written"));

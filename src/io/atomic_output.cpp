@@ -12,6 +12,7 @@
 #include <set>
 
 #include "coact/core/errors.h"
+#include "coact/core/signal_cleanup.h"
 #include "coact/dist/mpi.h"
 
 namespace coact::io {
@@ -80,6 +81,9 @@ AtomicOutput::AtomicOutput(std::string final_path, bool force, dist::MpiComm* co
   if (root) {
     std::lock_guard<std::mutex> lock(g_pending_mutex);
     pending().insert(temporary_path_);
+    // A signal that ends the process (Ctrl-C, SIGTERM, SIGXFSZ) takes the temporary with it.
+    install_signal_cleanup();
+    signal_ticket_ = remove_on_signal(temporary_path_);
   }
 }
 
@@ -87,6 +91,7 @@ AtomicOutput::~AtomicOutput() {
   if (committed_) return;
   if (comm_ == nullptr || comm_->is_root()) {
     std::remove(temporary_path_.c_str());
+    forget_on_signal(signal_ticket_);
     std::lock_guard<std::mutex> lock(g_pending_mutex);
     pending().erase(temporary_path_);
   }
@@ -102,9 +107,15 @@ void AtomicOutput::commit() {
     if (std::rename(temporary_path_.c_str(), final_path_.c_str()) != 0) {
       ok = 0;
       reason = std::strerror(errno);
+      // The SIGXFSZ handler removed the temporary: say why, not just "no such file".
+      if (file_size_limit_exceeded()) reason = "the file size limit (ulimit -f) was exceeded while writing it";
     }
     std::lock_guard<std::mutex> lock(g_pending_mutex);
-    if (ok) pending().erase(temporary_path_);
+    if (ok) {
+      pending().erase(temporary_path_);
+      forget_on_signal(signal_ticket_);
+      signal_ticket_ = -1;
+    }
   }
   if (c && c->size() > 1) ok = c->broadcast_value(ok, 0);
   if (!ok) throw IoError(str(final_path_, ": cannot move the finished output into place", reason.empty() ? "" : ": " + reason));

@@ -177,7 +177,7 @@ Dataset File::dataset(const std::string& name) const {
   if (!has(name)) throw InputError(str(path_, ": no dataset '", name, "'"));
   Handle object(COACT_H5_CHECK(H5Oopen(handle_.id(), name.c_str(), H5P_DEFAULT), path_ + ":" + name));
   if (H5Iget_type(object.id()) != H5I_DATASET) throw InputError(str(path_, ": '", name, "' is not a dataset"));
-  return Dataset(std::move(object), path_, name, parallel_);
+  return Dataset(detail::checked_dataset(std::move(object), handle_.id(), path_, name), path_, name, parallel_);
 }
 
 std::vector<std::string> File::list(const std::string& group) const {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace coact::io::detail {
@@ -39,6 +40,36 @@ std::string error_stack_message() {
   return messages.front() + ": " + messages.back();
 }
 
+namespace {
+
+// What an HDF5 call was doing, in words, from its name ("H5Dread(...)" -> "read the data").
+const char* action_of(std::string_view call) {
+  const std::string_view name = call.substr(0, call.find('('));
+  struct Action {
+    std::string_view prefix;
+    const char* words;
+  };
+  static constexpr Action actions[] = {
+      {"H5Dread", "read the data"},          {"H5Dwrite", "write the data"},
+      {"H5Dcreate", "create the dataset"},   {"H5Aread", "read the attribute"},
+      {"H5Awrite", "write the attribute"},   {"H5Acreate", "create the attribute"},
+      {"H5Adelete", "replace the attribute"}, {"H5Aopen", "open the attribute"},
+      {"H5Aiterate", "list the attributes"}, {"H5Aget", "inspect the attribute"},
+      {"H5Gcreate", "create the group"},     {"H5Gopen", "open the group"},
+      {"H5Oopen", "open the object"},        {"H5Ovisit", "list the datasets"},
+      {"H5Literate", "list the group"},      {"H5Fflush", "flush the file to disk"},
+      {"H5Dget_chunk", "inspect the chunks"}, {"H5Dget_num_chunks", "inspect the chunks"},
+      {"H5Dget", "inspect the dataset"},     {"H5S", "select the data"},
+      {"H5Pset_fapl_mpio", "set up parallel (MPI-IO) access"},
+      {"H5P", "set up the HDF5 properties"}, {"H5?close", "close an HDF5 object"},
+  };
+  for (const auto& action : actions)
+    if (name.rfind(action.prefix, 0) == 0) return action.words;
+  return "access the file";
+}
+
+}  // namespace
+
 void throw_h5(const char* call, const char* file, int line, const std::string& where) {
   const std::string detail = error_stack_message();
   // A full disk (or quota, or file size limit) is the user's to fix, not a library failure:
@@ -48,7 +79,11 @@ void throw_h5(const char* call, const char* file, int line, const std::string& w
     if (code == ENOSPC || code == EDQUOT || code == EFBIG)
       throw IoError(str(where.empty() ? std::string("HDF5 file") : where, ": cannot write: ", std::strerror(code)));
   }
-  throw Hdf5Error(library_failure_message("HDF5", call, where.empty() ? detail : where + ": " + detail, file, line));
+  // The user's line says what failed on which file and object; the call and coact's source
+  // location go to the debug context (--log-level debug).
+  LibraryFailure failure = library_failure("HDF5", call, detail, file, line);
+  failure.message = str(where.empty() ? std::string("HDF5") : where, ": cannot ", action_of(call), ": ", detail);
+  throw Hdf5Error(failure);
 }
 
 hid_t h5_type(ElementType type) {

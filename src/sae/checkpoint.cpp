@@ -5,9 +5,12 @@
 #include <filesystem>
 
 #include "coact/core/errors.h"
+#include "coact/core/sha256.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "coact/io/stored_options.h"
+#include "coact/sae/checkpoint_check.h"
 
 namespace coact::sae {
 
@@ -41,63 +44,33 @@ std::string store_fingerprint(const std::string& spec) {
   std::uintmax_t bytes = 0;
   std::error_code ec;
   for (const auto& f : files) bytes += fs::file_size(f, ec);
-  return str(files.size(), " file(s), ", bytes, " bytes, first: ", fs::path(files.front()).filename().string());
+  const io::ActivationStore store = io::ActivationStore::open(spec);
+  const std::int64_t rows = std::min<std::int64_t>(store.rows(), 1024);
+  std::vector<float> head(static_cast<std::size_t>(rows * store.d()));
+  if (rows > 0) store.read_rows(0, rows, head.data());
+  Sha256 hash;
+  hash.update(head.data(), head.size() * sizeof(float));
+  return str(files.size(), " file(s), ", bytes, " bytes, first: ", fs::path(files.front()).filename().string(),
+             ", first ", rows, " rows sha256:", hash.hex_digest().substr(0, 16));
+}
+
+const options::Table<DataStream>& data_stream_table() {
+  static const options::Table<DataStream> table = [] {
+    using namespace options;
+    Table<DataStream> t;
+    t.add(text("activations", "the activation store").empty_allowed(), &DataStream::activations);
+    t.add(text("fingerprint", "the store's identity").empty_allowed(), &DataStream::fingerprint);
+    t.add(integer("seed", "data order seed").at_least(0), &DataStream::seed);
+    t.add(integer("batch-rows", "global batch").at_least(0), &DataStream::batch_rows);
+    t.add(integer("buffer-rows", "shuffle buffer rows").at_least(0), &DataStream::buffer_rows);
+    t.add(integer("chunk-rows", "rows per chunk of the data order").at_least(0), &DataStream::chunk_rows);
+    t.add(text("normalisation", "input normalisation").one_of({"none", "scale", "center-scale"}), &DataStream::normalisation);
+    return t;
+  }();
+  return table;
 }
 
 namespace {
-
-// Every SaeConfig field as an attribute cfg_<field>; the same list reads them back.
-void write_config(io::Attributes& a, const SaeConfig& c) {
-  a.set("cfg_recipe", to_string(c.recipe));
-  a.set("cfg_d_in", c.d_in);
-  a.set("cfg_n_features", c.n_features);
-  a.set("cfg_seed", static_cast<std::int64_t>(c.seed));
-  a.set("cfg_lr", c.lr);
-  a.set("cfg_adam_beta1", c.adam_beta1);
-  a.set("cfg_adam_beta2", c.adam_beta2);
-  a.set("cfg_adam_eps", c.adam_eps);
-  a.set("cfg_lr_warmup_steps", c.lr_warmup_steps);
-  a.set("cfg_lr_decay_steps", c.lr_decay_steps);
-  a.set("cfg_project_decoder_grad", static_cast<std::int64_t>(c.project_decoder_grad));
-  a.set("cfg_renormalize_decoder", static_cast<std::int64_t>(c.renormalize_decoder));
-  a.set("cfg_l1_coeff", c.l1_coeff);
-  a.set("cfg_resample_every", c.resample_every);
-  a.set("cfg_resample_window", c.resample_window);
-  a.set("cfg_resample_threshold", c.resample_threshold);
-  a.set("cfg_k", c.k);
-  a.set("cfg_k_aux", c.k_aux);
-  a.set("cfg_auxk_alpha", c.auxk_alpha);
-  a.set("cfg_dead_tokens", c.dead_tokens);
-  a.set("cfg_path", to_string(c.path));
-  a.set("cfg_sparse_max_density", c.sparse_max_density);
-}
-
-SaeConfig read_config(const io::Attributes& a) {
-  SaeConfig c;
-  c.recipe = parse_recipe(a.get_string("cfg_recipe"));
-  c.d_in = a.get_int("cfg_d_in");
-  c.n_features = a.get_int("cfg_n_features");
-  c.seed = static_cast<std::uint64_t>(a.get_int("cfg_seed"));
-  c.lr = a.get_double("cfg_lr");
-  c.adam_beta1 = a.get_double("cfg_adam_beta1");
-  c.adam_beta2 = a.get_double("cfg_adam_beta2");
-  c.adam_eps = a.get_double("cfg_adam_eps");
-  c.lr_warmup_steps = a.get_int("cfg_lr_warmup_steps");
-  c.lr_decay_steps = a.get_int("cfg_lr_decay_steps");
-  c.project_decoder_grad = a.get_int("cfg_project_decoder_grad") != 0;
-  c.renormalize_decoder = a.get_int("cfg_renormalize_decoder") != 0;
-  c.l1_coeff = a.get_double("cfg_l1_coeff");
-  c.resample_every = a.get_int("cfg_resample_every");
-  c.resample_window = a.get_int("cfg_resample_window");
-  c.resample_threshold = a.get_double("cfg_resample_threshold");
-  c.k = a.get_int("cfg_k");
-  c.k_aux = a.get_int("cfg_k_aux");
-  c.auxk_alpha = a.get_double("cfg_auxk_alpha");
-  c.dead_tokens = a.get_int("cfg_dead_tokens");
-  c.path = parse_compute_path(a.get_string("cfg_path"));
-  c.sparse_max_density = a.get_double("cfg_sparse_max_density");
-  return c;
-}
 
 void write_tensors(io::File& f, const std::string& group, const SaeTensors& t) {
   const std::int64_t d = t.d_in, n = t.n_features;
@@ -161,14 +134,13 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
     a.set("complete", static_cast<std::int64_t>(c.complete));
     a.set("ranks", c.ranks);
     a.set("ground_truth_mmcs", c.ground_truth_mmcs);
-    a.set("data_activations", c.data.activations);
-    a.set("data_fingerprint", c.data.fingerprint);
-    a.set("data_seed", static_cast<std::int64_t>(c.data.seed));
-    a.set("data_batch_rows", c.data.batch_rows);
-    a.set("data_buffer_rows", c.data.buffer_rows);
-    a.set("data_chunk_rows", c.data.chunk_rows);
-    a.set("data_normalisation", c.data.normalisation);
-    write_config(a, c.config);
+    io::write_options(a, "data_", data_stream_table(), c.data);
+    io::write_options(a, "cfg_", config_table(), c.config);
+    if (!c.resume_changes.empty()) {
+      std::string lines;
+      for (const auto& line : c.resume_changes) lines += line + "\n";
+      a.set("resume_changes", lines);
+    }
 
     write_tensors(f, "/", c.params);
     if (c.state) {
@@ -196,12 +168,22 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
   out.commit();
 }
 
+TrainingStatus read_training_status(const io::File& file) {
+  const auto a = file.attributes();
+  TrainingStatus status;
+  status.complete = a.get_int("complete") != 0;
+  status.step = a.get_int("step");
+  status.total_steps = a.get_int("total_steps");
+  return status;
+}
+
 Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "sae");
+  require_consistent_sae_attributes(f);
   const auto a = f.attributes();
   Checkpoint c;
-  c.config = read_config(a);
+  c.config = io::read_options(a, "cfg_", config_table(), SaeConfig{}, path);
   try {
     validate(c.config);
   } catch (const UsageError& e) {
@@ -209,18 +191,16 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   }
   const std::int64_t d = c.config.d_in, n = c.config.n_features;
   c.params = read_tensors(f, "/", d, n);
-  c.total_steps = a.get_int("total_steps");
-  c.complete = a.get_int("complete") != 0;
+  const TrainingStatus status = read_training_status(f);
+  c.total_steps = status.total_steps;
+  c.complete = status.complete;
   c.ranks = a.get_int("ranks");
   c.ground_truth_mmcs = a.get_double("ground_truth_mmcs");
-  c.data.activations = a.get_string("data_activations");
-  c.data.fingerprint = a.get_string("data_fingerprint");
-  c.data.seed = static_cast<std::uint64_t>(a.get_int("data_seed"));
-  c.data.batch_rows = a.get_int("data_batch_rows");
-  c.data.buffer_rows = a.get_int("data_buffer_rows");
-  c.data.chunk_rows = a.get_int("data_chunk_rows");
-  c.data.normalisation = a.get_string("data_normalisation");
-  const std::int64_t step = a.get_int("step");
+  c.data = io::read_options(a, "data_", data_stream_table(), DataStream{}, path);
+  if (a.has("resume_changes"))
+    for (const auto& line : split(a.get_string("resume_changes"), '\n'))
+      if (!line.empty()) c.resume_changes.push_back(line);
+  const std::int64_t step = status.step;
   if (with_state) {
     if (!f.has("/optimizer/adam_m/W_enc"))
       throw InputError(str(path, ": holds no optimiser state (an exported or imported SAE cannot be resumed)"));
@@ -250,37 +230,17 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   return c;
 }
 
-std::vector<std::string> config_differences(const Checkpoint& file, const SaeConfig& c, const DataStream& data) {
+std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,
+                                            std::int64_t ranks) {
   std::vector<std::string> out;
-  auto check = [&](const char* key, const auto& stored, const auto& wanted) {
-    if (!(stored == wanted)) out.push_back(str(key, ": checkpoint has ", stored, ", this run asks for ", wanted));
-  };
-  const SaeConfig& s = file.config;
-  check("recipe", std::string(to_string(s.recipe)), std::string(to_string(c.recipe)));
-  check("d_in", s.d_in, c.d_in);
-  check("n_features", s.n_features, c.n_features);
-  check("seed", s.seed, c.seed);
-  check("lr", s.lr, c.lr);
-  check("adam_beta1", s.adam_beta1, c.adam_beta1);
-  check("adam_beta2", s.adam_beta2, c.adam_beta2);
-  check("adam_eps", s.adam_eps, c.adam_eps);
-  check("lr_warmup_steps", s.lr_warmup_steps, c.lr_warmup_steps);
-  check("lr_decay_steps", s.lr_decay_steps, c.lr_decay_steps);
-  check("project_decoder_grad", s.project_decoder_grad, c.project_decoder_grad);
-  check("renormalize_decoder", s.renormalize_decoder, c.renormalize_decoder);
-  check("l1_coeff", s.l1_coeff, c.l1_coeff);
-  check("resample_every", s.resample_every, c.resample_every);
-  check("resample_window", s.resample_window, c.resample_window);
-  check("resample_threshold", s.resample_threshold, c.resample_threshold);
-  check("k", s.k, c.k);
-  check("k_aux", s.k_aux, c.k_aux);
-  check("auxk_alpha", s.auxk_alpha, c.auxk_alpha);
-  check("dead_tokens", s.dead_tokens, c.dead_tokens);
-  check("data seed", file.data.seed, data.seed);
-  check("batch rows", file.data.batch_rows, data.batch_rows);
-  check("buffer rows", file.data.buffer_rows, data.buffer_rows);
-  check("chunk rows", file.data.chunk_rows, data.chunk_rows);
-  check("normalisation", file.data.normalisation, data.normalisation);
+  // Named as the file names them (cfg_l1_coeff, data_seed), without the prefix.
+  for (const auto& d : config_table().differences(file.config, config))
+    out.push_back(str(options::attribute_name(d.name), ": ", d.first, " in the checkpoint, ", d.second, " in this run"));
+  for (const auto& d : data_stream_table().differences(file.data, data))
+    out.push_back(str("data_", options::attribute_name(d.name), ": ", d.first, " in the checkpoint, ", d.second, " in this run"));
+  if (file.ranks != ranks)
+    out.push_back(str("ranks: trained on ", file.ranks, " rank(s), this run has ", ranks,
+                      " (a continuation is bit-identical only on the same count)"));
   return out;
 }
 

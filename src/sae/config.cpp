@@ -8,6 +8,11 @@ namespace coact::sae {
 
 const char* to_string(Recipe recipe) { return recipe == Recipe::Nanda1L ? "nanda-1l" : "topk"; }
 
+const std::vector<std::string>& recipe_names() {
+  static const std::vector<std::string> names = {"nanda-1l", "topk"};
+  return names;
+}
+
 Recipe parse_recipe(const std::string& text) {
   if (text == "nanda-1l") return Recipe::Nanda1L;
   if (text == "topk") return Recipe::TopK;
@@ -56,37 +61,71 @@ void require(bool ok, const char* field, const T& value, const char* expected) {
   if (!ok) throw UsageError(str("sae config: ", field, " = ", value, ": ", expected));
 }
 
-bool finite(double x) { return std::isfinite(x); }
+options::Table<SaeConfig> make_config_table() {
+  using namespace options;
+  Table<SaeConfig> t;
+  t.add<Recipe>(text("recipe", "training recipe (sets every hyper-parameter's default)").one_of(recipe_names()),
+                &SaeConfig::recipe, [](const Recipe& r) { return std::string(to_string(r)); }, parse_recipe);
+  t.add(integer("d-in", "input width d").at_least(1).internal(), &SaeConfig::d_in);
+  t.add(integer("n-features", "dictionary size n").at_least(1).below(2147483648.0, "feature indices are 32-bit").internal(),
+        &SaeConfig::n_features);
+  t.add(integer("seed", "the SAE's seed (init and resampling draws)").at_least(0).internal(), &SaeConfig::seed);
+  t.add(real("lr", "Adam learning rate in effect").above(0).at_most(1, "larger Adam steps diverge").internal(),
+        &SaeConfig::lr);
+  t.add(real("adam-beta1", "Adam beta1").at_least(0).below(1), &SaeConfig::adam_beta1);
+  t.add(real("adam-beta2", "Adam beta2").at_least(0).below(1), &SaeConfig::adam_beta2);
+  t.add(real("adam-eps", "Adam epsilon").above(0).at_most(1, "a larger epsilon replaces the gradient scale"),
+        &SaeConfig::adam_eps);
+  t.add(integer("lr-warmup-steps", "linear warm-up steps").at_least(0), &SaeConfig::lr_warmup_steps);
+  t.add(integer("lr-decay-steps", "linear decay to 0 at this step (0: constant)").at_least(0), &SaeConfig::lr_decay_steps);
+  t.add(flag("project-decoder-grad", "remove each decoder row's gradient along the row"), &SaeConfig::project_decoder_grad);
+  t.add(flag("renormalize-decoder", "rescale decoder rows to unit norm after each step"), &SaeConfig::renormalize_decoder);
+  t.add(real("l1-coeff", "coefficient of the summed L1 term").at_least(0), &SaeConfig::l1_coeff);
+  t.add(integer("resample-every", "steps between dead-feature resampling (0: never)").at_least(0), &SaeConfig::resample_every);
+  t.add(integer("resample-window", "steps in the firing-frequency window (0: since the last check)").at_least(0),
+        &SaeConfig::resample_window);
+  t.add(real("resample-threshold", "firing frequency below which a feature is resampled").at_least(0).at_most(1, "a frequency"),
+        &SaeConfig::resample_threshold);
+  t.add(integer("k", "topk: active latents per token").at_least(1), &SaeConfig::k);
+  t.add(integer("k-aux", "topk: AuxK latents (0: d/2)").at_least(0), &SaeConfig::k_aux);
+  t.add(real("auxk-alpha", "topk: AuxK loss weight").at_least(0), &SaeConfig::auxk_alpha);
+  t.add(integer("dead-tokens", "tokens without firing after which a latent is dead").at_least(0), &SaeConfig::dead_tokens);
+  t.add<ComputePath>(text("path", "backward pass: auto, dense or sparse").one_of({"auto", "dense", "sparse"}).performance(),
+                     &SaeConfig::path, [](const ComputePath& p) { return std::string(to_string(p)); }, parse_compute_path);
+  t.add(real("sparse-max-density", "auto path: code density up to which the sparse pass is used")
+            .at_least(0).at_most(1, "a density")
+            .performance(),
+        &SaeConfig::sparse_max_density);
+  // A default that differs between recipes is shown per recipe ("nanda-1l 0.99, topk 0.999").
+  for (auto& f : t.fields()) {
+    if (!f.spec.user || f.spec.name == "recipe") continue;
+    std::string per_recipe;
+    bool differs = false;
+    const Value first = f.get(default_config(Recipe::Nanda1L, 0, 0));
+    for (const auto& name : recipe_names()) {
+      const Value v = f.get(default_config(parse_recipe(name), 0, 0));
+      differs = differs || v != first;
+      per_recipe += str(per_recipe.empty() ? "" : ", ", name, " ", to_text(v));
+    }
+    if (differs) f.spec.derived = per_recipe;
+  }
+  return t;
+}
 
 }  // namespace
 
+const options::Table<SaeConfig>& config_table() {
+  static const options::Table<SaeConfig> table = make_config_table();
+  return table;
+}
+
 void validate(const SaeConfig& c) {
-  require(c.d_in >= 1, "d_in", c.d_in, "must be at least 1");
-  require(c.n_features >= 1, "n_features", c.n_features, "must be at least 1");
-  // Indices of features are int32 in the sparse codes; products are int64.
-  require(c.n_features < (std::int64_t{1} << 31), "n_features", c.n_features, "must be below 2^31");
-  require(finite(c.lr) && c.lr > 0, "lr", c.lr, "must be a positive number");
-  require(finite(c.adam_beta1) && c.adam_beta1 >= 0 && c.adam_beta1 < 1, "adam_beta1", c.adam_beta1,
-          "must be in [0, 1)");
-  require(finite(c.adam_beta2) && c.adam_beta2 >= 0 && c.adam_beta2 < 1, "adam_beta2", c.adam_beta2,
-          "must be in [0, 1)");
-  require(finite(c.adam_eps) && c.adam_eps > 0, "adam_eps", c.adam_eps, "must be positive");
-  require(c.lr_warmup_steps >= 0, "lr_warmup_steps", c.lr_warmup_steps, "must be >= 0");
-  require(c.lr_decay_steps >= 0, "lr_decay_steps", c.lr_decay_steps, "must be >= 0 (0: no decay)");
+  config_table().check(c, [](const std::string& name) { return "sae config: " + options::attribute_name(name); });
   require(c.lr_decay_steps == 0 || c.lr_decay_steps > c.lr_warmup_steps, "lr_decay_steps", c.lr_decay_steps,
           "must exceed lr_warmup_steps (the decay ends after the warm-up)");
-  require(finite(c.l1_coeff) && c.l1_coeff >= 0, "l1_coeff", c.l1_coeff, "must be >= 0");
-  require(c.resample_every >= 0, "resample_every", c.resample_every, "must be >= 0 (0: never)");
-  require(c.resample_window >= 0, "resample_window", c.resample_window, "must be >= 0 (0: since the last check)");
-  require(finite(c.resample_threshold) && c.resample_threshold >= 0 && c.resample_threshold <= 1,
-          "resample_threshold", c.resample_threshold, "must be a frequency in [0, 1]");
-  require(c.dead_tokens >= 0, "dead_tokens", c.dead_tokens, "must be >= 0");
-  require(finite(c.sparse_max_density) && c.sparse_max_density >= 0 && c.sparse_max_density <= 1,
-          "sparse_max_density", c.sparse_max_density, "must be in [0, 1]");
   if (c.recipe == Recipe::TopK) {
     require(c.k >= 1 && c.k <= c.n_features, "k", c.k, "must be in [1, n_features]");
     require(c.k_aux >= 0 && c.k_aux <= c.n_features, "k_aux", c.k_aux, "must be in [0, n_features] (0: d_in / 2)");
-    require(finite(c.auxk_alpha) && c.auxk_alpha >= 0, "auxk_alpha", c.auxk_alpha, "must be >= 0");
     require(c.l1_coeff == 0, "l1_coeff", c.l1_coeff, "must be 0 for recipe topk (its sparsity is the TopK)");
     require(c.resample_every == 0, "resample_every", c.resample_every,
             "must be 0 for recipe topk (dead latents are revived by the AuxK loss)");

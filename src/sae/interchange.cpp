@@ -10,6 +10,7 @@
 #include "coact/core/strings.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
+#include "coact/io/directory_output.h"
 #include "coact/io/h5.h"
 #include "coact/io/safetensors.h"
 #include "coact/io/tensors.h"
@@ -50,25 +51,21 @@ std::string activations_source(const Checkpoint& c) {
   }
 }
 
-void write_text_atomically(const std::string& path, bool force, const std::string& text) {
-  io::AtomicOutput out(path, force);
-  {
-    std::ofstream stream(out.temporary_path(), std::ios::binary);
-    stream << text;
-    stream.close();
-    if (!stream) throw IoError(str(path, ": writing failed"));
-  }
-  out.commit();
+// `path` is a temporary of an io::DirectoryOutput, `shown` the final name for messages.
+void write_text(const std::string& path, const std::string& shown, const std::string& text) {
+  std::ofstream stream(path, std::ios::binary);
+  stream << text;
+  stream.close();
+  if (!stream) throw IoError(str(shown, ": writing failed"));
 }
 
 }  // namespace
 
 void export_saelens(const std::string& sae_file, const std::string& dir, const ExportOptions& o) {
+  // Both files are one output: refused without --force if either exists, moved into place
+  // together once both are written (the folder may be created, never its parents).
+  io::DirectoryOutput out("--out", dir, {"sae_weights.safetensors", "cfg.json"}, o.force);
   const Checkpoint c = read_checkpoint(sae_file, false);
-  const std::string weights = (fs::path(dir) / "sae_weights.safetensors").string();
-  const std::string cfg = (fs::path(dir) / "cfg.json").string();
-  io::require_writable_output(weights, o.force);
-  io::require_writable_output(cfg, o.force);
   const auto [source_model, source_hook] = split_source(activations_source(c));
   const std::string model = !o.model_name.empty() ? o.model_name : source_model;
   const std::string hook = !o.hook_name.empty() ? o.hook_name : source_hook;
@@ -77,8 +74,6 @@ void export_saelens(const std::string& sae_file, const std::string& dir, const E
                                      {"W_dec", {n, d}, c.params.w_dec},
                                      {"b_enc", {n}, c.params.b_enc},
                                      {"b_dec", {d}, c.params.b_dec}};
-  std::error_code ec;
-  fs::create_directories(dir, ec);
   const bool topk = c.config.recipe == Recipe::TopK;
   // SAELens's cfg.json: the current keys (architecture, metadata) and the older top-level ones
   // (activation_fn_str, model_name, hook_name, ...) so both generations of loaders read it.
@@ -103,8 +98,9 @@ void export_saelens(const std::string& sae_file, const std::string& dir, const E
   j.key("coact").begin_object().field("recipe", to_string(c.config.recipe)).field("seed", static_cast<std::int64_t>(c.config.seed));
   j.field("l1_coeff", c.config.l1_coeff).field("lr", c.config.lr).field("source", sae_file).end_object();
   j.end_object();
-  io::save_safetensors(weights, o.force, tensors, {{"format", "pt"}, {"producer", "coact"}});
-  write_text_atomically(cfg, o.force, j.str() + "\n");
+  io::save_safetensors(out.temporary_path("sae_weights.safetensors"), true, tensors, {{"format", "pt"}, {"producer", "coact"}});
+  write_text(out.temporary_path("cfg.json"), out.final_path("cfg.json"), j.str() + "\n");
+  out.commit();
 }
 
 void import_sae(const std::string& source, const std::string& out, const ImportOptions& o) {

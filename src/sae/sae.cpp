@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 #include "coact/core/rng.h"
 
 namespace coact::sae {
@@ -20,9 +21,10 @@ SaeTensors SaeTensors::zeros(std::int64_t d_in, std::int64_t n_features) {
   SaeTensors t;
   t.d_in = d_in;
   t.n_features = n_features;
-  t.w_enc.assign(static_cast<std::size_t>(d_in * n_features), 0.0f);
+  const AllocationPurpose weights{"SAE weights (d_in x n_features)", "--n-features"};
+  t.w_enc = allocate_vector<float>(weights, static_cast<std::size_t>(d_in * n_features));
   t.b_enc.assign(static_cast<std::size_t>(n_features), 0.0f);
-  t.w_dec.assign(static_cast<std::size_t>(n_features * d_in), 0.0f);
+  t.w_dec = allocate_vector<float>(weights, static_cast<std::size_t>(n_features * d_in));
   t.b_dec.assign(static_cast<std::size_t>(d_in), 0.0f);
   return t;
 }

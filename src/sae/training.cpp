@@ -1,6 +1,7 @@
 #include "coact/sae/training.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "coact/core/interrupt.h"
 #include "coact/core/log.h"
 #include "coact/core/progress.h"
+#include "coact/core/strings.h"
 #include "coact/core/timer.h"
 #include "coact/dist/mpi.h"
 #include "coact/dist/nccl.h"
@@ -24,6 +26,100 @@ namespace fs = std::filesystem;
 
 std::string sae_path(const std::string& dir, std::uint64_t seed) {
   return (fs::path(dir) / ("sae_" + std::to_string(seed) + ".h5")).string();
+}
+
+std::vector<std::uint64_t> parse_seed_list(const std::string& text) {
+  if (trim(text).empty()) throw UsageError("no seeds given (expected e.g. 52,55)");
+  std::vector<std::uint64_t> seeds;
+  for (const auto& part : split(text, ',')) {
+    const std::string t = trim(part);
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), value);
+    if (t.empty() || error != std::errc() || end != t.data() + t.size() || value > (std::uint64_t{1} << 62))
+      throw UsageError(str("'", t, "' is not a seed (a non-negative integer below 2^62; expected e.g. 52,55)"));
+    if (std::find(seeds.begin(), seeds.end(), value) != seeds.end()) throw UsageError(str(value, " is listed twice"));
+    seeds.push_back(value);
+  }
+  return seeds;
+}
+
+std::string seed_list_text(const std::vector<std::uint64_t>& seeds) {
+  std::string out;
+  for (const auto seed : seeds) out += (out.empty() ? "" : ",") + std::to_string(seed);
+  return out;
+}
+
+const options::Table<TrainingOptions>& training_table() {
+  static const options::Table<TrainingOptions> table = [] {
+    using namespace options;
+    using O = TrainingOptions;
+    Table<O> t;
+    // The list of seeds names which SAEs to make; each SAE file records its own seed.
+    t.add(text("seeds", "comma-separated SAE seeds, one SAE each")
+              .shown_as("LIST")
+              .validated_by([](const Value& v) { parse_seed_list(std::get<std::string>(v)); })
+              .performance(),
+          [](const O& o) { return Value(seed_list_text(o.seeds)); },
+          [](O& o, const Value& v) { o.seeds = parse_seed_list(std::get<std::string>(v)); });
+    t.add(integer("n", "dictionary size (a multiple of d)").at_least(1).below(2147483648.0, "feature indices are 32-bit")
+              .derived_from("expansion × d"),
+          &O::n_features);
+    t.add(integer("expansion", "dictionary size as a multiple of d").at_least(1).derived_from("8 when n is not given"),
+          &O::expansion);
+    t.add(integer("d-in", "expected activation width (checked against the store)").at_least(1)
+              .derived_from("the store's width"),
+          &O::d_in);
+    t.add(integer("steps", "optimiser steps (give steps or tokens; neither: one pass over the store)").at_least(1)
+              .at_most(1e12, "a trillion steps")
+              .derived_from("tokens / batch-size, else one pass over the store"),
+          &O::steps);
+    t.add(integer("tokens", "training tokens (steps = tokens / batch-size)").at_least(1).derived_from("steps × batch-size"),
+          &O::tokens);
+    t.add(integer("batch-size", "global batch in tokens (over all ranks of a group)").at_least(1)
+              .at_most(16777216, "a batch of 2^24 rows; take more steps instead"),
+          &O::batch_rows);
+    t.add(integer("buffer-rows", "shuffle buffer rows (0: 384 batches, at most the store)").at_least(0), &O::buffer_rows);
+    t.add(integer("chunk-rows", "rows per chunk of the per-epoch data order").at_least(1), &O::chunk_rows);
+    t.add(integer("data-seed", "data order seed (-1: each SAE's seed)").at_least(-1), &O::data_seed);
+    t.add<io::Normalisation>(text("normalise", "input normalisation").one_of({"none", "scale", "center-scale"}),
+                             &O::normalisation, [](const io::Normalisation& n) { return std::string(io::to_string(n)); },
+                             io::parse_normalisation);
+    t.add(integer("checkpoint-every", "steps between checkpoints (0: at the end and on signals only)").at_least(0)
+              .performance(),
+          &O::checkpoint_every);
+    t.add(integer("log-every", "steps between metrics rows").at_least(1).performance(), &O::log_every);
+    t.add(real("lr", "Adam learning rate").above(0).at_most(1, "larger Adam steps diverge")
+              .derived_from("nanda-1l 1e-4, topk 2e-4/sqrt(n/2^14)"),
+          &O::lr);
+    t.include(config_table(), &O::config, true);
+    return t;
+  }();
+  return table;
+}
+
+void apply_training_values(const std::map<std::string, options::Value>& given, TrainingOptions& o,
+                           const options::Labeler& label) {
+  const auto recipe = given.find("recipe");
+  if (recipe != given.end()) {
+    training_table().find("recipe")->spec.check(recipe->second, label("recipe"));
+    o.config = default_config(parse_recipe(std::get<std::string>(recipe->second)), 0, 0);
+  }
+  training_table().apply(given, o, label);
+  if (o.steps && o.tokens)
+    throw UsageError(str(label("steps"), " and ", label("tokens"), ": give at most one (neither: one pass over the store)"));
+}
+
+std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows) {
+  if (o.steps) return *o.steps;
+  if (o.tokens) {
+    if (*o.tokens < o.batch_rows)
+      throw UsageError(str("--tokens ", *o.tokens, " is fewer than one batch of ", o.batch_rows));
+    return *o.tokens / o.batch_rows;
+  }
+  if (store_rows < o.batch_rows)
+    throw UsageError(str("the store holds ", store_rows, " rows, fewer than one batch of ", o.batch_rows,
+                         " (lower --batch-size)"));
+  return store_rows / o.batch_rows;
 }
 
 Recovery ground_truth_recovery(const std::vector<float>& truth, const std::vector<float>& dictionary, std::int64_t d,
@@ -65,11 +161,56 @@ namespace {
 
 enum class Plan : std::uint8_t { Fresh = 0, Resume = 1, Complete = 2 };
 
+// What every seed of one train_saes call shares, fixed on every rank before any work.
+struct RunShape {
+  std::int64_t d = 0, n = 0, steps = 0;
+  int ranks = 1, groups = 1;
+  std::string fingerprint;  // the store's identity (computed once, on the root)
+
+  // Group g holds ranks [gP/G, (g+1)P/G) and trains the seeds i with i mod G = g.
+  int group_of(std::size_t seed_index) const { return static_cast<int>(seed_index % static_cast<std::size_t>(groups)); }
+  std::int64_t group_size(int g) const {
+    return static_cast<std::int64_t>(g + 1) * ranks / groups - static_cast<std::int64_t>(g) * ranks / groups;
+  }
+};
+
+SaeConfig planned_config(const TrainingOptions& o, const RunShape& shape, std::uint64_t seed) {
+  SaeConfig config = o.config;
+  config.d_in = shape.d;
+  config.n_features = shape.n;
+  config.seed = seed;
+  config.lr = o.lr ? *o.lr : default_config(config.recipe, shape.d, shape.n).lr;
+  return config;
+}
+
+DataStream planned_data(const TrainingOptions& o, const io::ActivationStore& store, const RunShape& shape,
+                        std::uint64_t seed) {
+  DataStream data;
+  data.activations = o.activations;
+  data.fingerprint = shape.fingerprint;
+  data.seed = o.data_seed >= 0 ? static_cast<std::uint64_t>(o.data_seed) : seed;
+  data.batch_rows = o.batch_rows;
+  data.buffer_rows = io::ShuffleSchedule(store.rows(), {data.seed, o.batch_rows, o.buffer_rows, o.chunk_rows}).buffer_rows();
+  data.chunk_rows = o.chunk_rows;
+  data.normalisation = io::to_string(o.normalisation);
+  return data;
+}
+
+// "PATH: cannot resume: <first difference> (and N more)".
+std::string resume_refusal(const std::string& path, const std::vector<std::string>& differences) {
+  return str(path, ": cannot resume with a different configuration: ", differences.front(),
+             differences.size() > 1 ? str(" (and ", differences.size() - 1, " more)") : std::string(),
+             "; pass --resume-anyway to continue with this run's settings (recorded in the file) or --force to start over");
+}
+
 // What to do for every seed, decided once on the world root before any work, so a problem is
-// reported by every rank at the same point.
-std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o) {
+// reported by every rank at the same point. A checkpoint is resumed (or found complete) only
+// when everything that decides its result matches this run.
+std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o, const RunShape& shape,
+                            const io::ActivationStore& store) {
   std::vector<std::uint8_t> plans(o.seeds.size(), 0);
   std::string problem;
+  bool refusal = false;  // a configuration that does not match: a usage error (exit 2)
   if (world.is_root()) {
     std::error_code ec;
     if (fs::exists(o.out_dir, ec) && !fs::is_directory(o.out_dir, ec))
@@ -82,16 +223,28 @@ std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o) {
         break;
       }
       if (!o.resume) continue;
-      const io::File f = io::File::open(path);
-      io::require_kind(f, "sae");
-      plans[i] = f.attributes().get_int("complete") != 0 && f.attributes().get_int("total_steps") >= o.steps ? 2 : 1;
+      const Checkpoint saved = read_checkpoint(path, false);
+      const auto differences =
+          resume_differences(saved, planned_config(o, shape, o.seeds[i]), planned_data(o, store, shape, o.seeds[i]),
+                             shape.group_size(shape.group_of(i)));
+      if (!differences.empty() && !o.resume_anyway) {
+        problem = resume_refusal(path, differences);
+        refusal = true;
+        break;
+      }
+      for (const auto& d : differences) log::warn(path, ": resuming anyway with a change: ", d);
+      plans[i] = saved.complete && saved.total_steps >= shape.steps ? 2 : 1;
     }
   }
   std::uint64_t length = problem.size();
   length = world.broadcast_value(length, 0);
   problem.resize(length);
   world.broadcast(problem.data(), length, 0);
-  if (!problem.empty()) throw OutputExistsError(problem);
+  refusal = world.broadcast_value<std::uint8_t>(refusal ? 1 : 0, 0) != 0;
+  if (!problem.empty()) {
+    if (refusal) throw UsageError(problem);
+    throw OutputExistsError(problem);
+  }
   world.broadcast(std::span<std::uint8_t>(plans), 0);
   std::vector<Plan> out;
   for (auto p : plans) out.push_back(static_cast<Plan>(p));
@@ -111,38 +264,26 @@ struct GroupRun {
   backend::Backend& compute;
   const io::ActivationStore& store;
   const TrainingOptions& options;
-  std::int64_t n_features;
-  std::int64_t world_ranks;
+  const RunShape& shape;
 };
 
 TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   const TrainingOptions& o = run.options;
-  const std::int64_t d = run.store.d(), global_rows = o.batch_rows;
+  const std::int64_t d = run.store.d(), global_rows = o.batch_rows, steps = run.shape.steps;
   TrainedSae result;
   result.seed = seed;
   result.path = sae_path(o.out_dir, seed);
   Stopwatch clock;
 
-  SaeConfig config = o.config;
-  config.d_in = d;
-  config.n_features = run.n_features;
-  config.seed = seed;
-  config.lr = o.lr_override > 0 ? o.lr_override : default_config(config.recipe, d, run.n_features).lr;
+  const SaeConfig config = planned_config(o, run.shape, seed);
   validate(config);
-  DataStream data;
-  data.activations = o.activations;
-  data.fingerprint = store_fingerprint(o.activations);
-  data.seed = o.data_seed >= 0 ? static_cast<std::uint64_t>(o.data_seed) : seed;
-  data.batch_rows = o.batch_rows;
+  const DataStream data = planned_data(o, run.store, run.shape, seed);
   const io::ShuffleOptions shuffle{data.seed, o.batch_rows, o.buffer_rows, o.chunk_rows};
-  data.buffer_rows = io::ShuffleSchedule(run.store.rows(), shuffle).buffer_rows();
-  data.chunk_rows = o.chunk_rows;
-  data.normalisation = io::to_string(o.normalisation);
 
   Checkpoint checkpoint;
   checkpoint.config = config;
   checkpoint.data = data;
-  checkpoint.total_steps = o.steps;
+  checkpoint.total_steps = steps;
   checkpoint.ranks = run.group.size();
   if (plan == Plan::Complete) {
     const Checkpoint done = read_checkpoint(result.path, false);
@@ -160,16 +301,16 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   std::int64_t start = 0;
   if (plan == Plan::Resume) {
     Checkpoint saved = read_checkpoint(result.path, true);
-    const auto differences = config_differences(saved, config, data);
-    if (!differences.empty())
-      throw UsageError(str(result.path, ": cannot resume with a different configuration: ", differences.front(),
-                           differences.size() > 1 ? str(" (and ", differences.size() - 1, " more)") : std::string()));
+    // The plan accepted these only under --resume-anyway; the file keeps the record.
+    checkpoint.resume_changes = saved.resume_changes;
+    for (const auto& change : resume_differences(saved, config, data, run.group.size()))
+      checkpoint.resume_changes.push_back(str("at step ", saved.state->step, ": ", change));
     sae.from_host(saved.params);
     trainer.set_state(*saved.state);
     start = saved.state->step;
     checkpoint.metrics = std::move(saved.metrics);
     checkpoint.metrics.truncate_after(start);
-    log::info("seed ", seed, ": resuming ", result.path, " at step ", start, " of ", o.steps);
+    log::info("seed ", seed, ": resuming ", result.path, " at step ", start, " of ", steps);
   } else {
     sae.init(seed, config.recipe);
   }
@@ -186,14 +327,14 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     run.group.barrier();
   };
 
-  const std::int64_t todo = std::max<std::int64_t>(0, o.steps - start);
+  const std::int64_t todo = std::max<std::int64_t>(0, steps - start);
   io::ShuffledStream stream(run.store, shuffle, run.group.rank(), run.group.size(), start, todo, o.normalisation);
   backend::Buffer<float> batch(run.compute, static_cast<std::size_t>(std::max<std::int64_t>(local_rows, 1) * d));
   Progress progress(str("train seed ", seed), todo, "steps");
   Stopwatch since_log;
   std::int64_t tokens_since_log = 0;
   StepMetrics last;
-  for (std::int64_t step = start; step < o.steps; ++step) {
+  for (std::int64_t step = start; step < steps; ++step) {
     const float* rows = stream.next();
     if (local_rows > 0)
       run.compute.copy_bytes(batch.data(), rows, static_cast<std::size_t>(local_rows * d) * sizeof(float),
@@ -216,7 +357,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     }
     tokens_since_log += global_rows;
     progress.advance();
-    if ((step + 1) % std::max<std::int64_t>(1, o.log_every) == 0 || step + 1 == o.steps) {
+    if ((step + 1) % std::max<std::int64_t>(1, o.log_every) == 0 || step + 1 == steps) {
       const double seconds = since_log.seconds();
       checkpoint.metrics.append(last, seconds > 0 ? static_cast<double>(tokens_since_log) / seconds : 0.0,
                                 clock.seconds());
@@ -230,10 +371,10 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     const int stop = run.group.allreduce_sum<std::int32_t>(interrupt_requested() ? 1 : 0);
     if (stop > 0) {
       save(false);
-      throw InterruptedError(str("seed ", seed, ": interrupted by a signal after step ", step + 1, " of ", o.steps,
+      throw InterruptedError(str("seed ", seed, ": interrupted by a signal after step ", step + 1, " of ", steps,
                                  "; checkpoint ", result.path, " written (continue with --resume)"));
     }
-    if (o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0 && step + 1 < o.steps) save(false);
+    if (o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0 && step + 1 < steps) save(false);
   }
   progress.finish();
 
@@ -245,7 +386,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ", r.mmcs);
   }
   save(true);
-  result.steps = o.steps;
+  result.steps = steps;
   result.last = last;
   result.seconds = clock.seconds();
   return result;
@@ -256,40 +397,54 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
 std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions& o) {
   dist::MpiComm& world = mpi.world();
   if (o.seeds.empty()) throw UsageError("no seed given (--seed or --seeds)");
-  if (o.steps <= 0) throw UsageError(str("--steps must be positive (got ", o.steps, ")"));
-  if (o.checkpoint_every < 0) throw UsageError("--checkpoint-every must be >= 0");
+  training_table().check(o, options::flag_labels());
   const io::ActivationStore store = io::ActivationStore::open(o.activations);
-  const std::int64_t d = store.d();
-  if (o.d_in > 0 && o.d_in != d)
-    throw InputError(str(o.activations, ": activations have d = ", d, " but --d-in is ", o.d_in));
-  std::int64_t n = o.n_features > 0 ? o.n_features : o.expansion * d;
-  if (o.n_features > 0 && o.expansion > 0 && o.n_features != o.expansion * d)
-    throw UsageError(str("--n ", o.n_features, " and --expansion ", o.expansion, " disagree for d = ", d));
-  if (n <= 0) throw UsageError("give the dictionary size with --n or --expansion");
-  if (n % d != 0)
-    throw UsageError(str("--n ", n, " is not a positive multiple of the activation width d = ", d,
+  RunShape shape;
+  shape.d = store.d();
+  const std::int64_t d = shape.d;
+  if (o.d_in && *o.d_in != d)
+    throw InputError(str(o.activations, ": activations have d = ", d, " but --d-in is ", *o.d_in));
+  if (o.n_features && o.expansion && *o.n_features != *o.expansion * d)
+    throw UsageError(str("--n ", *o.n_features, " and --expansion ", *o.expansion, " disagree for d = ", d));
+  shape.n = o.n_features ? *o.n_features : o.expansion.value_or(8) * d;
+  if (shape.n % d != 0)
+    throw UsageError(str("--n ", shape.n, " is not a positive multiple of the activation width d = ", d,
                          " (use --expansion to give the width as a multiple)"));
+  if (shape.n >= (std::int64_t{1} << 31))
+    throw UsageError(str("--expansion ", o.expansion.value_or(8), " × d = ", d, " gives ", shape.n,
+                         " features, more than 2^31 - 1 (feature indices are 32-bit)"));
+  const std::int64_t n = shape.n;
+  shape.steps = resolved_steps(o, store.rows());
+  if (!o.steps && !o.tokens && world.is_root())
+    log::info("no --steps or --tokens: training one pass over the store (", shape.steps, " steps of ", o.batch_rows,
+              " rows)");
   // Fails now, before any rank trains, when the batch cannot be served.
   io::ShuffleSchedule(store.rows(), {0, o.batch_rows, o.buffer_rows, o.chunk_rows});
-  const std::vector<Plan> plans = plan_runs(world, o);
+  const int ranks = world.size();
+  shape.ranks = ranks;
+  shape.groups = static_cast<int>(std::min<std::size_t>(o.seeds.size(), static_cast<std::size_t>(ranks)));
+  std::string fingerprint = world.is_root() ? store_fingerprint(o.activations) : std::string();
+  std::uint64_t length = world.broadcast_value<std::uint64_t>(fingerprint.size(), 0);
+  fingerprint.resize(length);
+  world.broadcast(fingerprint.data(), length, 0);
+  shape.fingerprint = fingerprint;
+  const std::vector<Plan> plans = plan_runs(world, o, shape, store);
   install_interrupt_handlers();
 
-  // Rank groups: group g holds ranks [gP/G, (g+1)P/G) and the seeds i with i mod G = g.
-  const int ranks = world.size();
-  const int groups = static_cast<int>(std::min<std::size_t>(o.seeds.size(), static_cast<std::size_t>(ranks)));
+  const int groups = shape.groups;
   int color = 0;
   while (static_cast<std::int64_t>(color + 1) * ranks / groups <= world.rank()) ++color;
   const auto group = world.split(color, world.rank());
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
   const auto gradients = dist::make_gradient_comm(*group, *compute);
   if (world.is_root())
-    log::info("training ", o.seeds.size(), " SAE(s) d=", d, " n=", n, " (", to_string(o.config.recipe), ") on ", ranks,
-              " rank(s) in ", groups, " group(s), ", compute->description());
+    log::info("training ", o.seeds.size(), " SAE(s) d=", d, " n=", n, " (", to_string(o.config.recipe), ", ", shape.steps,
+              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description());
 
-  const GroupRun run{*group, *gradients, *compute, store, o, n, ranks};
+  const GroupRun run{*group, *gradients, *compute, store, o, shape};
   std::vector<TrainedSae> mine;
   for (std::size_t i = 0; i < o.seeds.size(); ++i)
-    if (static_cast<int>(i % static_cast<std::size_t>(groups)) == color) mine.push_back(train_one(run, o.seeds[i], plans[i]));
+    if (shape.group_of(i) == color) mine.push_back(train_one(run, o.seeds[i], plans[i]));
 
   // The world root reports every seed: each group root sends its results.
   std::string text;

@@ -11,7 +11,8 @@ std::string message_of(F&& f) {
   try {
     f();
   } catch (const ErrorType& e) {
-    return e.what();
+    // The user's line, then (after " | ") the debug context with the source location.
+    return std::string(e.what()) + " | " + e.debug_context();
   }
   return "(no exception)";
 }
@@ -20,6 +21,8 @@ TEST(CudaChecks, FailuresThrowTypedErrorsNamingCallFileAndLine) {
   const std::string cuda = message_of<CudaError>([] { COACT_CUDA_CHECK(cudaErrorInvalidValue); });
   EXPECT_NE(cuda.find("CUDA call cudaErrorInvalidValue failed at tests/backend/cuda_checks_test.cpp:"),
             std::string::npos) << cuda;
+  EXPECT_LT(cuda.find("invalid argument"), cuda.find(" | ")) << "the user's line says what failed: " << cuda;
+  EXPECT_GT(cuda.find("cuda_checks_test.cpp"), cuda.find(" | ")) << "file:line only in the debug context: " << cuda;
   EXPECT_NE(cuda.find("invalid argument"), std::string::npos) << cuda;
 
   const std::string blas = message_of<CublasError>([] { COACT_CUBLAS_CHECK(CUBLAS_STATUS_INVALID_VALUE); });

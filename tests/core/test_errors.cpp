@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 
 namespace coact {
 namespace {
@@ -32,12 +33,40 @@ TEST(Errors, RequireThrowsTypedErrorWithMessage) {
   EXPECT_NO_THROW(COACT_REQUIRE(true, InputError, "never"));
 }
 
-TEST(Errors, LibraryFailureNamesCallFileAndLine) {
+TEST(Errors, LibraryFailureKeepsTheSourceLocationOutOfTheUsersLine) {
   EXPECT_EQ(source_location_path("/home/me/coact/src/dist/mpi_comm.cpp"), "src/dist/mpi_comm.cpp");
   EXPECT_EQ(source_location_path("/x/include/coact/io/h5.h"), "include/coact/io/h5.h");
   EXPECT_EQ(source_location_path("plain.cpp"), "plain.cpp");
-  const std::string message = library_failure_message("MPI", "MPI_Bcast(x)", "invalid root", "/a/src/dist/c.cpp", 42);
-  EXPECT_EQ(message, "MPI call MPI_Bcast(x) failed at src/dist/c.cpp:42: invalid root");
+  const LibraryFailure failure = library_failure("MPI", "MPI_Bcast(x, 1, MPI_INT)", "invalid root", "/a/src/dist/c.cpp", 42);
+  EXPECT_EQ(failure.message, "MPI MPI_Bcast failed: invalid root");
+  EXPECT_EQ(failure.debug_context, "MPI call MPI_Bcast(x, 1, MPI_INT) failed at src/dist/c.cpp:42");
+  try {
+    throw MpiError(failure);
+  } catch (const LibraryError& e) {
+    EXPECT_STREQ(e.what(), "MPI MPI_Bcast failed: invalid root");
+    EXPECT_EQ(std::string(e.what()).find("c.cpp"), std::string::npos) << "no source location in the user's line";
+    EXPECT_EQ(e.debug_context(), failure.debug_context);
+  }
+  EXPECT_EQ(InputError("x.h5: bad").debug_context(), "") << "input errors have no developer context";
+}
+
+TEST(Errors, OutOfMemoryNamesPurposeSizeAndFlag) {
+  try {
+    // Beyond std::vector::max_size(): refused with length_error before any memory is touched.
+    (void)allocate_vector<double>({"the edge map of batch 3", "--batch-tokens"}, std::size_t{1} << 61);
+    FAIL() << "did not throw";
+  } catch (const OutOfMemoryError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("the edge map of batch 3"), std::string::npos) << message;
+    EXPECT_NE(message.find("PiB"), std::string::npos) << message;
+    EXPECT_NE(message.find("--batch-tokens"), std::string::npos) << message;
+  }
+  std::vector<int> v;
+  resize_vector(v, 5, {"five ints"});
+  EXPECT_EQ(v.size(), 5u);
+  EXPECT_THROW(reserve_vector(v, std::size_t{1} << 62, {"too many ints"}), OutOfMemoryError);
+  EXPECT_THROW(allocating({"a failing allocation"}, 1e6, []() -> int { throw std::bad_alloc(); }), OutOfMemoryError);
+  EXPECT_EQ(allocating({"a working allocation"}, 8, [] { return 7; }), 7);
 }
 
 }  // namespace

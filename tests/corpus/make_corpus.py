@@ -11,7 +11,8 @@ Each case is one role (what the file is: acts, sae, graph, compare, safetensors,
 tokenizer, gpt2, ini, ...) and one expectation: "bad" (every command must refuse it) or
 "either" (a random corruption that may happen to leave the file readable: a command may succeed,
 or refuse it cleanly; it must never crash). tests/corpus/corpus_test.py runs the commands.
-Needs numpy, h5py and torch (Debian's /usr/bin/python3).
+Needs numpy and h5py (Debian's /usr/bin/python3); the .pt cases come from
+tools/torch_format.py, torch.save's format without torch.
 """
 import json
 import os
@@ -260,12 +261,7 @@ def interchange_cases(d):
     src = os.path.join(d, "interchange")
     cases = []
     os.makedirs(src, exist_ok=True)
-    try:
-        import torch  # noqa: F401 - torch.save writes the .pt cases
-        fixtures = fx.make_fixtures(src, marker_dir=d)
-    except ImportError:  # without torch: the safetensors cases only
-        fixtures = fx.safetensors_cases(src, np.random.default_rng(20240607))
-    for c in fixtures:
+    for c in fx.make_fixtures(src, marker_dir=d):
         if c.kind == "good":
             continue
         role = "safetensors" if c.name.endswith(".safetensors") else "pt"
@@ -381,8 +377,8 @@ def finding_cases(d):
             if target == "safetensors":
                 cases.append(Case(stem, "safetensors", write_bytes(os.path.join(d, stem + ".safetensors"), data)))
             elif target == "pickle":
-                import make_interchange_fixtures as fx
-                cases.append(Case(stem, "pt", write_bytes(os.path.join(d, stem + ".pt"), fx.pt_archive(data))))
+                import torch_format
+                cases.append(Case(stem, "pt", write_bytes(os.path.join(d, stem + ".pt"), torch_format.archive(data))))
             elif target == "zip":
                 cases.append(Case(stem, "pt", write_bytes(os.path.join(d, stem + ".pt"), data)))
             elif target == "json":

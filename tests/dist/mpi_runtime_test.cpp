@@ -34,8 +34,9 @@ TEST(MpiRuntime, ErrorsBecomeExceptions) {
     FAIL() << "expected MpiError";
   } catch (const MpiError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("MPI call MPI_Bcast"), std::string::npos) << message;
-    EXPECT_NE(message.find("src/dist/mpi_comm.cpp:"), std::string::npos) << message;
+    EXPECT_NE(message.find("MPI MPI_Bcast failed"), std::string::npos) << message;
+    EXPECT_EQ(message.find("mpi_comm.cpp"), std::string::npos) << "no source location in the user's line: " << message;
+    EXPECT_NE(e.debug_context().find("src/dist/mpi_comm.cpp:"), std::string::npos) << e.debug_context();
   }
 }
 

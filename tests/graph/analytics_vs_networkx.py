@@ -128,10 +128,11 @@ class AnalyticsAgainstNetworkx(unittest.TestCase):
                                             "--json").stdout)
                     expected_hops = [len(p) - 1 for _, p in zip(range(4), nx.shortest_simple_paths(g, s, t))]
                     self.assertEqual([p["length"] for p in k_hops["paths"]], expected_hops)
-        # Unreachable: no path, exit 0, says so.
+        # Unreachable: says so, and exits 1 (a script can tell "no path" from a path).
         fixture = self.fixtures[2]
-        out = run("path", "--graph", fixture.path, "--from", "0", "--to", str(fixture.n - 1)).stdout
-        self.assertIn("no path", out)
+        r = run("path", "--graph", fixture.path, "--from", "0", "--to", str(fixture.n - 1), check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no path", r.stdout)
 
     def test_label_propagation_equals_networkx(self):
         for fixture in self.fixtures:

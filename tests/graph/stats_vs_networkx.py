@@ -2,7 +2,9 @@
 
 Every number of the descriptive table must equal networkx's (clustering to 1e-12, the rest
 exactly), the stored node datasets (computed here by networkx) must pass coact's check, and
-networkx.read_graphml must read the GraphML export with the same edges, weights and counts.
+networkx.read_graphml must read the GraphML export with the same nodes (isolated ones too), node
+datasets (analytics included), edges, weights and counts; networkx.read_edgelist reads the edge
+list, whose comment lines list the isolated nodes.
 
 Usage: stats_vs_networkx.py path/to/coact
 """
@@ -96,6 +98,9 @@ class StatsAgainstNetworkx(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
+
+    def fixture(self, name):
+        return next(f for f in self.fixtures if f.name == name)
 
     def stats_json(self, fixtures):
         r = run("stats", "--json", *[f.path for f in fixtures])
@@ -226,21 +231,60 @@ class StatsAgainstNetworkx(unittest.TestCase):
             r = run("export", "--graph", fixture.path, "--format", "graphml", "--out", out, "--force")
             self.assertEqual(r.returncode, 0, r.stderr)
 
-    def test_edge_list_export(self):
-        fixture = self.fixtures[1]
-        out = os.path.join(self.dir, "edges.txt")
-        r = run("export", "--graph", fixture.path, "--format", "edgelist", "--out", out)
+    def test_edge_list_export_keeps_every_node(self):
+        for fixture in (self.fixtures[1], self.fixture("no_edges"), self.fixture("clique_star")):
+            out = os.path.join(self.dir, fixture.name + ".edges")
+            r = run("export", "--graph", fixture.path, "--format", "edgelist", "--out", out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                lines = f.read().splitlines()
+            g = fixture.graph
+            isolated = sorted(u for u in g.nodes if g.degree(u) == 0)
+            self.assertGreater(len(isolated), 0, "the fixtures have isolated nodes")
+            self.assertEqual(lines[0], f"# coact edge list: {fixture.n} nodes (ids 0 to {fixture.n - 1}), "
+                                       f"{g.number_of_edges()} edges, {len(isolated)} isolated nodes")
+            self.assertEqual([int(line.split()[2]) for line in lines if line.startswith("# node ")], isolated)
+            rows = [line.split() for line in lines if not line.startswith("#")]
+            self.assertEqual(len(rows), g.number_of_edges())
+            for i, j, weight, count in rows:
+                i, j = int(i), int(j)
+                self.assertLess(i, j)
+                self.assertEqual(float(weight), g[i][j]["weight"])
+                self.assertEqual(int(count), g[i][j]["count"])
+            # networkx reads it as is; the "# node i" comment lines give the isolated nodes.
+            read = nx.read_edgelist(out, nodetype=int, data=(("weight", float), ("count", int)))
+            read.add_nodes_from(int(line.split()[2]) for line in lines if line.startswith("# node "))
+            self.assertEqual(sorted(read.nodes), list(range(fixture.n)))
+            self.assertEqual({frozenset(e) for e in read.edges}, {frozenset(e) for e in g.edges})
+            for i, j, data in g.edges(data=True):
+                self.assertEqual(read[i][j]["weight"], data["weight"])
+                self.assertEqual(read[i][j]["count"], data["count"])
+
+    def test_graphml_export_carries_every_node_dataset(self):
+        fixture = self.fixtures[0]
+        path = os.path.join(self.dir, "with_analytics.h5")
+        with open(fixture.path, "rb") as source, open(path, "wb") as copy:
+            copy.write(source.read())
+        g = fixture.graph
+        pagerank = nx.pagerank(g)
+        communities = {u: i for i, c in enumerate(sorted(nx.connected_components(g), key=min)) for u in c}
+        with h5py.File(path, "a") as f:
+            f["/nodes/pagerank"] = np.array([pagerank[u] for u in range(fixture.n)], dtype=np.float64)
+            f["/nodes/community_louvain"] = np.array([communities[u] for u in range(fixture.n)], dtype=np.int64)
+            f["/nodes/pagerank"].attrs["algorithm"] = "pagerank"
+        out = os.path.join(self.dir, "with_analytics.graphml")
+        r = run("export", "--graph", path, "--format", "graphml", "--out", out)
         self.assertEqual(r.returncode, 0, r.stderr)
-        with open(out) as f:
-            rows = [line.split() for line in f]
-        self.assertEqual(len(rows), fixture.graph.number_of_edges())
-        for i, j, weight, count in rows:
-            i, j = int(i), int(j)
-            self.assertLess(i, j)
-            self.assertEqual(float(weight), fixture.graph[i][j]["weight"])
-            self.assertEqual(int(count), fixture.graph[i][j]["count"])
-        read = nx.read_edgelist(out, nodetype=int, data=(("weight", float), ("count", int)))
-        self.assertEqual(read.number_of_edges(), fixture.graph.number_of_edges())
+        read = nx.read_graphml(out, node_type=int)
+        self.assertEqual(sorted(read.nodes), list(range(fixture.n)), "isolated nodes included")
+        with h5py.File(path, "r") as f:
+            stored = {name: f["/nodes/" + name][...] for name in f["/nodes"]}
+        self.assertEqual(len(stored), 9)
+        for u in range(fixture.n):
+            node = read.nodes[u]
+            self.assertEqual(set(node), set(stored), f"node {u}: every /nodes dataset is an attribute")
+            for name, values in stored.items():
+                self.assertEqual(node[name], values[u].item(), f"node {u} {name}")
 
     def test_export_usage_errors(self):
         r = run("export", "--graph", self.fixtures[0].path, "--format", "gexf", "--out", os.path.join(self.dir, "x"))

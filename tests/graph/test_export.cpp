@@ -22,10 +22,36 @@ GraphFile small_file() {
   return file;
 }
 
-TEST(Export, EdgeListHasOneLinePerEdgeWithExactReals) {
+TEST(Export, EdgeListHasOneLinePerEdgeWithExactRealsAndKeepsIsolatedNodes) {
   std::ostringstream out;
   write_edge_list(out, small_file().graph);
-  EXPECT_EQ(out.str(), "0 1 0.1 3\n0 2 1e-300 2\n1 2 0.3333333333333333 1\n");
+  EXPECT_EQ(out.str(),
+            "# coact edge list: 4 nodes (ids 0 to 3), 3 edges, 1 isolated nodes\n"
+            "# one edge per line: \"i j weight count\" with i < j; each isolated node as \"# node i\"\n"
+            "# node 3\n"
+            "0 1 0.1 3\n0 2 1e-300 2\n1 2 0.3333333333333333 1\n");
+  std::ostringstream empty;
+  write_edge_list(empty, CsrGraph());
+  EXPECT_EQ(empty.str().substr(0, 50), "# coact edge list: 0 nodes, 0 edges, 0 isolated no");
+}
+
+TEST(Export, GraphMLCarriesTheAnalyticsDatasetsPresent) {
+  GraphFile file = small_file();
+  file.analytics.community_louvain.present = true;
+  file.analytics.community_louvain.values = {0, 0, 0, 1};
+  file.analytics.pagerank.present = true;
+  file.analytics.pagerank.values = {0.3, 0.3, 0.3, 0.1};
+  std::ostringstream out;
+  write_graphml(out, file);
+  const std::string xml = out.str();
+  EXPECT_NE(xml.find("<key id=\"d7\" for=\"node\" attr.name=\"community_louvain\" attr.type=\"long\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<key id=\"d8\" for=\"node\" attr.name=\"pagerank\" attr.type=\"double\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<key id=\"d9\" for=\"edge\" attr.name=\"count\""), std::string::npos);
+  EXPECT_EQ(xml.find("core_number"), std::string::npos) << "absent datasets are not declared";
+  EXPECT_NE(xml.find("<data key=\"d7\">1</data><data key=\"d8\">0.1</data></node>"), std::string::npos) << xml;
+  file.analytics.pagerank.values.pop_back();
+  std::ostringstream bad;
+  EXPECT_THROW(write_graphml(bad, file), Error);
 }
 
 TEST(Export, GraphMLDeclaresKeysNodesAndEdges) {
@@ -62,7 +88,7 @@ TEST(Export, WritesAtomicallyAndRefusesToOverwrite) {
   std::ifstream in(out);
   std::string first;
   std::getline(in, first);
-  EXPECT_EQ(first, "0 1 0.1 3");
+  EXPECT_EQ(first, "# coact edge list: 4 nodes (ids 0 to 3), 3 edges, 1 isolated nodes");
   EXPECT_THROW(export_graph(small_file(), ExportFormat::GraphML, out, false), OutputExistsError);
   EXPECT_NO_THROW(export_graph(small_file(), ExportFormat::GraphML, out, true));
   std::filesystem::remove_all(dir);

@@ -168,6 +168,21 @@ TEST(KShortestPaths, FewerPathsThanAskedAndUnreachable) {
   KShortestPaths none(split, 0, 2, 3, PathMetric::Weighted);
   none.run();
   EXPECT_TRUE(none.paths().empty());
+  EXPECT_FALSE(none.found());
+  EXPECT_TRUE(yen.found());
+  EXPECT_EQ(&yen.require_paths("g.h5"), &yen.paths());
+  try {
+    none.require_paths("g.h5");
+    FAIL() << "no NoPathError";
+  } catch (const NoPathError& e) {
+    EXPECT_STREQ(e.what(), "g.h5: no path from feature 0 to feature 2: they lie in different connected components");
+    EXPECT_EQ(e.from(), 0);
+    EXPECT_EQ(e.to(), 2);
+    EXPECT_EQ(e.exit_code(), 1);
+  }
+  ShortestPath single(split, 2, 0, PathMetric::Hops);
+  single.run();
+  EXPECT_THROW(single.require_path("g.h5"), NoPathError);
 }
 
 }  // namespace

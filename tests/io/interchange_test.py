@@ -1,5 +1,7 @@
 """coact's safetensors and .pt readers and its safetensors writer against files written by an
-independent pure-Python safetensors writer and by torch.save (tools/make_interchange_fixtures.py):
+independent pure-Python safetensors writer and by tools/torch_format.py, torch.save's format
+without torch (tools/make_interchange_fixtures.py; tests/io/torch_format_peers_test.py holds
+that format to the real torch.save and torch.load):
 
 - good files: coact reads every tensor (names, dtypes, shapes in file order) and its float32
   conversion is bit-identical to numpy/torch's; coact then writes them as safetensors and a

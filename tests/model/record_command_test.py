@@ -30,6 +30,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gpt2_reference as ref  # noqa: E402
 
+sys.path.insert(0, os.path.join(ref.SOURCE, "tools"))
+import make_interchange_fixtures as fx  # noqa: E402
+import torch_format  # noqa: E402  (torch.save's format from numpy)
+
 COACT, MPIEXEC = sys.argv[1], sys.argv[2]
 HF_CFG = dict(n_layers=2, d_model=32, n_heads=4, d_head=8, d_mlp=64, d_vocab=97, d_vocab_out=97, n_ctx=24,
               act_fn="gelu_new", model_name="tiny-gpt2")
@@ -141,10 +145,10 @@ class Record(unittest.TestCase):
                 assert_close(self, data["activations"], hooks[hook], f"{which} {hook}")
 
     def test_pytorch_state_dict_reads_like_safetensors(self):
-        import torch
-        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in ref.huggingface_tensors(FIX.hf, HF_CFG).items()}
-        tensors["h.0.attn.bias"] = torch.tril(torch.ones(1, 1, HF_CFG["n_ctx"], HF_CFG["n_ctx"]))  # a buffer, ignored
-        torch.save(tensors, FIX.path("model.pt"))
+        tensors = {k: torch_format.tensor(v) for k, v in ref.huggingface_tensors(FIX.hf, HF_CFG).items()}
+        n_ctx = HF_CFG["n_ctx"]
+        tensors["h.0.attn.bias"] = torch_format.tensor(np.tril(np.ones((1, 1, n_ctx, n_ctx), np.float32)))  # a buffer, ignored
+        torch_format.save(tensors, FIX.path("model.pt"))
         a = read_store(self.record("st.h5", "--hook", "blocks.1.mlp.hook_post"))[0]
         b = read_store(self.record("pt.h5", "--hook", "blocks.1.mlp.hook_post", model=FIX.path("model.pt")))[0]
         np.testing.assert_array_equal(a["activations"], b["activations"])
@@ -308,14 +312,11 @@ class BadInputs(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
     def test_hostile_pickle(self):
-        import torch
-        sys.path.insert(0, os.path.join(ref.SOURCE, "tools"))
-        import make_interchange_fixtures as fx
         marker = FIX.path("PAYLOAD_RAN")
-        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in ref.huggingface_tensors(FIX.hf, HF_CFG).items()}
+        tensors = {k: torch_format.tensor(v) for k, v in ref.huggingface_tensors(FIX.hf, HF_CFG).items()}
         tensors["evil"] = fx.Evil(os.system, (f"touch {marker}",))
         with open(FIX.path("evil.pt"), "wb") as f:
-            f.write(fx.pt_bytes(tensors))
+            f.write(torch_format.save_bytes(tensors))
         self.expect_error(["--model", FIX.path("evil.pt"), "--model-config", FIX.path("config.json")], "evil.pt",
                           "system", "whitelist")
         self.assertFalse(os.path.exists(marker))

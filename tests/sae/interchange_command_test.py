@@ -6,7 +6,6 @@ Usage: interchange_command_test.py path/to/coact
 """
 import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,10 @@ import unittest
 
 import h5py
 import numpy as np
-import torch
+
+SOURCE = os.environ.get("COACT_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE, "tools"))
+import torch_format  # noqa: E402  (torch.save's format from numpy)
 
 COACT = sys.argv[1]
 PARAMS = ("W_enc", "b_enc", "W_dec", "b_dec")
@@ -71,7 +73,7 @@ class Interchange(unittest.TestCase):
         weights = {"W_enc": rng.normal(size=(16, 48)), "W_dec": rng.normal(size=(48, 16)), "b_enc": rng.normal(size=48),
                    "b_dec": rng.normal(size=16)}
         pt = self.path("nanda.pt")
-        torch.save({k: torch.tensor(v, dtype=torch.float32) for k, v in weights.items()}, pt)
+        torch_format.save({k: torch_format.tensor(v.astype(np.float32)) for k, v in weights.items()}, pt)
         cfg = self.path("nanda_cfg.json")
         with open(cfg, "w") as fh:
             json.dump({"seed": 55, "l1_coeff": 0.0003, "lr": 0.0001, "beta1": 0.9, "beta2": 0.99, "d_mlp": 16,
@@ -97,12 +99,15 @@ class Interchange(unittest.TestCase):
             self.assertFalse(os.path.exists(out))
 
     def test_bad_inputs(self):
+        def zeros(*shape):
+            return torch_format.tensor(np.zeros(shape, np.float32))
+
         out = self.path("bad.h5")
         missing = self.path("missing.pt")
-        torch.save({"W_enc": torch.zeros(4, 8), "W_dec": torch.zeros(8, 4), "b_enc": torch.zeros(8)}, missing)
+        torch_format.save({"W_enc": zeros(4, 8), "W_dec": zeros(8, 4), "b_enc": zeros(8)}, missing)
         self.expect_failure(["import", "--from", missing, "--out", out], "missing.pt", "b_dec", out=out)
         shaped = self.path("shaped.pt")
-        torch.save({"W_enc": torch.zeros(4, 8), "W_dec": torch.zeros(4, 8), "b_enc": torch.zeros(8), "b_dec": torch.zeros(4)}, shaped)
+        torch_format.save({"W_enc": zeros(4, 8), "W_dec": zeros(4, 8), "b_enc": zeros(8), "b_dec": zeros(4)}, shaped)
         self.expect_failure(["import", "--from", shaped, "--out", out], "W_dec", "[8, 4]", "[4, 8]", out=out)
 
         class Hostile:
@@ -110,7 +115,7 @@ class Interchange(unittest.TestCase):
                 return (os.system, (f"touch {self.marker}",))
         Hostile.marker = self.path("pwned")
         hostile = self.path("hostile.pt")
-        torch.save({"W_enc": torch.zeros(4, 8), "evil": Hostile()}, hostile)
+        torch_format.save({"W_enc": zeros(4, 8), "evil": Hostile()}, hostile)
         self.expect_failure(["import", "--from", hostile, "--out", out], "hostile.pt", "system", "whitelist", out=out)
         self.assertFalse(os.path.exists(Hostile.marker), "the pickle's payload must never run")
 

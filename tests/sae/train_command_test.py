@@ -135,7 +135,8 @@ class Train(unittest.TestCase):
             (["--seed", "1", "--steps", "5", "--d-in", "32"], "d = 16", "--d-in"),
             (["--seed", "1", "--steps", "5", "--n", "40"], "not a positive multiple", "d = 16"),
             (["--seeds", "52,x", "--steps", "5"], "--seeds", "'x'"),
-            (["--seed", "1"], "--steps", "--tokens"),
+            (["--seed", "1", "--steps", "5", "--tokens", "4096"], "--steps", "--tokens"),
+            (["--seed", "1", "--lr", "nan"], "--lr", "finite"),
             (["--seed", "1", "--steps", "5", "--recipe", "relu"], "recipe", "relu"),
             (["--seed", "1", "--steps", "5", "--batch-size", "20000"], "batch", "30000"),
         ]
@@ -149,6 +150,14 @@ class Train(unittest.TestCase):
                 for fragment in fragments:
                     self.assertIn(fragment, lines[0])
                 self.assertFalse(os.path.exists(os.path.join(out, "sae_1.h5")))
+
+    def test_without_steps_or_tokens_one_pass_over_the_store(self):
+        out = self.out("one_pass")
+        r = self.train(out, "--seed", "2")
+        self.assertIn("one pass over the store", r.stderr)
+        saved = load(os.path.join(out, "sae_2.h5"))
+        self.assertEqual(int(saved["attrs"]["total_steps"]), 30000 // 512)
+        self.assertEqual(int(saved["attrs"]["complete"]), 1)
 
     def test_divergence_stops_and_keeps_the_last_good_checkpoint(self):
         out = self.out("diverge")

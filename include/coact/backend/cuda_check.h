@@ -1,5 +1,6 @@
 // Check macros for CUDA runtime and cuBLAS calls: a failure throws CudaError / CublasError
-// naming the call, file and line. Include only from CUDA-built sources (cuda/ folders).
+// naming the call (file and line in its debug context). Include only from CUDA-built sources
+// (cuda/ folders).
 #pragma once
 
 #include <cublas_v2.h>
@@ -11,7 +12,7 @@ namespace coact::backend {
 
 inline void cuda_check(cudaError_t status, const char* call, const char* file, int line) {
   if (status != cudaSuccess)
-    throw CudaError(library_failure_message("CUDA", call, cudaGetErrorString(status), file, line));
+    throw CudaError(library_failure("CUDA", call, cudaGetErrorString(status), file, line));
 }
 
 inline const char* cublas_status_name(cublasStatus_t status) {
@@ -31,7 +32,7 @@ inline const char* cublas_status_name(cublasStatus_t status) {
 
 inline void cublas_check(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw CublasError(library_failure_message("cuBLAS", call, cublas_status_name(status), file, line));
+    throw CublasError(library_failure("cuBLAS", call, cublas_status_name(status), file, line));
 }
 
 }  // namespace coact::backend

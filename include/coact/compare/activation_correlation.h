@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 
 #include "coact/core/tensor.h"
 #include "coact/graph/coactivation.h"
@@ -82,6 +83,9 @@ struct ActivationCorrelationOptions {
   std::int64_t encode_rows = 4096;
   backend::DeviceRequest device = backend::DeviceRequest::Cpu;
 };
+
+// The sizes a user sets for --match activations (flags of coact compare, keys of [compare]).
+const options::Table<ActivationCorrelationOptions>& correlation_table();
 
 struct PairCorrelation {
   std::size_t first = 0, second = 0;  // indices into the SAE list, first < second

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/compare/study.h"
 #include "coact/graph/graph_statistics.h"
 #include "coact/io/provenance.h"
@@ -27,6 +28,10 @@ struct ComparisonOptions {
   // study.match_activations: the correlations of every pair (activation_correlations).
   std::vector<PairCorrelation> correlations;
 };
+
+// The options a user sets (coact compare's flags, a study's [compare] keys): the matching and
+// the study's settings. SAE and graph lists, paths and provenance belong to the caller.
+const options::Table<ComparisonOptions>& comparison_table();
 
 // What compare.h5 holds, as read back: per SAE, per graph and per pair.
 struct ComparedSae {
@@ -62,7 +67,8 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
 // The same on this process alone (a communicator of one rank).
 ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& options);
 
-// Reads and validates compare.h5.
+// Reads compare.h5 after the consistency checks of require_consistent_comparison_attributes
+// (comparison_check.h).
 ComparisonFile read_comparison(const std::string& path);
 
 // The scalars of one pair in the order the report prints them.

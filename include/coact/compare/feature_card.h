@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 
 namespace coact::compare {
 
@@ -26,6 +27,9 @@ struct CardOptions {
   int top = 10;                // top tokens / nearest nodes listed
   int context = 8;             // tokens of context before a top token
 };
+
+// feature, scan-tokens, neighbours, top (flags of coact inspect; top and scan-tokens of coact path).
+const options::Table<CardOptions>& card_table();
 
 struct Neighbour {
   std::int64_t feature = 0;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coact/compare/comparison.h"
+#include "coact/core/options.h"
 
 namespace coact::compare {
 
@@ -18,12 +19,23 @@ struct ReportOptions {
   std::string tools_dir;    // where plot_graphs.py and plot_compare.py live ("" = COACT_TOOLS_DIR or the source tree)
 };
 
+// The options a user sets (coact report's flags, a study's [report] keys).
+const options::Table<ReportOptions>& report_table();
+
 // The Markdown text for a comparison; `plots` are paths relative to the report to link.
 std::string report_markdown(const ComparisonFile& comparison, const std::vector<std::string>& plots,
                             const std::string& plot_note);
 
-// Draws the plots (when asked and possible) and writes the report atomically. Returns the
-// plot files written.
+// The plot files a report of `comparison` draws (plot_graphs.py's four figures and
+// plot_compare.py's two per pair), in the plots folder.
+std::vector<std::string> plot_files(const ComparisonFile& comparison);
+
+// Draws the plots (when asked and possible) and writes the report atomically: the plots are
+// one io::DirectoryOutput with the report (refused without --force if any of plot_files()
+// exists; drawn into a staging folder and moved into place only after the report is written),
+// so a second report into the same folder never half-overwrites the first. The plots folder
+// may be created; its parent must exist. Returns the plot files written (relative to the
+// report).
 std::vector<std::string> write_report(const ComparisonFile& comparison, const ReportOptions& options);
 
 }  // namespace coact::compare

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "coact/core/strings.h"
 
@@ -21,6 +22,18 @@ class Error : public std::runtime_error {
   // output checked by the root and broadcast): the command then exits cleanly on all ranks
   // instead of aborting the job.
   virtual bool collective() const noexcept { return false; }
+  // Where in coact the failure was detected ("HDF5 call H5Dread(...) failed at
+  // src/io/h5_dataset.cpp:88"), for developers: the command prints it only at
+  // --log-level debug. what() is the user's line and never carries a source location.
+  // Empty for errors about the user's input.
+  const std::string& debug_context() const noexcept { return debug_context_; }
+
+ protected:
+  Error(const std::string& message, std::string debug_context)
+      : std::runtime_error(message), debug_context_(std::move(debug_context)) {}
+
+ private:
+  std::string debug_context_;
 };
 
 // A bad command line or configuration: unknown flag, bad value, missing required option.
@@ -39,6 +52,14 @@ class ConfigError : public UsageError {
 
 // An output that exists and would be overwritten without --force.
 class OutputExistsError : public Error {
+ public:
+  using Error::Error;
+  bool collective() const noexcept override { return true; }
+};
+
+// An output another process is writing now (its lock is held): names the output and the
+// holder's pid and host.
+class OutputBusyError : public Error {
  public:
   using Error::Error;
   bool collective() const noexcept override { return true; }
@@ -71,10 +92,27 @@ class InterruptedError : public Error {
   bool collective() const noexcept override { return true; }
 };
 
-// A third-party library call that failed; the message names the call, file and line.
+// Memory that could not be allocated: the message names what the memory was for, how much was
+// asked for and, where one sets it, the flag that sizes it (coact/core/memory.h).
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A failed third-party library call, in two parts: the user's line (what failed, in words:
+// the file and object, or the operation) and the developer's context (the call, source file
+// and line), kept apart so that error lines never show coact's source locations.
+struct LibraryFailure {
+  std::string message;
+  std::string debug_context;
+};
+
+// A third-party library call that failed: what() says what failed; debug_context() names the
+// call, source file and line.
 class LibraryError : public Error {
  public:
   using Error::Error;
+  explicit LibraryError(const LibraryFailure& failure) : Error(failure.message, failure.debug_context) {}
 };
 class MpiError : public LibraryError {
  public:
@@ -100,9 +138,11 @@ class NcclError : public LibraryError {
 // "src/dist/mpi_comm.cpp" from an absolute __FILE__: the part from the project's top folder.
 std::string_view source_location_path(const char* file) noexcept;
 
-// "<call> failed at <file>:<line>: <detail>" for a library error.
-std::string library_failure_message(std::string_view library, std::string_view call, std::string_view detail,
-                                    const char* file, int line);
+// A failed library call: message "<library> <function> failed: <detail>" (the function name
+// without its arguments, e.g. "MPI MPI_Bcast failed: invalid root"); debug context
+// "<library> call <call> failed at <file>:<line>".
+LibraryFailure library_failure(std::string_view library, std::string_view call, std::string_view detail,
+                               const char* file, int line);
 
 }  // namespace coact
 

@@ -5,8 +5,9 @@
 
 namespace coact {
 
-// Installs the handlers (idempotent). A second SIGINT restores the default and ends the
-// process at once, for a user who really means Ctrl-C.
+// Installs the handlers (idempotent). A second SIGINT removes the temporary files of outputs
+// in flight (coact/core/signal_cleanup.h), restores the default and ends the process at once,
+// for a user who really means Ctrl-C.
 void install_interrupt_handlers();
 // Whether a signal has arrived since installation (or the last clear).
 bool interrupt_requested();

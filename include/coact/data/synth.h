@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "coact/core/options.h"
 #include "coact/io/h5.h"
 
 namespace coact::dist {
@@ -47,9 +48,17 @@ struct SynthConfig {
   std::int64_t truth_rows = 4096;  // rows whose true codes are stored in /ground_truth/codes
   std::uint64_t seed = 0;
 
-  // Throws UsageError naming the field (as its flag) when a value is out of range.
+  // Throws UsageError naming the field (as its flag, "--rows") when a value is out of range
+  // or two values contradict each other.
   void validate() const;
 };
+
+// SynthConfig's fields (coact synth's flags, a study's [synth] keys) with their ranges. The
+// upper bounds keep every value representable in the stored dtype (float16 holds |x| <= 65504).
+const options::Table<SynthConfig>& synth_table();
+// Cross-field checks (min-probability <= max-probability, magnitude-min <= magnitude-max),
+// named by `label`.
+void check_synth_combination(const SynthConfig& config, const options::Labeler& label);
 
 class SyntheticGenerator {
  public:

@@ -1,5 +1,5 @@
-// COACT_NCCL_CHECK(call): a failed NCCL call throws NcclError naming the call, file, line and
-// NCCL's reason. Only for CUDA-built sources of the dist module.
+// COACT_NCCL_CHECK(call): a failed NCCL call throws NcclError naming the call and NCCL's
+// reason (file and line in its debug context). Only for CUDA-built sources of the dist module.
 #pragma once
 
 #include <nccl.h>
@@ -10,7 +10,7 @@ namespace coact::dist {
 
 inline void nccl_check(ncclResult_t status, const char* call, const char* file, int line) {
   if (status != ncclSuccess)
-    throw NcclError(library_failure_message("NCCL", call, ncclGetErrorString(status), file, line));
+    throw NcclError(library_failure("NCCL", call, ncclGetErrorString(status), file, line));
 }
 
 }  // namespace coact::dist

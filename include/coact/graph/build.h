@@ -8,6 +8,7 @@
 #include <string>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/graph/coactivation.h"
 #include "coact/graph/graph_statistics.h"
 
@@ -33,6 +34,10 @@ struct GraphBuildOptions {
   std::string command_line;
   std::string config_text;
 };
+
+// The options a user sets (coact graph's flags, a study's [graph] keys), with their ranges.
+// Paths, force, device and provenance belong to the caller.
+const options::Table<GraphBuildOptions>& graph_build_table();
 
 struct GraphBuildResult {
   std::int64_t nodes = 0, edges = 0, tokens = 0, batches = 0;

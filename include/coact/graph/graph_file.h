@@ -94,8 +94,9 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
 // is not n.
 void update_node_analytics(const std::string& path, const NodeAnalytics& update);
 
-// Reads and validates a graph file: coact_kind, required attributes and their types, dataset
-// shapes and dtypes, a well-formed symmetric CSR (see CsrGraph), n_nodes / n_edges matching it,
+// Reads and validates a graph file: coact_kind, required attributes, their types and their
+// consistency (require_consistent_graph_attributes in graph_check.h), dataset shapes and
+// dtypes, a well-formed symmetric CSR (see CsrGraph), n_nodes / n_edges matching it,
 // frequencies in [0, 1], non-negative top-k counts; analytics datasets, when present, of the
 // right dtype and shape with community ids in [0, n), core numbers in [0, degree], PageRank
 // and betweenness finite and >= 0. Does not trust the derived node datasets; verify_node_data

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "coact/graph/algorithm.h"
@@ -27,8 +28,13 @@ class KShortestPaths final : public Algorithm {
   // removed, the root's nodes are blocked, and the shortest spur path completes a candidate.
   void run() override;
 
-  // At most k paths, shortest first; fewer when the graph has fewer simple paths.
+  // At most k paths, shortest first; fewer when the graph has fewer simple paths; none when
+  // source and target lie in different components.
   const std::vector<Path>& paths() const;
+  // Whether any path joins source and target.
+  bool found() const { return !paths().empty(); }
+  // paths(), or NoPathError when there is none (`where` names the graph for the message).
+  const std::vector<Path>& require_paths(const std::string& where) const;
 
  private:
   const CsrGraph& graph_;

@@ -14,10 +14,23 @@
 #include <string>
 #include <vector>
 
+#include "coact/core/errors.h"
 #include "coact/graph/algorithm.h"
 #include "coact/graph/csr_graph.h"
 
 namespace coact::graph {
+
+// Two features that no path joins (they lie in different connected components): a definite
+// answer, not a failure of the search, which the command reports as such with exit status 1.
+class NoPathError : public Error {
+ public:
+  NoPathError(NodeId from, NodeId to, const std::string& where);
+  NodeId from() const { return from_; }
+  NodeId to() const { return to_; }
+
+ private:
+  NodeId from_, to_;
+};
 
 enum class PathMetric { Hops, Weighted };
 const char* to_string(PathMetric metric);
@@ -39,6 +52,8 @@ class ShortestPath final : public Algorithm {
   void run() override;
 
   bool reachable() const;
+  // path(), or NoPathError when the target is unreachable (`where` names the graph).
+  const std::vector<NodeId>& require_path(const std::string& where) const;
   // Hops, or summed 1 − weight; infinity when the target is unreachable.
   double length() const;
   // source, ..., target; empty when unreachable; {source} when source == target.

@@ -1,6 +1,10 @@
 // Atomic outputs: a file is written under a temporary name in its final directory and renamed
 // over the final name only when complete, so readers never see a partial file and a failed run
 // leaves any previous output intact. An existing output is refused without --force.
+// The temporary is removed when the writer fails (destructor), when the job aborts
+// (remove_pending_outputs) and when a signal ends the process (coact/core/signal_cleanup.h);
+// one left by a process killed outright (SIGKILL, a node failure) is removed by the next run of
+// the same output (io::CommandOutputs, under the output's lock).
 #pragma once
 
 #include <string>
@@ -36,6 +40,7 @@ class AtomicOutput {
   std::string temporary_path_;
   dist::MpiComm* comm_;
   bool committed_ = false;
+  int signal_ticket_ = -1;  // the temporary's entry in the signal cleanup table (root only)
 };
 
 // Fails with OutputExistsError when `path` exists and `force` is false.

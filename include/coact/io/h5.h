@@ -1,8 +1,9 @@
 // HDF5 in C++: RAII handles, typed datasets and attributes, hyperslab reads and writes, and
 // parallel files (MPI-IO, collective transfers) when a communicator is given. Every failure
 // throws: InputError for a file or object that is missing or not what was expected (the
-// message names file and object), Hdf5Error for a failed library call (names call, file,
-// line). This module is the only user of hdf5.h. Calls are serialised by one process-wide lock
+// message names file and object), Hdf5Error for a failed library call (says what failed on
+// which file and object; the call and source line are in its debug context), IoError for a full
+// disk. This module is the only user of hdf5.h. Calls are serialised by one process-wide lock
 // because Debian's parallel HDF5 is not built thread-safe (the prefetch thread reads while the
 // main thread may write a checkpoint).
 #pragma once
@@ -14,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "coact/core/memory.h"
 #include "coact/io/shape.h"
 
 namespace coact::dist {
@@ -225,7 +227,8 @@ template <class T>
 std::vector<T> Dataset::read_all() const {
   std::int64_t total = 1;
   for (auto e : shape()) total *= e;
-  std::vector<T> out(static_cast<std::size_t>(total));
+  const std::string purpose = "reading " + where();
+  std::vector<T> out = allocate_vector<T>({purpose}, static_cast<std::size_t>(total));
   read<T>(out);
   return out;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "coact/io/h5.h"
 #include "coact/io/provenance.h"
 #include "coact/sae/config.h"
 #include "coact/sae/sae.h"
@@ -30,7 +31,7 @@ struct MetricsTable {
 // How the training data was drawn: with the step, it fixes the next batch exactly.
 struct DataStream {
   std::string activations;   // store spec as given
-  std::string fingerprint;   // "<files> files, <bytes> bytes, first: <name>" (cheap identity)
+  std::string fingerprint;   // store_fingerprint(): files, bytes, a hash of the first rows
   std::uint64_t seed = 0;
   std::int64_t batch_rows = 0;
   std::int64_t buffer_rows = 0;
@@ -46,23 +47,40 @@ struct Checkpoint {
   DataStream data;
   std::int64_t total_steps = 0;       // the run's target
   bool complete = false;
-  std::int64_t ranks = 1;             // ranks that trained it (informational)
+  std::int64_t ranks = 1;             // ranks that trained it (a resume on another count is not bit-identical)
   double ground_truth_mmcs = -1;      // mean max cosine to true features (synthetic data), -1 if unknown
+  // Differences a deliberate resume (--resume-anyway) accepted, one line each, oldest first.
+  std::vector<std::string> resume_changes;
 };
+
+// DataStream's fields, stored as data_<name> attributes and compared on resume.
+const options::Table<DataStream>& data_stream_table();
+
+// What a checkpoint says of its training, from its attributes alone (cheap): every planner
+// (coact train's resume decision, coact run's plan) reads it here.
+struct TrainingStatus {
+  bool complete = false;
+  std::int64_t step = 0, total_steps = 0;
+};
+TrainingStatus read_training_status(const io::File& file);
 
 // Writes `path` atomically; `force` allows replacing an existing file (a run overwrites its own
 // previous checkpoint with force = true).
 void write_checkpoint(const std::string& path, bool force, const Checkpoint& checkpoint, io::Provenance provenance);
 
-// Reads and validates (kind "sae", shapes, configuration). `with_state` also reads the Adam
-// moments and resampling state (needed to resume; not to encode).
+// Reads and validates (kind "sae", root attributes consistent (checkpoint_check.h), shapes,
+// configuration, finite parameters). `with_state` also reads the Adam moments and resampling
+// state (needed to resume; not to encode).
 Checkpoint read_checkpoint(const std::string& path, bool with_state);
 
-// The configuration keys a resumed run must match, as "key: file value vs requested value"
-// lines (empty when compatible).
-std::vector<std::string> config_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data);
+// What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
+// compatible): every configuration field that changes results, the data stream (store,
+// its fingerprint, order, batching, normalisation) and the rank count.
+std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,
+                                            std::int64_t ranks);
 
-// A cheap identity of an activation store (file count, total bytes, first file name).
+// An identity of an activation store: file count, total bytes, first file name and the
+// SHA-256 of its first rows (up to 1,024), so a different store of the same size is told apart.
 std::string store_fingerprint(const std::string& spec);
 
 }  // namespace coact::sae

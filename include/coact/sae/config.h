@@ -13,12 +13,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "coact/core/options.h"
 
 namespace coact::sae {
 
 enum class Recipe { Nanda1L, TopK };
 const char* to_string(Recipe recipe);            // "nanda-1l" | "topk"
 Recipe parse_recipe(const std::string& text);    // throws UsageError naming the accepted values
+const std::vector<std::string>& recipe_names();  // every recipe, in enum order
 
 // Which backward pass a step uses. Auto picks sparse when the measured code density is at most
 // sparse_max_density, dense (GEMMs) otherwise (at initialisation a ReLU code is ~50% dense).
@@ -75,7 +79,14 @@ struct SaeConfig {
 // The defaults of a recipe for a d_in × n_features SAE (recipe-dependent fields as above).
 SaeConfig default_config(Recipe recipe, std::int64_t d_in, std::int64_t n_features, std::uint64_t seed = 0);
 
-// Throws UsageError "sae config: <field> ..." for the first field out of range.
+// Every field of SaeConfig: flag/key name, valid range, help. Fields whose default depends on
+// the recipe say each recipe's default. d-in, n-features, seed and the effective lr are set by
+// the trainer (internal: stored in checkpoints as cfg_<name>, compared on resume, no flag).
+// Give `recipe` first and its defaults apply (read_config_values does this).
+const options::Table<SaeConfig>& config_table();
+
+// Throws UsageError "sae config: <field> = <value>: ..." for the first field out of range, or
+// a combination the recipe does not allow.
 void validate(const SaeConfig& config);
 
 // k_aux with 0 resolved to d_in / 2.

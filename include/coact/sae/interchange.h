@@ -13,8 +13,9 @@ struct ExportOptions {
   bool force = false;
 };
 
-// Writes <dir>/sae_weights.safetensors and <dir>/cfg.json (each atomically) from a coact SAE
-// file. Returns the two paths as "weights cfg".
+// Writes <dir>/sae_weights.safetensors and <dir>/cfg.json from a coact SAE file as one
+// io::DirectoryOutput: refused without --force if either exists, both moved into place only
+// once both are complete. The folder may be created; its parent must exist (UsageError).
 void export_saelens(const std::string& sae_file, const std::string& dir, const ExportOptions& options);
 
 struct ImportOptions {

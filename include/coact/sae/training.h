@@ -10,10 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/io/activation_store.h"
 #include "coact/sae/checkpoint.h"
 #include "coact/sae/config.h"
@@ -27,13 +30,14 @@ namespace coact::sae {
 struct TrainingOptions {
   std::string activations;          // store spec
   std::string out_dir;              // sae_<seed>.h5 go here
-  std::vector<std::uint64_t> seeds;
-  SaeConfig config;                 // recipe and hyper-parameters; d_in, n_features, seed are set per run
-  double lr_override = -1;          // > 0: this learning rate; else the recipe's default for n
-  std::int64_t d_in = 0;            // 0: take the store's d; otherwise it must match
-  std::int64_t n_features = 0;      // dictionary size; 0: expansion × d
-  std::int64_t expansion = 0;
-  std::int64_t steps = 0;           // optimiser steps of the global batch
+  std::vector<std::uint64_t> seeds{52};
+  SaeConfig config;                 // recipe and hyper-parameters; d_in, n_features, seed, lr are set per run
+  std::optional<double> lr;         // absent: the recipe's default for n
+  std::optional<std::int64_t> d_in;        // absent: the store's d; otherwise it must match
+  std::optional<std::int64_t> n_features;  // dictionary size; absent: expansion × d
+  std::optional<std::int64_t> expansion;   // absent (and no n_features): 8
+  std::optional<std::int64_t> steps;       // optimiser steps of the global batch
+  std::optional<std::int64_t> tokens;      // training tokens (steps = tokens / batch); neither: one pass
   std::int64_t batch_rows = 4096;   // global batch
   std::int64_t buffer_rows = 0;     // shuffle buffer (0: 384 batches, at most the store)
   std::int64_t chunk_rows = 4096;
@@ -42,11 +46,30 @@ struct TrainingOptions {
   std::int64_t checkpoint_every = 1000;
   std::int64_t log_every = 50;
   bool resume = false;
+  bool resume_anyway = false;       // resume although the configuration differs (recorded)
   bool force = false;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;
   std::string config_text;
 };
+
+// Every option of a training run a user sets (flags of coact train, keys of a study's [train]
+// section): seeds, size, steps or tokens, batching, data order, normalisation, intervals, the
+// learning rate and every SaeConfig hyper-parameter. Paths, resume/force, device and
+// provenance belong to the caller.
+const options::Table<TrainingOptions>& training_table();
+
+// Applies given values to `o`: a given `recipe` first (its defaults replace every
+// hyper-parameter), then every other field, each checked and named by `label`.
+void apply_training_values(const std::map<std::string, options::Value>& given, TrainingOptions& o,
+                           const options::Labeler& label);
+
+// "52,55" -> {52, 55}: non-negative integers, no repeats. Throws UsageError.
+std::vector<std::uint64_t> parse_seed_list(const std::string& text);
+std::string seed_list_text(const std::vector<std::uint64_t>& seeds);  // "52,55"
+
+// The steps a run takes: `steps`, or tokens / batch, or one pass over `store_rows`.
+std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows);
 
 struct TrainedSae {
   std::uint64_t seed = 0;

@@ -1,0 +1,92 @@
+#include "coact/eval/feature_effects.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <numeric>
+#include <span>
+#include <sstream>
+
+#include "coact/core/errors.h"
+#include "coact/core/json.h"
+#include "coact/core/strings.h"
+#include "coact/io/activation_store.h"
+#include "coact/model/config.h"
+#include "coact/model/hooks.h"
+#include "coact/model/logit_effects.h"
+#include "coact/model/weights.h"
+#include "coact/sae/checkpoint.h"
+
+namespace coact::eval {
+
+namespace fs = std::filesystem;
+
+FeatureEffects feature_effects(const std::string& sae_path, std::int64_t feature, int top, const std::string& weights,
+                               std::string config_path, std::string hook_name) {
+  const sae::Checkpoint checkpoint = sae::read_checkpoint(sae_path, false);
+  if (hook_name.empty()) {  // the hook the SAE's store was recorded at ("<model> <hook>")
+    const std::string source = io::ActivationStore::open(checkpoint.data.activations).metadata().source;
+    hook_name = source.substr(source.rfind(' ') + 1);
+  }
+  if (config_path.empty()) config_path = (fs::path(weights).parent_path() / "config.json").string();
+  const model::TransformerConfig config = model::read_transformer_config(config_path);
+  const model::HookPoint hook = model::parse_hook(hook_name, config);
+  const std::int64_t d = checkpoint.config.d_in;
+  COACT_REQUIRE(feature >= 0 && feature < checkpoint.config.n_features, UsageError, "--feature ", feature,
+                " is not a feature of ", sae_path);
+  COACT_REQUIRE(d == hook.width(config), InputError, sae_path, ": the SAE reads width ", d, ", ", hook.name(), " has width ",
+                hook.width(config));
+  const std::span<const float> row(checkpoint.params.w_dec.data() + feature * d, static_cast<std::size_t>(d));
+  const std::vector<double> effects = model::logit_effects(config, model::load_transformer_weights(weights, config), hook, row);
+  std::vector<std::int32_t> order(effects.size());
+  std::iota(order.begin(), order.end(), 0);
+  const std::size_t keep = std::min<std::size_t>(static_cast<std::size_t>(std::max(top, 0)), order.size());
+  auto by = [&](bool largest) {
+    std::vector<std::int32_t> ids = order;
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(keep), ids.end(), [&](std::int32_t a, std::int32_t b) {
+      return largest ? effects[static_cast<std::size_t>(a)] > effects[static_cast<std::size_t>(b)]
+                     : effects[static_cast<std::size_t>(a)] < effects[static_cast<std::size_t>(b)];
+    });
+    std::vector<std::pair<std::int32_t, double>> out;
+    for (std::size_t i = 0; i < keep; ++i) out.emplace_back(ids[i], effects[static_cast<std::size_t>(ids[i])]);
+    return out;
+  };
+  return {hook.name(), by(true), by(false)};
+}
+
+namespace {
+
+std::string token_text(std::int32_t id, const std::optional<data::Tokenizer>& tokenizer) {
+  if (!tokenizer) return str("#", id);
+  const std::int32_t ids[] = {id};
+  return json_quote(tokenizer->decode(ids));
+}
+
+}  // namespace
+
+std::string effects_text(const FeatureEffects& e, const std::optional<data::Tokenizer>& tokenizer) {
+  std::ostringstream out;
+  out << "\nDirect logit effects (decoder row at " << e.hook << " through the unembedding):\n" << std::fixed
+      << std::setprecision(4);
+  for (const auto* list : {&e.positive, &e.negative}) {
+    out << (list == &e.positive ? "  promotes:" : "  suppresses:");
+    for (const auto& [id, value] : *list) out << " " << token_text(id, tokenizer) << " (" << value << ")";
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string effects_json(const FeatureEffects& e) {
+  std::ostringstream out;
+  out << "\"logit_effects\":{\"hook\":" << json_quote(e.hook);
+  for (const auto* list : {&e.positive, &e.negative}) {
+    out << (list == &e.positive ? ",\"positive\":[" : ",\"negative\":[");
+    for (std::size_t i = 0; i < list->size(); ++i)
+      out << (i ? "," : "") << "{\"token\":" << (*list)[i].first << ",\"effect\":" << (*list)[i].second << "}";
+    out << "]";
+  }
+  out << "}";
+  return out.str();
+}
+
+}  // namespace coact::eval
