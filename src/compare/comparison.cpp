@@ -3,10 +3,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 
 #include "coact/compare/comparison_check.h"
-#include "coact/compare/shared_errors.h"
+#include "coact/core/memory.h"
+#include "coact/dist/root.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
@@ -90,37 +90,6 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
   return f.dataset("/ground_truth/directions").read_all<float>();
 }
 
-// Runs `work` on the root alone; every rank then shares its outcome, so that a failure there
-// ends the comparison on every rank (SharedFailure with the root's message and exit status; on
-// a single process the error itself).
-void on_root(dist::Comm& comm, const std::function<void()>& work) {
-  std::string message;
-  std::int64_t failed = 0, code = 0;
-  if (comm.is_root()) {
-    try {
-      work();
-    } catch (const Error& e) {
-      if (comm.size() == 1) throw;
-      message = e.what();
-      failed = 1;
-      code = e.exit_code();
-    } catch (const std::exception& e) {
-      if (comm.size() == 1) throw;
-      message = e.what();
-      failed = 1;
-      code = 1;
-    }
-  }
-  if (comm.size() == 1) return;
-  failed = comm.broadcast_value(failed, 0);
-  if (!failed) return;
-  code = comm.broadcast_value(code, 0);
-  const auto length = comm.broadcast_value<std::uint64_t>(message.size(), 0);
-  message.resize(length);
-  comm.broadcast(message.data(), length, 0);
-  throw SharedFailure(message, static_cast<int>(code));
-}
-
 // This rank's rows row_share(rows, rank, size) of a row-major matrix the root holds (other
 // ranks pass nullptr): the root broadcasts it in pieces of at most 64 MiB and each rank keeps
 // its share; the root's share is a view of its own matrix.
@@ -135,7 +104,7 @@ RowsShare share_rows(dist::Comm& comm, const float* root_rows, std::int64_t rows
   if (comm.is_root()) {
     share.view = {root_rows + mine.begin * width, mine.count(), width};
   } else {
-    share.owned.resize(static_cast<std::size_t>(mine.count() * width));
+    resize_vector(share.owned, static_cast<std::size_t>(mine.count() * width), {"this rank's share of a decoder (comparison)"});
     share.view = {share.owned.data(), mine.count(), width};
   }
   if (comm.size() == 1) return share;
@@ -335,7 +304,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
   std::vector<GraphSide> graphs;
   std::vector<float> truth;
   std::vector<PairPlan> plans;
-  on_root(comm, [&] {
+  dist::run_on_root(comm, [&] {
     if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
     if (o.graphs.size() != o.saes.size())
       throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
@@ -376,7 +345,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.study,
                                 str("matching ", plan.first_seed, " to ", plan.second_seed));
     }
-    on_root(comm, [&] {
+    dist::run_on_root(comm, [&] {
       const PairCorrelation* correlation = nullptr;
       for (const auto& c : o.correlations)
         if (c.first == i && c.second == j) correlation = &c;
@@ -386,7 +355,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       results.back().second = j;
     });
   }
-  on_root(comm, [&] { file = write_comparison(o, saes, graphs, truth, results); });
+  dist::run_on_root(comm, [&] { file = write_comparison(o, saes, graphs, truth, results); });
   return file;
 }
 

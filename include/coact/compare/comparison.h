@@ -60,8 +60,8 @@ struct ComparisonFile {
 // root reads and checks the inputs, runs each pair's analyses and writes `out` atomically;
 // the decoder matching of each pair runs on every rank (match_decoders), each holding its
 // share of the two decoders, so that no process ever holds the n1×n2 cost matrix. A failure
-// on the root is raised on every rank (SharedFailure; the error itself on one rank). Returns
-// what it wrote on the root, an empty ComparisonFile elsewhere.
+// on the root is raised on every rank alike (dist::run_on_root). Returns what it wrote on the
+// root, an empty ComparisonFile elsewhere.
 ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const ComparisonOptions& options);
 
 // The same on this process alone (a communicator of one rank).

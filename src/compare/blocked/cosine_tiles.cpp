@@ -7,6 +7,7 @@
 
 #include "blocked/exchange.h"
 #include "coact/compare/shared_errors.h"
+#include "coact/core/memory.h"
 #include "coact/core/progress.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
@@ -48,16 +49,20 @@ CosineTiles::CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView
   // One chunk is broadcast at once; keep it below the communicator's 1 GiB piece.
   block_columns_ = std::min(block_columns_, std::max<std::int64_t>(1, (std::int64_t{1} << 28) / std::max<std::int64_t>(1, d_)));
 
-  a_unit_ = backend::Buffer<float>(backend, static_cast<std::size_t>(a_share_.count() * d_));
+  const AllocationPurpose a_purpose{"this rank's unit-norm rows of the first decoder (blocked matching)"};
+  const auto a_floats = static_cast<std::size_t>(a_share_.count() * d_);
+  a_unit_ = allocating(a_purpose, static_cast<double>(a_floats * sizeof(float)),
+                       [&] { return backend::Buffer<float>(backend, a_floats); });
   std::int64_t bad_a;
   if (host_backend_) {
     bad_a = normalise_rows(a_share, a_unit_.data());
   } else {
-    std::vector<float> host(static_cast<std::size_t>(a_share_.count() * d_));
+    std::vector<float> host = allocate_vector<float>(a_purpose, a_floats);
     bad_a = normalise_rows(a_share, host.data());
     a_unit_.copy_from_host(host);
   }
-  b_unit_.resize(static_cast<std::size_t>(b_share_.count() * d_));
+  resize_vector(b_unit_, static_cast<std::size_t>(b_share_.count() * d_),
+                {"this rank's unit-norm rows of the second decoder (blocked matching)"});
   const std::int64_t bad_b = normalise_rows(b_share, b_unit_.data());
   require_finite(comm, bad_a < a_share_.count() ? a_share_.begin + bad_a : a_rows, a_rows, "the first matrix");
   require_finite(comm, bad_b < b_share_.count() ? b_share_.begin + bad_b : b_rows, b_rows, "the second matrix");

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "blocked/exchange.h"
+#include "coact/core/memory.h"
 
 namespace coact::compare::blocked {
 namespace {
@@ -21,8 +22,11 @@ bool worth_a_team(std::int64_t entries) { return entries >= (std::int64_t{1} << 
 
 template <class Key>
 KSmallest<Key>::KSmallest(std::int64_t slots, int k, Key limit)
-    : k_(std::max(1, k)), heap_(static_cast<std::size_t>(slots * std::max(1, k))), count_(static_cast<std::size_t>(slots), 0),
-      bound_(static_cast<std::size_t>(slots), limit), limit_(static_cast<std::size_t>(slots), limit) {}
+    : k_(std::max(1, k)),
+      heap_(allocate_vector<Entry>({"the rows' cheapest entries (blocked matching)"},
+                                   static_cast<std::size_t>(slots * std::max(1, k)))),
+      count_(static_cast<std::size_t>(slots), 0), bound_(static_cast<std::size_t>(slots), limit),
+      limit_(static_cast<std::size_t>(slots), limit) {}
 
 template <class Key>
 void KSmallest<Key>::offer(std::int64_t slot, Key key, std::int32_t tag, float cost) {
