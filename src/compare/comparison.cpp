@@ -1,13 +1,17 @@
 #include "coact/compare/comparison.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "coact/compare/comparison_check.h"
+#include "coact/core/memory.h"
+#include "coact/dist/root.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "single_process_comm.h"
 
 namespace coact::compare {
 
@@ -86,6 +90,49 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
   return f.dataset("/ground_truth/directions").read_all<float>();
 }
 
+// This rank's rows row_share(rows, rank, size) of a row-major matrix the root holds (other
+// ranks pass nullptr): the root broadcasts it in pieces of at most 64 MiB and each rank keeps
+// its share; the root's share is a view of its own matrix.
+struct RowsShare {
+  std::vector<float> owned;
+  MatrixView<const float> view;
+};
+
+RowsShare share_rows(dist::Comm& comm, const float* root_rows, std::int64_t rows, std::int64_t width) {
+  const RowShare mine = row_share(rows, comm.rank(), comm.size());
+  RowsShare share;
+  if (comm.is_root()) {
+    share.view = {root_rows + mine.begin * width, mine.count(), width};
+  } else {
+    resize_vector(share.owned, static_cast<std::size_t>(mine.count() * width), {"this rank's share of a decoder (comparison)"});
+    share.view = {share.owned.data(), mine.count(), width};
+  }
+  if (comm.size() == 1) return share;
+  const std::int64_t piece_rows = std::max<std::int64_t>(1, (std::int64_t{64} << 20) / std::max<std::int64_t>(1, width * 4));
+  std::vector<float> piece(comm.is_root() ? 0 : static_cast<std::size_t>(std::min(piece_rows, rows) * width));
+  for (std::int64_t first = 0; first < rows; first += piece_rows) {
+    const std::int64_t count = std::min(piece_rows, rows - first);
+    // The root's buffer is only read by the broadcast.
+    float* buffer = comm.is_root() ? const_cast<float*>(root_rows + first * width) : piece.data();
+    comm.broadcast(buffer, static_cast<std::size_t>(count * width) * sizeof(float), 0);
+    if (comm.is_root()) continue;
+    const std::int64_t begin = std::max(first, mine.begin), end = std::min(first + count, mine.end);
+    if (begin < end) {
+      std::memcpy(share.owned.data() + (begin - mine.begin) * width, piece.data() + (begin - first) * width,
+                  static_cast<std::size_t>((end - begin) * width) * sizeof(float));
+    }
+  }
+  return share;
+}
+
+// What every rank needs to know of a pair to take part in its decoder matching.
+struct PairPlan {
+  std::int64_t first, second;       // indices into the SAE list
+  std::int64_t first_seed, second_seed;
+  std::int64_t n1, n2, width;
+  std::int64_t decoder;             // 1: same d_in, the decoder matching runs
+};
+
 }  // namespace
 
 std::map<std::string, double> pair_values(const PairResult& r) {
@@ -95,6 +142,16 @@ std::map<std::string, double> pair_values(const PairResult& r) {
   v["mean_matched_cosine"] = r.mean_matched_cosine;
   v["matching_cost"] = r.matching_cost;
   v["certified"] = r.certified ? 1.0 : 0.0;
+  // How the decoder matching ran (blocked_matching.h): ranks, GEMM work in full passes over the
+  // n1·n2 entries, its passes and pricing rounds, one tile's bytes and the largest rank's
+  // working memory, wall time.
+  v["matching_ranks"] = static_cast<double>(r.matching_ranks);
+  v["matching_full_passes"] = r.matching_stats.full_pass_equivalents;
+  v["matching_passes"] = static_cast<double>(r.matching_stats.passes);
+  v["matching_pricing_rounds"] = static_cast<double>(r.matching_stats.pricing_rounds);
+  v["matching_block_bytes"] = static_cast<double>(r.matching_stats.block_bytes);
+  v["matching_rank_bytes"] = static_cast<double>(r.matching_stats.max_rank_bytes);
+  v["matching_seconds"] = r.matching_stats.seconds;
   v["js_degree"] = r.js_degree;
   v["js_degree_random"] = r.js_degree_random;
   v["js_strength"] = r.js_strength;
@@ -135,40 +192,17 @@ std::map<std::string, double> pair_values(const PairResult& r) {
   return v;
 }
 
-ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& o) {
-  if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
-  if (o.graphs.size() != o.saes.size())
-    throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
-  if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
-  io::require_writable_output(o.out, o.force);
+namespace {
 
-  std::vector<SaeSide> saes;
-  std::vector<GraphSide> graphs;
-  for (std::size_t i = 0; i < o.saes.size(); ++i) {
-    saes.push_back(load_sae_side(o.saes[i]));
-    graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
-  }
-  const std::vector<float> truth = load_truth(o.truth_store, saes);
-
+// Writes compare.h5 (the root's part of run_comparison).
+ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<SaeSide>& saes,
+                                const std::vector<GraphSide>& graphs, const std::vector<float>& truth,
+                                const std::vector<PairResult>& results) {
   ComparisonFile file;
   file.path = o.out;
   file.threshold = o.study.threshold;
   file.has_truth = !truth.empty();
   file.match = o.study.match_activations ? "activations" : "decoder";
-  std::vector<PairResult> results;
-  for (std::size_t i = 0; i < saes.size(); ++i)
-    for (std::size_t j = i + 1; j < saes.size(); ++j) {
-      log::info("comparing ", saes[i].path, " with ", saes[j].path);
-      const PairCorrelation* correlation = nullptr;
-      for (const auto& c : o.correlations)
-        if (c.first == i && c.second == j) correlation = &c;
-      if (o.study.match_activations && correlation == nullptr)
-        throw Error(str("no activation correlations for SAEs ", i, " and ", j));
-      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation));
-      results.back().first = i;
-      results.back().second = j;
-    }
-
   io::AtomicOutput output(o.out, o.force);
   {
     io::File f = io::File::create(output.temporary_path());
@@ -239,6 +273,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       g.set("second", p.second);
       g.set("method", r.method);
       g.set("match", r.match);
+      g.set("matching_path", r.matching_path);
       for (const auto& [key, value] : p.values) {
         g.set(key, value);
         auto& m = summary[key];
@@ -252,6 +287,75 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
     f.close();
   }
   output.commit();
+  return file;
+}
+
+
+}  // namespace
+
+ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& o) {
+  SingleProcessComm alone;
+  return run_comparison(compute, alone, o);
+}
+
+ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const ComparisonOptions& o) {
+  const bool root = comm.is_root();
+  std::vector<SaeSide> saes;
+  std::vector<GraphSide> graphs;
+  std::vector<float> truth;
+  std::vector<PairPlan> plans;
+  dist::run_on_root(comm, [&] {
+    if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
+    if (o.graphs.size() != o.saes.size())
+      throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
+    if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
+    io::require_writable_output(o.out, o.force);
+    for (std::size_t i = 0; i < o.saes.size(); ++i) {
+      saes.push_back(load_sae_side(o.saes[i]));
+      graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
+    }
+    truth = load_truth(o.truth_store, saes);
+    for (std::size_t i = 0; i < saes.size(); ++i)
+      for (std::size_t j = i + 1; j < saes.size(); ++j) {
+        if (o.study.match_activations) {
+          const bool found = std::any_of(o.correlations.begin(), o.correlations.end(),
+                                         [&](const PairCorrelation& c) { return c.first == i && c.second == j; });
+          if (!found) throw Error(str("no activation correlations for SAEs ", i, " and ", j));
+        }
+        check_pair(saes[i], saes[j], o.study);
+        const sae::SaeTensors& a = saes[i].params;
+        const sae::SaeTensors& b = saes[j].params;
+        plans.push_back({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j), static_cast<std::int64_t>(saes[i].seed),
+                         static_cast<std::int64_t>(saes[j].seed), a.n_features, b.n_features, a.d_in,
+                         a.d_in == b.d_in ? 1 : 0});
+      }
+  });
+  plans.resize(static_cast<std::size_t>(comm.broadcast_value(static_cast<std::int64_t>(plans.size()), 0)));
+  comm.broadcast(plans.data(), plans.size() * sizeof(PairPlan), 0);
+
+  ComparisonFile file;
+  std::vector<PairResult> results;
+  for (const PairPlan& plan : plans) {
+    const auto i = static_cast<std::size_t>(plan.first), j = static_cast<std::size_t>(plan.second);
+    if (root) log::info("comparing ", saes[i].path, " with ", saes[j].path);
+    DecoderMatching decoders;
+    if (plan.decoder) {
+      const RowsShare first = share_rows(comm, root ? saes[i].params.w_dec.data() : nullptr, plan.n1, plan.width);
+      const RowsShare second = share_rows(comm, root ? saes[j].params.w_dec.data() : nullptr, plan.n2, plan.width);
+      decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.study,
+                                str("matching ", plan.first_seed, " to ", plan.second_seed));
+    }
+    dist::run_on_root(comm, [&] {
+      const PairCorrelation* correlation = nullptr;
+      for (const auto& c : o.correlations)
+        if (c.first == i && c.second == j) correlation = &c;
+      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation,
+                                     plan.decoder ? &decoders : nullptr));
+      results.back().first = i;
+      results.back().second = j;
+    });
+  }
+  dist::run_on_root(comm, [&] { file = write_comparison(o, saes, graphs, truth, results); });
   return file;
 }
 
@@ -292,7 +396,8 @@ ComparisonFile read_comparison(const std::string& path) {
       p.second = j;
       p.method = g.get_string("method");
       for (const auto& name : g.names())
-        if (name != "first" && name != "second" && name != "method" && name != "match") p.values[name] = g.get_double(name);
+        if (name != "first" && name != "second" && name != "method" && name != "match" && name != "matching_path")
+          p.values[name] = g.get_double(name);
       out.pairs.push_back(std::move(p));
     }
   return out;

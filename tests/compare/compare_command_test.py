@@ -80,6 +80,10 @@ class CompareCommand(unittest.TestCase):
             self.assertGreaterEqual((matching == self.perm).mean(), 0.99)
             self.assertGreaterEqual(float(pair.attrs["shared_fraction"]), 0.99)
             self.assertEqual(float(pair.attrs["certified"]), 1.0)
+            # The decoder matching ran blocked (no n x n matrix); its tile memory is recorded.
+            self.assertEqual(pair.attrs["matching_path"], "blocked")
+            self.assertGreater(float(pair.attrs["matching_block_bytes"]), 0)
+            self.assertGreaterEqual(float(pair.attrs["matching_full_passes"]), 1.0)
             self.assertGreaterEqual(float(pair.attrs["edge_jaccard"]), 0.95)
             # 64 nodes: a node whose degree moves by one changes a histogram bin, so not ~0.
             self.assertLess(float(pair.attrs["js_degree"]), float(pair.attrs["js_degree_random"]) / 3)

@@ -56,7 +56,15 @@ struct ComparisonFile {
   bool has_truth = false;
 };
 
-// Runs every pair on this process and writes `out` atomically. Returns what it wrote.
+// Collective over `comm`: every rank calls it with the same options and its own backend. The
+// root reads and checks the inputs, runs each pair's analyses and writes `out` atomically;
+// the decoder matching of each pair runs on every rank (match_decoders), each holding its
+// share of the two decoders, so that no process ever holds the n1×n2 cost matrix. A failure
+// on the root is raised on every rank alike (dist::run_on_root). Returns what it wrote on the
+// root, an empty ComparisonFile elsewhere.
+ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const ComparisonOptions& options);
+
+// The same on this process alone (a communicator of one rank).
 ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& options);
 
 // Reads compare.h5 after the consistency checks of require_consistent_comparison_attributes
