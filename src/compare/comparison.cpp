@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "coact/compare/comparison_check.h"
+#include "coact/compare/stability.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
@@ -168,6 +169,8 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       results.back().first = i;
       results.back().second = j;
     }
+  const auto stability = feature_stability(compute, saes, graphs, results,
+                                           {.threshold = o.study.threshold, .null_seed = o.study.baseline_seed});
 
   io::AtomicOutput output(o.out, o.force);
   {
@@ -249,6 +252,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       file.pairs.push_back(std::move(p));
     }
     for (const auto& [key, values] : summary) f.write_dataset<double>("/summary/" + key, values, {count, count});
+    if (stability) write_stability(f, *stability);
     f.close();
   }
   output.commit();

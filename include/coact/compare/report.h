@@ -17,6 +17,11 @@ struct ReportOptions {
   bool force = false;
   std::string python;       // interpreter ("" = COACT_PYTHON or the build's default)
   std::string tools_dir;    // where plot_graphs.py and plot_compare.py live ("" = COACT_TOOLS_DIR or the source tree)
+  // The interactive HTML folder (compare/html_report.h), written with the report.
+  bool html = false;
+  std::string html_dir;     // "" = <report dir>/html
+  std::string tokenizer;    // tokenizer.json decoding the top-activating contexts ("" = token ids)
+  std::int64_t html_tokens = 65536;  // store rows scanned for each SAE's top-activating contexts
 };
 
 // The options a user sets (coact report's flags, a study's [report] keys).
