@@ -14,6 +14,7 @@ const Charts = (() => {
     log1p: { f: (v) => Math.log10(1 + v), inv: (t) => Math.pow(10, t) - 1, ok: (v) => v >= 0 },
   };
 
+  // Tick values (in data units) for an axis spanning [lo, hi] in scaled units.
   function ticks(kind, lo, hi) {
     if (kind === "linear") {
       const span = hi - lo || 1;
@@ -23,10 +24,17 @@ const Charts = (() => {
       for (let v = Math.ceil(lo / (step * m)) * step * m; v <= hi + 1e-12; v += step * m) out.push(+v.toPrecision(12));
       return out;
     }
-    const out = kind === "log1p" ? [0] : [];
-    for (let e = Math.floor(Math.log10(Math.max(scales[kind].inv(lo), 1e-12))); e <= Math.ceil(Math.log10(Math.max(scales[kind].inv(hi), 1e-12))); e++)
-      out.push(Math.pow(10, e));
-    return out.filter((v) => scales[kind].f(v) >= lo - 1e-9 && scales[kind].f(v) <= hi + 1e-9);
+    const scale = scales[kind];
+    const inside = (v) => scale.ok(v) && scale.f(v) >= lo - 1e-9 && scale.f(v) <= hi + 1e-9;
+    const vlo = scale.inv(lo), vhi = scale.inv(hi);
+    const e0 = Math.floor(Math.log10(Math.max(vlo, kind === "log1p" ? 1 : 1e-300))), e1 = Math.ceil(Math.log10(Math.max(vhi, 1e-300)));
+    let out = kind === "log1p" ? [0] : [];
+    for (let e = e0; e <= e1; e++) for (const m of [1, 2, 5]) out.push(+(m * Math.pow(10, e)).toPrecision(6));
+    out = out.filter(inside);
+    if (out.length > 8) out = out.filter((v) => v === 0 || v.toExponential().startsWith("1"));
+    if (out.length >= 3) return out;
+    // A narrow span: evenly spaced values instead.
+    return ticks("linear", vlo, vhi).filter(inside);
   }
   function label(v) {
     if (v === 0) return "0";
@@ -120,7 +128,7 @@ const Charts = (() => {
         g.lineWidth = s.width || 1.6;
         if (s.type === "points") {
           g.globalAlpha = s.alpha || 0.55;
-          const r = s.size || 2;
+          const r = s.size || (s.x.length > 5000 ? 2 : 4);
           for (let i = 0; i < s.x.length; i++) {
             if (!xs.ok(s.x[i]) || !ys.ok(s.y[i])) continue;
             const x = px(xs.f(s.x[i])), y = py(ys.f(s.y[i]));
@@ -220,7 +228,8 @@ const Charts = (() => {
       const t = canvas.hoverTarget;
       if (t && t.sae !== undefined) { tooltip().hidden = true; location.hash = `feature/${t.sae}/${t.feature}`; }
     });
-    window.addEventListener("resize", draw);
+    // Redrawn whenever its size changes (the grid reflows as charts are added).
+    new ResizeObserver(() => draw()).observe(canvas);
     draw();
     return canvas;
   }

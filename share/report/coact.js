@@ -150,8 +150,8 @@ function studyPage() {
 }
 
 async function figuresPage() {
-  main().innerHTML = `<h1>Figures</h1><p class="note">Hover a point for its feature; click it to open the feature's page.</p><div id="figures" class="grid"></div>`;
-  await Charts.drawAll(document.getElementById("figures"));
+  main().innerHTML = `<h1>Figures</h1><p class="note">Hover a point for its feature; click it to open the feature's page.</p><div id="figure-grid" class="grid"></div>`;
+  await Charts.drawAll(document.getElementById("figure-grid"));
   document.body.dataset.ready = "figures";
 }
 
@@ -224,13 +224,22 @@ async function featurePage(s, f) {
     cell("mean matched cosine", fmt(r.mc)),
   ]).join("") + "</div>";
 
-  html += "<h2>Strongest neighbours</h2>";
+  html += "<h2>Top-activating contexts</h2>";
+  if (r.cx && r.cx.length) {
+    html += table(["activation", "token row", "context (activating token highlighted)"],
+      r.cx.map(([a, row, before, token, after]) => `<tr><td class="num">${fmt(a, 4)}</td><td class="num">${fmt(row)}</td>` +
+        `<td class="context">${esc(before)}<mark>${esc(token)}</mark>${esc(after)}</td></tr>`), 'id="contexts"');
+    if (!cols.tokens) html += `<p class="note">${esc(cols.contexts_note)}</p>`;
+  } else {
+    html += `<p class="note" id="contexts">${cols.contexts_note ? esc(cols.contexts_note) : "Never active in the first " + fmt(cols.contexts_rows) + " tokens scanned."}</p>`;
+  }
+  html += '<div class="grid"><div><h2>Strongest neighbours</h2>';
   html += r.nb.length ? table(["feature", "weight", "count", "frequency", "degree", "community"],
     r.nb.map(([v, w, c, fr, dg, cm]) => `<tr data-feature="${v}"><td>${featureLink(s, v)}</td><td class="num">${fmt(w, 4)}</td>` +
       `<td class="num">${fmt(c)}</td><td class="num">${fmt(fr)}</td><td class="num">${fmt(dg)}</td><td class="num">${cm}${cm === r.cm ? " (same)" : ""}</td></tr>`),
     'id="neighbours"') : '<p class="note" id="neighbours">Isolated: no neighbours.</p>';
 
-  html += "<h2>Neighbourhood and community</h2><div id=\"graph-view\"></div><div id=\"community\"></div>";
+  html += "</div><div><h2>Neighbourhood and community</h2><div id=\"graph-view\"></div><div id=\"community\"></div></div></div>";
 
   html += "<h2>Its match in every other seed</h2>";
   html += r.m.length ? table(["seed", "matched feature", "decoder cosine", "shared"],
@@ -241,15 +250,6 @@ async function featurePage(s, f) {
   html += '<h2>Nearest nodes by statistics</h2><p class="note">Standardised log degree, strength, log frequency, clustering, ' +
     'log component size and mean neighbour degree (the Q2 search), Euclidean distance; the matched feature is marked.</p><div id="nearest"></div>';
 
-  html += "<h2>Top-activating contexts</h2>";
-  if (r.cx && r.cx.length) {
-    html += table(["activation", "token row", "context (activating token highlighted)"],
-      r.cx.map(([a, row, before, token, after]) => `<tr><td class="num">${fmt(a, 4)}</td><td class="num">${fmt(row)}</td>` +
-        `<td class="context">${esc(before)}<mark>${esc(token)}</mark>${esc(after)}</td></tr>`), 'id="contexts"');
-    if (!cols.tokens) html += `<p class="note">${esc(cols.contexts_note)}</p>`;
-  } else {
-    html += `<p class="note" id="contexts">${cols.contexts_note ? esc(cols.contexts_note) : "Never active in the first " + fmt(cols.contexts_rows) + " tokens scanned."}</p>`;
-  }
   html += "</div>";
   main().innerHTML = html;
 

@@ -51,7 +51,7 @@ const GraphView = (() => {
 
   function draw(container, s, record) {
     if (!record.nb.length) { container.innerHTML = '<p class="note">No neighbours to draw.</p>'; return; }
-    const width = Math.max(container.clientWidth || 0, 600), height = 420;
+    const width = Math.max(container.clientWidth || 0, 480), height = 420;
     const nodes = [[record.f, record.cm, 0]].concat(record.nb.map(([v, w, , , , cm]) => [v, cm, w]));
     // Edges: the feature to each neighbour, and among the neighbours.
     const edges = record.nb.map((_, k) => [0, k + 1]).concat(record.eg);

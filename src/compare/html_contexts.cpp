@@ -125,6 +125,10 @@ FeatureContexts feature_contexts(backend::Backend& compute, const std::string& s
         c.before = token_text(tokenizer, all.subspan(0, static_cast<std::size_t>(back)));
         c.token = token_text(tokenizer, all.subspan(static_cast<std::size_t>(back), 1));
         c.after = token_text(tokenizer, all.subspan(static_cast<std::size_t>(back + 1)));
+        if (!tokenizer) {  // ids are shown apart
+          if (!c.before.empty()) c.before += " ";
+          if (!c.after.empty()) c.after = " " + c.after;
+        }
       }
       list.push_back(std::move(c));
     }
