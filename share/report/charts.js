@@ -228,6 +228,14 @@ const Charts = (() => {
       const t = canvas.hoverTarget;
       if (t && t.sae !== undefined) { tooltip().hidden = true; location.hash = `feature/${t.sae}/${t.feature}`; }
     });
+    // Where point i of series k is on screen (client coordinates): for keyboard-free checks of
+    // the hover and click, and for tests.
+    canvas.pointAt = (k, i) => {
+      const s = spec.series[k];
+      const rect = canvas.getBoundingClientRect();
+      return [rect.left + geometry.px(xs.f(s.x[i])), rect.top + geometry.py(ys.f(s.y[i]))];
+    };
+    canvas.chartTitle = spec.title;
     // Redrawn whenever its size changes (the grid reflows as charts are added).
     new ResizeObserver(() => draw()).observe(canvas);
     draw();
