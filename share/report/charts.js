@@ -21,7 +21,8 @@ const Charts = (() => {
       const step = Math.pow(10, Math.floor(Math.log10(span / 5)));
       const m = span / step > 25 ? 5 : span / step > 10 ? 2 : 1;
       const out = [];
-      for (let v = Math.ceil(lo / (step * m)) * step * m; v <= hi + 1e-12; v += step * m) out.push(+v.toPrecision(12));
+      const s = step * m;
+      for (let k = Math.ceil(lo / s - 1e-9); k * s <= hi + 1e-12; k++) out.push(+(k * s).toPrecision(12));
       return out;
     }
     const scale = scales[kind];
@@ -279,25 +280,28 @@ const Charts = (() => {
     for (let s = 0; s < count; s++) cols.push(await COACT.columns(s));
     const seed = (s) => "seed " + study.saes[s].seed;
 
-    // Degree distribution, log-spaced bins, against the Erdős–Rényi null.
+    // Degree distribution, log-spaced integer bins (each holds at least one degree value;
+    // counts divided by the number of values in the bin), against the Erdős–Rényi null.
     {
       const top = Math.max(...cols.map((c) => c.degree.reduce((a, b) => Math.max(a, b), 0)), 1);
-      const edges = geometricEdges(1, top + 1, Math.min(40, Math.max(8, Math.ceil(Math.log2(top + 1) * 4))));
-      const mids = edges.slice(0, -1).map((e, i) => Math.sqrt(e * edges[i + 1]));
+      const edges = [...new Set(geometricEdges(1, top + 1, 40).map((e) => Math.ceil(e - 1e-9)))];
+      if (edges[edges.length - 1] <= top) edges.push(top + 1);
+      const widths = edges.slice(0, -1).map((e, i) => edges[i + 1] - e);
+      const mids = edges.slice(0, -1).map((e, i) => Math.sqrt(e * (edges[i + 1] - 1)));
       const series = [];
-      let isolated = [];
+      const isolated = [];
       cols.forEach((c, s) => {
-        const counts = histogram(c.degree, edges);
-        series.push({ type: "step", name: seed(s), x: mids, y: Array.from(counts), color: palette[s % palette.length],
-          describe: (i) => `${counts[i]} features with degree in [${Math.ceil(edges[i])}, ${Math.ceil(edges[i + 1])})` });
+        const counts = histogram(c.degree, edges.map((e) => e - 0.5));
+        series.push({ type: "step", name: seed(s), x: mids, y: Array.from(counts, (v, i) => v / widths[i]), color: palette[s % palette.length],
+          describe: (i) => `${counts[i]} features with degree ${edges[i]}${widths[i] > 1 ? "–" + (edges[i + 1] - 1) : ""}` });
         isolated.push(`${seed(s)}: ${c.degree.filter((d) => d === 0).length.toLocaleString("en-US")}`);
       });
       const c0 = cols[0];
       const lambda = (2 * c0.edges) / c0.n;
-      const expected = mids.map((_, i) => c0.n * poissonMass(lambda, Math.ceil(edges[i]), Math.ceil(edges[i + 1])));
-      series.push({ type: "step", name: `Erdős–Rényi null (${seed(0)}'s n, m)`, x: mids, y: expected, dash: true, color: "#6e7781",
-        describe: (i) => `expected ${expected[i].toFixed(1)}` });
-      chart(root, { title: "Degree distribution (log-spaced bins)", xlabel: "degree", ylabel: "features per bin", x: "log", y: "log1p",
+      const expected = mids.map((_, i) => c0.n * poissonMass(lambda, edges[i], edges[i + 1]));
+      series.push({ type: "step", name: `Erdős–Rényi null (${seed(0)}'s n, m)`, x: mids, y: expected.map((v, i) => v / widths[i]), dash: true,
+        color: "#6e7781", describe: (i) => `expected ${expected[i].toFixed(1)} features` });
+      chart(root, { title: "Degree distribution (log-spaced bins)", xlabel: "degree", ylabel: "features per degree value", x: "log", y: "log1p",
         series, y0: 0, note: "Isolated features (degree 0) are not drawn: " + isolated.join(", ") + "." });
     }
     // Frequency distribution.

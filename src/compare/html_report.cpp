@@ -14,6 +14,7 @@
 #include "coact/core/json.h"
 #include "coact/core/log.h"
 #include "coact/core/strings.h"
+#include "coact/graph/connected_components.h"
 #include "coact/io/directory_output.h"
 #include "coact/io/h5.h"
 #include "coact/version.h"
@@ -67,7 +68,7 @@ struct PairData {
 
 struct SaeData {
   GraphSide graph;
-  graph::NodeData nodes;
+  std::vector<std::int64_t> component;       // connected component of each node
   std::vector<std::int64_t> community;       // Louvain, else label propagation, else component
   std::string community_source;
   std::vector<std::int64_t> community_size;
@@ -98,7 +99,7 @@ std::string feature_json(const ComparisonFile& c, std::size_t s, std::int64_t f,
   std::string j = "{";
   j += str("\"f\":", f, ",\"fr\":", num(st.frequency[u]), ",\"tk\":", sae.graph.file.nodes.topk_count[u], ",\"dg\":", g.degree(static_cast<graph::NodeId>(f)),
            ",\"st\":", num(st.strength[u]), ",\"cl\":", num(st.clustering[u]), ",\"mnd\":", num(st.mean_neighbor_degree[u]),
-           ",\"co\":", sae.nodes.component[u], ",\"cz\":", num(st.component_size[u]), ",\"cm\":", sae.community[u],
+           ",\"co\":", sae.component[u], ",\"cz\":", num(st.component_size[u]), ",\"cm\":", sae.community[u],
            ",\"cs\":", sae.community_size[static_cast<std::size_t>(sae.community[u])], ",\"kc\":", num(st.core_number[u]),
            ",\"pr\":", num(st.pagerank[u]), ",\"bt\":", num(st.betweenness[u]));
   // Strongest neighbours, and the edges among the feature and them (the graph view).
@@ -305,7 +306,11 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
     const std::int64_t n = sae.graph.file.graph.num_nodes();
     if (n != compared.n_features)
       throw InputError(str(graph_path, ": has ", n, " nodes but ", c.path, " says its SAE has ", compared.n_features, " features"));
-    sae.nodes = graph::compute_node_data(sae.graph.file.graph, sae.graph.file.nodes.frequency, sae.graph.file.nodes.topk_count);
+    {
+      graph::ConnectedComponents components(sae.graph.file.graph);
+      components.run();
+      sae.component = components.component_of();
+    }
     const graph::NodeAnalytics& analytics = sae.graph.file.analytics;
     if (analytics.community_louvain.present) {
       sae.community_source = "Louvain";
@@ -315,7 +320,7 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
       sae.community = analytics.community_label_propagation.values;
     } else {
       sae.community_source = "connected component";
-      sae.community = sae.nodes.component;
+      sae.community = sae.component;
     }
     sae.community_size.assign(static_cast<std::size_t>(n), 0);
     for (const auto m : sae.community) ++sae.community_size[static_cast<std::size_t>(m)];

@@ -11,6 +11,7 @@
 #include "coact/core/memory.h"
 #include "coact/core/rng.h"
 #include "coact/core/strings.h"
+#include "coact/graph/connected_components.h"
 #include "coact/io/h5.h"
 
 namespace coact::compare {
@@ -279,7 +280,9 @@ std::optional<Stability> feature_stability(backend::Backend& compute, const std:
       community = analytics.community_label_propagation.values;
     } else {
       out.community_source = "component";
-      community = graph::compute_node_data(graph.file.graph, graph.file.nodes.frequency, graph.file.nodes.topk_count).component;
+      graph::ConnectedComponents components(graph.file.graph);
+      components.run();
+      community = components.component_of();
     }
     std::vector<std::int64_t> community_size(static_cast<std::size_t>(n), 0);
     for (const auto c : community) ++community_size[static_cast<std::size_t>(c)];
