@@ -100,12 +100,15 @@ def main():
                 color = f"C{k % 10}"
                 ax.plot(thresholds, group["shared_fraction_at"][...], marker="o", color=color,
                         label=f"seed {seeds[i]} vs seed {seeds[j]}")
+                ax.plot(thresholds, group["max_fraction_at"][...], linestyle=":", color=color,
+                        label="best cosine ≥ t" if k == 0 else None)
                 ax.plot(thresholds, group["null_max_fraction_at"][...], linestyle="--", color=color, alpha=0.7,
-                        label="null (upper bound)" if k == 0 else None)
-            ax.set_xlabel("decoder cosine threshold")
-            ax.set_ylabel("fraction of features shared")
+                        label="null: best cosine, rotated" if k == 0 else None)
+            ax.set_xlabel("decoder cosine threshold t")
+            ax.set_ylabel("fraction of features")
             ax.set_ylim(0, 1.02)
-            ax.set_title("Shared fraction against the threshold (dashed: random-rotation null)")
+            ax.set_title("Shared fraction (matched, solid) against the threshold\n"
+                         "best cosine dotted; random-rotation null dashed", fontsize=10)
             ax.legend(fontsize=8)
             fig.tight_layout()
             fig.savefig(os.path.join(args.out, "stability_shared_fraction.png"), dpi=110)
@@ -119,13 +122,16 @@ def main():
                 n = group["mean_matched_cosine"].shape[0]
                 real = group["count_histogram"][t] / n
                 null = group["null_count_histogram"][t] / n
-                ax.plot(range(count), real, marker="o", color=f"C{k % 10}", label=f"seed {seeds[k]}")
+                best = group["best_count_histogram"][t] / n
+                ax.plot(range(count), real, marker="o", color=f"C{k % 10}", label=f"seed {seeds[k]} (matched)")
+                ax.plot(range(count), best, linestyle=":", color=f"C{k % 10}", label="best cosine" if k == 0 else None)
                 ax.plot(range(count), null, linestyle="--", color=f"C{k % 10}", alpha=0.7,
                         label="null (upper bound)" if k == 0 else None)
             ax.set_xticks(range(count))
             ax.set_xlabel("number of other seeds a feature is matched in")
             ax.set_ylabel("fraction of features")
-            ax.set_title(f"Feature stability across seeds (cos ≥ {main_threshold:g}; dashed: null)")
+            ax.set_title(f"Feature stability across seeds (cos ≥ {main_threshold:g})\n"
+                         "matched solid, best cosine dotted, random-rotation null dashed", fontsize=10)
             ax.legend(fontsize=8)
             fig.tight_layout()
             fig.savefig(os.path.join(args.out, "stability_counts.png"), dpi=110)

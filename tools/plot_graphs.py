@@ -53,7 +53,7 @@ def save(figure, directory, name):
     return path
 
 
-def title(axes, text, width=60):
+def title(axes, text, width=50):
     """A title wrapped to the canvas, so a long one never runs off its edge."""
     axes.set_title(textwrap.fill(text, width))
 

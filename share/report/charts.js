@@ -101,7 +101,7 @@ const Charts = (() => {
       g.stroke();
       g.font = "11px system-ui, sans-serif";
       g.fillStyle = "#5f6b73";
-      for (const v of ticks(spec.x || "linear", xlo, xhi)) {
+      for (const v of spec.xticks || ticks(spec.x || "linear", xlo, xhi)) {
         const x = px(xs.f(v));
         g.fillRect(x, height - m.bottom, 1, 4);
         g.fillText(label(v), x, height - m.bottom + 15);
@@ -125,7 +125,7 @@ const Charts = (() => {
       grid = new Map();
       spec.series.forEach((s, k) => {
         g.strokeStyle = g.fillStyle = s.color || palette[k % palette.length];
-        g.setLineDash(s.dash ? [6, 4] : []);
+        g.setLineDash(s.dash ? [6, 4] : s.dot ? [2, 3] : []);
         g.lineWidth = s.width || 1.6;
         if (s.type === "points") {
           g.globalAlpha = s.alpha || 0.55;
@@ -171,7 +171,7 @@ const Charts = (() => {
         g.fillStyle = "rgba(255,255,255,.85)";
         g.fillRect(x - 4, y - 9, legendWidth + 4, 15);
         g.strokeStyle = g.fillStyle = s.color || palette[spec.series.indexOf(s) % palette.length];
-        g.setLineDash(s.dash || !s.type ? [4, 3] : []);
+        g.setLineDash(s.dash || !s.type ? [4, 3] : s.dot ? [2, 3] : []);
         g.beginPath(); g.moveTo(x, y - 3); g.lineTo(x + 18, y - 3); g.lineWidth = 2; g.stroke();
         g.setLineDash([]);
         g.fillStyle = "#1d2327";
@@ -358,22 +358,27 @@ const Charts = (() => {
         const color = palette[k % palette.length];
         series.push({ type: "line", name: `${seed(p.first)} vs ${seed(p.second)}`, x: st.thresholds, y: p.shared, color,
           describe: (i) => `${(100 * p.shared[i]).toFixed(1)}% shared at ${st.thresholds[i]}` });
-        series.push({ type: "line", name: k ? "" : "null (upper bound)", x: st.thresholds, y: p.null_best, color: "#6e7781", dash: true,
+        series.push({ type: "line", name: k ? "" : "best cosine ≥ t (dotted)", x: st.thresholds, y: p.best, color, dot: true,
+          describe: (i) => `best cosine ≥ t: ${(100 * p.best[i]).toFixed(1)}%` });
+        series.push({ type: "line", name: k ? "" : "null: best cosine, rotated", x: st.thresholds, y: p.null_best, color: "#6e7781", dash: true,
           describe: (i) => `null ≤ ${(100 * p.null_best[i]).toFixed(2)}%` });
       });
       chart(root, { title: "Shared fraction against the cosine threshold", xlabel: "decoder cosine threshold", ylabel: "fraction of features shared",
-        series, y0: 0, note: "Dashed: the null model, each SAE against a random rotation of the other (best cosine, an upper bound of a matching's)." });
+        series, y0: 0, note: "Solid: matched pairs with decoder cosine ≥ t. Dotted: features whose best cosine in the other SAE is ≥ t. " +
+          "Dashed: the same under the null model, each SAE against a random rotation of the other (an upper bound of a matching's)." });
       const xs = Array.from({ length: count }, (_, c) => c);
       const cs = [];
       st.counts.forEach((c, s) => {
         const n = cols[s].n;
         cs.push({ type: "line", name: seed(s), x: xs, y: c.real.map((v) => v / n), color: palette[s % palette.length],
           describe: (i) => `${c.real[i]} features matched in ${i} other seeds` });
-        cs.push({ type: "line", name: s ? "" : "null (upper bound)", x: xs, y: c.null.map((v) => v / n), color: "#6e7781", dash: true,
+        cs.push({ type: "line", name: s ? "" : "best cosine (dotted)", x: xs, y: c.best.map((v) => v / n), color: palette[s % palette.length], dot: true,
+          describe: (i) => `${c.best[i]} features with a best cosine ≥ t in ${i} other seeds` });
+        cs.push({ type: "line", name: s ? "" : "null: best cosine, rotated", x: xs, y: c.null.map((v) => v / n), color: "#6e7781", dash: true,
           describe: (i) => `null: ${c.null[i]}` });
       });
       chart(root, { title: `Features by the number of other seeds they are matched in (cos ≥ ${st.threshold})`, xlabel: "other seeds matched in",
-        ylabel: "fraction of features", series: cs, y0: 0 });
+        ylabel: "fraction of features", series: cs, y0: 0, xticks: xs });
     }
   }
 

@@ -272,12 +272,13 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
       for (std::size_t s = 0; s < stability->per_sae.size(); ++s) {
         const SaeStability& x = stability->per_sae[s];
         const std::size_t t = stability->threshold_index, count = stability->saes;
-        std::string real = "[", null = "[";
+        std::string real = "[", null = "[", best = "[";
         for (std::size_t k = 0; k < count; ++k) {
           real += str(k ? "," : "", x.count_histogram[t * count + k]);
           null += str(k ? "," : "", x.null_count_histogram[t * count + k]);
+          best += str(k ? "," : "", x.best_count_histogram[t * count + k]);
         }
-        j += str(s ? "," : "", "{\"real\":", real, "],\"null\":", null, "]}");
+        j += str(s ? "," : "", "{\"real\":", real, "],\"null\":", null, "],\"best\":", best, "]}");
       }
       j += "]}";
     }
