@@ -13,7 +13,9 @@
 #include "coact/io/atomic_output.h"
 #include "commands.h"
 #include "coact/dist/root.h"
+#include "coact/data/tokenizer.h"
 #include "coact/eval/evaluation.h"
+#include "coact/eval/feature_effects.h"
 
 namespace coact::app {
 
@@ -62,6 +64,25 @@ int run_report(const Invocation& invocation) {
     const auto evaluation = eval::evaluation_options(request, dist::broadcast_string(invocation.mpi.world(), store),
                                                      backend::parse_device_request(cli.device()));
     evaluations = eval::evaluate_saes(invocation.mpi, *evaluation, paths);
+  }
+  if (!request.model.empty() && o.html) {
+    // The HTML pages' logit effects: every feature's, through the model's unembedding.
+    o.logit_effects = [&](const std::string& sae) {
+      std::optional<data::Tokenizer> tokenizer;
+      if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_hf_json(o.tokenizer));
+      compare::LogitEffectsTable table;
+      for (const auto& e : eval::all_feature_effects(sae, 10, request.model, request.model_config, request.hook)) {
+        table.hook = e.hook;
+        compare::FeatureLogitEffects f;
+        for (const auto& [list, out] : {std::pair{&e.positive, &f.promoted}, std::pair{&e.negative, &f.suppressed}})
+          for (const auto& [id, value] : *list) {
+            const std::int32_t ids[] = {id};
+            out->push_back({id, tokenizer ? tokenizer->decode(ids) : str("#", id), value});
+          }
+        table.features.push_back(std::move(f));
+      }
+      return table;
+    };
   }
   run_on_root(invocation, [&] {
     const auto plots = compare::write_report(compare::read_comparison(input), o);

@@ -42,7 +42,7 @@ const COACT = (() => {
     const raw = await load(key);
     cache[key] = {
       n: raw.n, edges: raw.edges, community_source: raw.community_source, contexts_note: raw.contexts_note,
-      contexts_rows: raw.contexts_rows, tokens: raw.tokens,
+      contexts_rows: raw.contexts_rows, tokens: raw.tokens, effects_hook: raw.effects_hook, effects_note: raw.effects_note,
       degree: typed(raw.degree, Int32Array), frequency: typed(raw.frequency, Float32Array),
       strength: typed(raw.strength, Float32Array), community: typed(raw.community, Int32Array),
       stable: raw.stable ? typed(raw.stable, Int8Array) : null,
@@ -232,6 +232,15 @@ async function featurePage(s, f) {
     if (!cols.tokens) html += `<p class="note">${esc(cols.contexts_note)}</p>`;
   } else {
     html += `<p class="note" id="contexts">${cols.contexts_note ? esc(cols.contexts_note) : "Never active in the first " + fmt(cols.contexts_rows) + " tokens scanned."}</p>`;
+  }
+  html += "<h2>Logit effects</h2>";
+  if (r.le) {
+    const effects = (list) => list.map(([id, text, e]) => `<tr data-token="${id}"><td class="context">${esc(text)}</td><td class="num">${fmt(e, 4)}</td></tr>`);
+    html += `<p class="note">Direct effects of its decoder row at ${esc(cols.effects_hook)} through the unembedding.</p><div class="grid" id="logit-effects">` +
+      `<div><h3>Promotes</h3>${table(["token", "effect"], effects(r.le[0]), 'id="promoted"')}</div>` +
+      `<div><h3>Suppresses</h3>${table(["token", "effect"], effects(r.le[1]), 'id="suppressed"')}</div></div>`;
+  } else {
+    html += `<p class="note">None: ${esc(cols.effects_note)} (coact report --html --model).</p>`;
   }
   html += '<div class="grid"><div><h2>Strongest neighbours</h2>';
   html += r.nb.length ? table(["feature", "weight", "count", "frequency", "degree", "community"],

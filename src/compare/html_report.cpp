@@ -73,6 +73,7 @@ struct SaeData {
   std::string community_source;
   std::vector<std::int64_t> community_size;
   FeatureContexts contexts;
+  LogitEffectsTable effects;  // empty without a model
 };
 
 // Strongest neighbours by weight (ties: lower id), at most k.
@@ -161,6 +162,15 @@ std::string feature_json(const ComparisonFile& c, std::size_t s, std::int64_t f,
       j += str(k ? "," : "", "[", num(t.activation), ",", t.row, ",", quote(t.before), ",", quote(t.token), ",", quote(t.after), "]");
     }
     j += "]";
+  }
+  if (!sae.effects.features.empty()) {
+    const FeatureLogitEffects& e = sae.effects.features[u];
+    const auto list = [](const std::vector<TokenEffect>& v) {
+      std::string out = "[";
+      for (std::size_t k = 0; k < v.size(); ++k) out += str(k ? "," : "", "[", v[k].token, ",", quote(v[k].text), ",", num(v[k].effect), "]");
+      return out + "]";
+    };
+    j += str(",\"le\":[", list(e.promoted), ",", list(e.suppressed), "]");
   }
   (void)c;
   return j + "}";
@@ -328,6 +338,19 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
     sae.contexts = feature_contexts(compute, resolve_beside(compared.path, c.path), n, o.scan_tokens, o.contexts, o.context_tokens,
                                     o.tokenizer);
     if (!sae.contexts.note.empty()) log::info("html report: seed ", compared.seed, ": ", sae.contexts.note);
+    std::string effects_note = "no model was given";
+    if (o.logit_effects) {
+      const std::string sae_path = resolve_beside(compared.path, c.path);
+      std::error_code ec;
+      if (fs::exists(sae_path, ec)) {
+        sae.effects = o.logit_effects(sae_path);
+        if (static_cast<std::int64_t>(sae.effects.features.size()) != n)
+          throw Error(str("logit effects of ", sae.effects.features.size(), " features for ", n));
+        effects_note.clear();
+      } else {
+        effects_note = str("the SAE file ", sae_path, " was not found");
+      }
+    }
 
     // Columns for the overview charts (every feature, typed arrays).
     {
@@ -346,7 +369,8 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
       }
       std::string j = str("{\"n\":", n, ",\"edges\":", sae.graph.file.graph.num_edges(), ",\"community_source\":", quote(sae.community_source),
                           ",\"contexts_note\":", quote(sae.contexts.note), ",\"contexts_rows\":", sae.contexts.rows,
-                          ",\"tokens\":", sae.contexts.tokens ? "true" : "false", ",\"degree\":", typed_array(degree),
+                          ",\"tokens\":", sae.contexts.tokens ? "true" : "false", ",\"effects_hook\":", quote(sae.effects.hook),
+                          ",\"effects_note\":", quote(effects_note), ",\"degree\":", typed_array(degree),
                           ",\"frequency\":", typed_array(frequency), ",\"strength\":", typed_array(strength),
                           ",\"community\":", typed_array(community));
       if (stability) j += str(",\"stable\":", typed_array(stable));

@@ -385,6 +385,7 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
     h.force = o.force;
     h.tokenizer = o.tokenizer;
     h.scan_tokens = o.html_tokens;
+    h.logit_effects = o.logit_effects;
     const auto compute = backend::make_backend(backend::DeviceRequest::Auto, 0);
     write_html_report(*compute, c, markdown, h);
   }

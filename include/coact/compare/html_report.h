@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,24 @@
 #include "coact/compare/comparison.h"
 
 namespace coact::compare {
+
+// A feature's direct logit effects (eval/feature_effects.h): the tokens its decoder row promotes
+// and suppresses most through the model's unembedding.
+struct TokenEffect {
+  std::int32_t token = 0;
+  std::string text;  // decoded, or "#id" without a tokenizer
+  double effect = 0;
+};
+struct FeatureLogitEffects {
+  std::vector<TokenEffect> promoted, suppressed;
+};
+struct LogitEffectsTable {
+  std::string hook;
+  std::vector<FeatureLogitEffects> features;  // one per feature
+};
+// Computes every feature's effects for the SAE file given. The eval module owns the model and
+// sits above this one, so a caller that has a model passes this in.
+using LogitEffectsSource = std::function<LogitEffectsTable(const std::string& sae_path)>;
 
 struct HtmlReportOptions {
   std::string directory;                 // the folder to write (index.html and its data files)
@@ -30,6 +49,7 @@ struct HtmlReportOptions {
   int context_tokens = 8;                // tokens before the activating one
   int neighbours = 12;                   // strongest neighbours per feature (also the graph view)
   std::int64_t block_features = 1024;    // features per data file
+  LogitEffectsSource logit_effects;      // empty: the pages show no logit effects
 };
 
 // The files the folder holds for `comparison` (flat names; index.html last).

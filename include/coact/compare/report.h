@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coact/compare/comparison.h"
+#include "coact/compare/html_report.h"
 #include "coact/core/options.h"
 
 namespace coact::compare {
@@ -22,6 +23,7 @@ struct ReportOptions {
   std::string html_dir;     // "" = <report dir>/html
   std::string tokenizer;    // tokenizer.json decoding the top-activating contexts ("" = token ids)
   std::int64_t html_tokens = 65536;  // store rows scanned for each SAE's top-activating contexts
+  LogitEffectsSource logit_effects;  // the HTML pages' logit effects (set by a caller with a model)
 };
 
 // The options a user sets (coact report's flags, a study's [report] keys).
