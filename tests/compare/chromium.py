@@ -90,6 +90,8 @@ class Browser:
         if not self.path:
             raise BrowserError("no Chromium found (tools/install-deps.sh installs Debian's chromium)")
         self.profile = tempfile.mkdtemp(prefix="coact_chromium_")
+        # Chromium's own messages go to a file: a pipe nobody reads would fill and stall it.
+        self.log = open(os.path.join(self.profile, "stderr.log"), "w+b")
         commands_read, self.commands = os.pipe()
         self.replies, replies_write = os.pipe()
 
@@ -107,7 +109,7 @@ class Browser:
              "--metrics-recording-only", "--disable-dev-shm-usage",
              f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"],
             preexec_fn=wire, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=self.log)
         os.close(commands_read)
         os.close(replies_write)
         self.buffer = b""
@@ -140,6 +142,7 @@ class Browser:
                     os.close(fd)
                 except OSError:
                     pass
+            self.log.close()
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def pump(self, timeout):
@@ -152,7 +155,8 @@ class Browser:
             if ready:
                 chunk = os.read(self.replies, 1 << 20)
                 if not chunk:
-                    raise BrowserError("Chromium closed the pipe: " + self.process.stderr.read().decode(errors="replace")[-2000:])
+                    self.log.seek(0)
+                    raise BrowserError("Chromium closed the pipe: " + self.log.read().decode(errors="replace")[-2000:])
                 self.buffer += chunk
                 while b"\0" in self.buffer:
                     message, self.buffer = self.buffer.split(b"\0", 1)
