@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "coact/compare/comparison_check.h"
+#include "coact/compare/stability.h"
 #include "coact/core/memory.h"
 #include "coact/dist/root.h"
 #include "coact/core/errors.h"
@@ -197,7 +198,7 @@ namespace {
 // Writes compare.h5 (the root's part of run_comparison).
 ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<SaeSide>& saes,
                                 const std::vector<GraphSide>& graphs, const std::vector<float>& truth,
-                                const std::vector<PairResult>& results) {
+                                const std::vector<PairResult>& results, const std::optional<Stability>& stability) {
   ComparisonFile file;
   file.path = o.out;
   file.threshold = o.study.threshold;
@@ -284,6 +285,7 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       file.pairs.push_back(std::move(p));
     }
     for (const auto& [key, values] : summary) f.write_dataset<double>("/summary/" + key, values, {count, count});
+    if (stability) write_stability(f, *stability);
     f.close();
   }
   output.commit();
@@ -355,7 +357,11 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       results.back().second = j;
     });
   }
-  dist::run_on_root(comm, [&] { file = write_comparison(o, saes, graphs, truth, results); });
+  dist::run_on_root(comm, [&] {
+    const auto stability = feature_stability(compute, saes, graphs, results,
+                                             {.threshold = o.study.threshold, .null_seed = o.study.baseline_seed});
+    file = write_comparison(o, saes, graphs, truth, results, stability);
+  });
   return file;
 }
 

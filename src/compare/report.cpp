@@ -11,6 +11,8 @@
 #include <fstream>
 #include <optional>
 
+#include "coact/compare/html_report.h"
+#include "coact/compare/stability.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/core/markdown.h"
@@ -34,6 +36,13 @@ const options::Table<ReportOptions>& report_table() {
     using namespace options;
     Table<ReportOptions> t;
     t.add(flag("plots", "draw the plots (python3 with h5py and matplotlib)"), &ReportOptions::plots);
+    t.add(flag("html", "also write the interactive HTML report (a folder beside the report: html/)"), &ReportOptions::html);
+    t.add(integer("html-tokens", "store rows scanned for each feature's top-activating contexts in the HTML report (0: none)")
+              .at_least(0).at_most(1e12),
+          &ReportOptions::html_tokens);
+    t.add(text("tokenizer", "tokenizer.json decoding the HTML report's contexts").shown_as("FILE").derived_from("token ids"),
+          [](const ReportOptions& o) { return o.tokenizer.empty() ? Value() : Value(o.tokenizer); },
+          [](ReportOptions& o, const Value& v) { o.tokenizer = is_set(v) ? std::get<std::string>(v) : std::string(); });
     return t;
   }();
   return table;
@@ -280,6 +289,17 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
     }
   }
 
+  {
+    // Feature stability across seeds, when the comparison stored it.
+    std::error_code ec;
+    if (fs::exists(c.path, ec))
+      if (const auto stability = read_stability(c.path)) {
+        std::vector<std::int64_t> seeds;
+        for (const auto& s : c.saes) seeds.push_back(s.seed);
+        out += stability_markdown(*stability, seeds);
+      }
+  }
+
   out += "## Plots\n\n";
   if (plots.empty()) out += plot_note.empty() ? "No plots were drawn.\n" : plot_note + "\n";
   for (const auto& plot : plots) out += str("![", fs::path(plot).stem().string(), "](", plot, ")\n\n");
@@ -287,18 +307,36 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
 }
 
 std::vector<std::string> plot_files(const ComparisonFile& c) {
-  // tools/plot_graphs.py's four figures, then tools/plot_compare.py's two per pair group.
+  // tools/plot_graphs.py's four figures, then tools/plot_compare.py's two per pair, named by
+  // the pair's seeds ("seed52_seed55"; "sae0_sae1" when two SAEs share a seed), and its two
+  // stability figures (drawn when the comparison stored /stability).
   std::vector<std::string> names{"degree_dist.png", "log_deg_dist.png", "freq_dist.png", "feat_deg_vs_frq.png"};
+  bool distinct = true;
+  for (std::size_t i = 0; i < c.saes.size(); ++i)
+    for (std::size_t j = i + 1; j < c.saes.size(); ++j) distinct = distinct && c.saes[i].seed != c.saes[j].seed;
   for (const auto& p : c.pairs) {
-    names.push_back(str("matched_degree_", p.first, "_", p.second, ".png"));
-    names.push_back(str("decoder_cosine_", p.first, "_", p.second, ".png"));
+    const std::string label = distinct ? str("seed", c.saes[static_cast<std::size_t>(p.first)].seed, "_seed",
+                                             c.saes[static_cast<std::size_t>(p.second)].seed)
+                                       : str("sae", p.first, "_sae", p.second);
+    names.push_back(str("matched_degree_", label, ".png"));
+    names.push_back(str("decoder_cosine_", label, ".png"));
   }
+  names.push_back("stability_shared_fraction.png");
+  names.push_back("stability_counts.png");
   return names;
 }
 
 std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptions& o) {
   io::require_writable_output(o.out, o.force);
   const fs::path report_dir = fs::path(o.out).parent_path();
+  if (o.html && !o.force) {  // refused before any plot is drawn
+    const fs::path html_dir = o.html_dir.empty() ? report_dir / "html" : fs::path(o.html_dir);
+    std::error_code ec;
+    for (const auto& name : html_report_files(c, {}))
+      if (fs::exists(html_dir / name, ec))
+        throw OutputExistsError(str(o.html_dir.empty() ? "--out's html folder" : "--html-dir", " ", html_dir.string(), ": ", name,
+                                    " exists; pass --force to overwrite the files in this folder"));
+  }
   const fs::path plots_dir = o.plots_dir.empty() ? report_dir / "plots" : fs::path(o.plots_dir);
   // The plots are one output with the report: drawn into a staging folder, moved into place
   // only once the report is written too, and refused without --force when any exists.
@@ -333,13 +371,25 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
     if (!note.empty()) log::warn(note);
   }
   io::AtomicOutput output(o.out, o.force);
+  const std::string markdown = report_markdown(c, plots, note);
   {
     std::ofstream stream(output.temporary_path(), std::ios::binary);
-    stream << report_markdown(c, plots, note) << o.extra_markdown;
+    stream << markdown << o.extra_markdown;
     stream.close();
     if (!stream) throw IoError(str(o.out, ": writing failed"));
   }
-  // The plots first, then the report that links them.
+  if (o.html) {
+    HtmlReportOptions h;
+    h.directory = o.html_dir.empty() ? (report_dir / "html").string() : o.html_dir;
+    h.flag = o.html_dir.empty() ? "--out's html folder" : "--html-dir";
+    h.force = o.force;
+    h.tokenizer = o.tokenizer;
+    h.scan_tokens = o.html_tokens;
+    h.logit_effects = o.logit_effects;
+    const auto compute = backend::make_backend(backend::DeviceRequest::Auto, 0);
+    write_html_report(*compute, c, markdown, h);
+  }
+  // The HTML folder and the plots first, then the report that links them.
   if (plot_output && !plots.empty()) plot_output->commit_written();
   output.commit();
   return plots;

@@ -113,6 +113,12 @@ class CompareCommand(unittest.TestCase):
         self.assertIn("seed 52 vs seed 55", text)
         for png in os.listdir(os.path.join(self.dir, "plots")):
             self.assertIn(f"plots/{png}", text)
+        # Plots named by the pair's seeds, and the stability figures.
+        plots = set(os.listdir(os.path.join(self.dir, "plots")))
+        for name in ("matched_degree_seed52_seed55.png", "decoder_cosine_seed55_seed99.png", "stability_shared_fraction.png",
+                     "stability_counts.png"):
+            self.assertIn(name, plots)
+        self.assertIn("## Stability across seeds", text)
 
     def expect_failure(self, args, code, *fragments):
         r = run(args, check=False)

@@ -23,6 +23,11 @@ struct FeatureEffects {
 FeatureEffects feature_effects(const std::string& sae_path, std::int64_t feature, int top, const std::string& weights,
                                const std::string& config, std::string hook);
 
+// The same for every feature of the SAE, the model loaded once (the HTML report's pages). Cost:
+// one pass of the unembedding per feature.
+std::vector<FeatureEffects> all_feature_effects(const std::string& sae_path, int top, const std::string& weights,
+                                                const std::string& config, std::string hook);
+
 std::string effects_text(const FeatureEffects& effects, const std::optional<data::Tokenizer>& tokenizer);
 // The `"logit_effects":{...}` member of a card's JSON object.
 std::string effects_json(const FeatureEffects& effects);
