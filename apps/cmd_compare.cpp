@@ -73,12 +73,10 @@ int run_compare(const Invocation& invocation) {
     c.device = backend::parse_device_request(cli.device());
     o.correlations = compare::activation_correlations(invocation.mpi, c);
   }
-  // The comparison runs on the root; other ranks wait for its outcome.
-  compare::ComparisonFile result;
-  run_on_root(invocation, [&] {
-    const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), 0);
-    result = compare::run_comparison(*compute, o);
-  });
+  // Collective: every rank takes part in the matching (cost tiles by GEMM over the ranks);
+  // the root writes compare.h5 and gets the result.
+  const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), invocation.mpi.local_rank());
+  const compare::ComparisonFile result = compare::run_comparison(*compute, invocation.mpi.world(), o);
   if (!invocation.mpi.is_root()) return 0;
   std::ostringstream out;
   for (const auto& p : result.pairs) {

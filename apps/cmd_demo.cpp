@@ -58,6 +58,7 @@ int run_demo(const Invocation& invocation) {
   opt("steps", po::value<std::int64_t>()->default_value(1500), "training steps per SAE");
   opt("rows", po::value<std::int64_t>()->default_value(data::SynthConfig{}.rows), "synthetic tokens");
   opt("no-plots", po::bool_switch(), "skip the plots");
+  opt("html", po::bool_switch(), "also the interactive HTML report (html/index.html)");
   if (!cli.parse(invocation)) return 0;
 
   Stopwatch clock;
@@ -73,6 +74,7 @@ int run_demo(const Invocation& invocation) {
   o.steps = cli.get<std::int64_t>("steps");
   o.rows = cli.get<std::int64_t>("rows");
   o.plots = !cli.get<bool>("no-plots");
+  o.html = cli.get<bool>("html");
   o.device = backend::parse_device_request(cli.device());
   pipeline::Study study = pipeline::demo_study(o, cli.command_line(invocation));
   study.rerun = cli.force();

@@ -38,6 +38,10 @@ const options::Table<ComparisonOptions>& comparison_table() {
     t.add(text("truth", "synthetic store with /ground_truth").derived_from("the SAEs' training store, when it has one"),
           [](const O& o) { return o.truth_store.empty() ? Value() : Value(o.truth_store); },
           [](O& o, const Value& v) { o.truth_store = is_set(v) ? std::get<std::string>(v) : std::string(); });
+    t.add(text("precision", "arithmetic of the matching's cost GEMM: fp32, or bf16 / tf32 operands with fp32 sums")
+              .one_of({"fp32", "bf16", "tf32"}),
+          [](const O& o) { return Value(std::string(backend::to_string(o.study.matching.precision))); },
+          [](O& o, const Value& v) { o.study.matching.precision = backend::parse_precision(std::get<std::string>(v)); });
     t.add(text("match", "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)")
               .one_of({"decoder", "activations"}),
           [](const O& o) { return Value(std::string(o.study.match_activations ? "activations" : "decoder")); },
@@ -217,6 +221,7 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
     a.set("threshold", o.study.threshold);
     a.set("method", o.study.greedy ? "greedy" : "exact");
     a.set("match", file.match);
+    a.set("cost_precision", backend::to_string(o.study.matching.precision));
     a.set("baseline_seed", static_cast<std::int64_t>(o.study.baseline_seed));
     a.set("strength_bins", o.study.strength_bins);
     a.set("n_saes", static_cast<std::int64_t>(saes.size()));

@@ -231,14 +231,15 @@ void Runner::compare_and_report_stages() {
     log::info("report: CE-loss recovered of ", saes.size(), " SAE(s) on ", e.inputs.weights);
     report.extra_markdown = eval::evaluation_markdown(eval::evaluate_saes(mpi_, e, saes));
   }
-  // The comparison and the report run on the root; the others wait for the outcome.
+  // The matching runs on every rank (cost tiles by GEMM over the ranks); the root writes
+  // compare.h5 and the report while the others wait for the outcome.
+  std::optional<compare::ComparisonFile> comparison;
+  if (does_work(plan_.compare)) {
+    log::info("compare: ", c.out);
+    const auto compute = backend::make_backend(s.job.device, mpi_.local_rank());
+    comparison = compare::run_comparison(*compute, mpi_.world(), c);
+  }
   dist::run_on_root(mpi_.world(), [&] {
-    std::optional<compare::ComparisonFile> comparison;
-    if (does_work(plan_.compare)) {
-      log::info("compare: ", c.out);
-      const auto compute = backend::make_backend(s.job.device, 0);
-      comparison = compare::run_comparison(*compute, c);
-    }
     record("compare", -1, plan_.compare, s.compare_text, clock.seconds(), inputs, {{"compare", c.out}});
 
     clock.restart();

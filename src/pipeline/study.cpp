@@ -448,6 +448,7 @@ Study demo_study(const DemoOptions& o, const std::string& command_line) {
   t["graph"]["batch-tokens"] = "16384";
   t["graph"]["num-batches"] = std::to_string(std::max<std::int64_t>(1, o.rows / 16384));  // every batch of the store
   t["report"]["plots"] = o.plots ? "true" : "false";
+  if (o.html) t["report"]["html"] = "true";
   return study_from_texts(t, "coact demo", command_line);
 }
 

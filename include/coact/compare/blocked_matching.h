@@ -79,6 +79,9 @@ struct BlockedMatchingOptions {
   double certificate_tolerance = 1e-6;
   std::int64_t progress_min_rows = 4096;
   std::string label = "blocked matching";
+  // The cost GEMM's arithmetic (bf16/tf32 operands with fp32 sums trade ~2^-8 in each cost for
+  // speed; the certificate then holds for those costs).
+  backend::Precision precision = backend::Precision::Fp32;
 };
 
 struct BlockedMatchingStats {

@@ -118,6 +118,7 @@ struct DemoOptions {
   std::int64_t steps = 1500;
   std::int64_t rows = data::SynthConfig{}.rows;
   bool plots = true;
+  bool html = false;  // the interactive HTML report beside report.md
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
 };
 Study demo_study(const DemoOptions& options, const std::string& command_line);

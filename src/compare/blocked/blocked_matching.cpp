@@ -60,8 +60,9 @@ BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& c
   if (b_rows > std::numeric_limits<std::int32_t>::max()) {
     throw SharedInputError(str(options.label, ": ", b_rows, " rows exceed the 32-bit index range"));
   }
+  backend.require_precision(options.precision);
   blocked::CosineTiles tiles(backend, comm, a_share, a_rows, b_share, b_rows, options.block_rows,
-                             options.block_columns);
+                             options.block_columns, options.precision);
   tiles.report_progress(options.label, options.progress_min_rows * options.progress_min_rows);
   if (a_rows == 0) {
     BlockedMatching empty;

@@ -29,11 +29,11 @@ void require_finite(dist::Comm& comm, std::int64_t first_bad_global, std::int64_
 
 CosineTiles::CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share,
                          std::int64_t a_rows, MatrixView<const float> b_share, std::int64_t b_rows,
-                         std::int64_t block_rows, std::int64_t block_columns)
+                         std::int64_t block_rows, std::int64_t block_columns, backend::Precision precision)
     : backend_(backend), comm_(comm), host_backend_(backend.kind() == backend::DeviceKind::Cpu),
       a_share_(row_share(a_rows, comm.rank(), comm.size())), b_share_(row_share(b_rows, comm.rank(), comm.size())),
       a_rows_(a_rows), b_rows_(b_rows), d_(a_share.cols), block_rows_(std::max<std::int64_t>(1, block_rows)),
-      block_columns_(std::max<std::int64_t>(1, block_columns)) {
+      block_columns_(std::max<std::int64_t>(1, block_columns)), precision_(precision) {
   // Shapes first, agreed by every rank, so that no rank goes on alone.
   const std::int64_t widest = max_over_ranks(comm, std::max(a_share.cols, b_share.cols));
   const std::int64_t narrowest = -max_over_ranks(comm, -std::min(a_share.cols, b_share.cols));
@@ -125,7 +125,7 @@ void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visit
         const std::int64_t height = std::min(block_rows_, count - r0);
         Stopwatch clock;
         const float* block = block_of(list.data() + r0, height);
-        one_minus_dot_products(backend_, block, chunk, height, width, d_, tile_.data(), width);
+        one_minus_dot_products(backend_, block, chunk, height, width, d_, tile_.data(), width, precision_);
         const float* values = tile_.data();
         if (!host_backend_) {
           backend_.copy_bytes(tile_host_.data(), tile_.data(), static_cast<std::size_t>(height * width) * sizeof(float),

@@ -39,7 +39,7 @@ class CosineTiles {
   // Throws SharedInputError on every rank when any rank holds a NaN/Inf entry.
   CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share, std::int64_t a_rows,
               MatrixView<const float> b_share, std::int64_t b_rows, std::int64_t block_rows,
-              std::int64_t block_columns);
+              std::int64_t block_columns, backend::Precision precision = backend::Precision::Fp32);
 
   // Collective: every rank calls it with the rows of its share it needs (ascending local
   // indices; an empty list still takes part in the broadcasts), or all of them when `rows` is
@@ -76,6 +76,7 @@ class CosineTiles {
   RowShare a_share_, b_share_;
   std::int64_t a_rows_, b_rows_, d_;
   std::int64_t block_rows_, block_columns_;
+  backend::Precision precision_;
   backend::Buffer<float> a_unit_;        // this rank's rows of A, unit norm (backend memory)
   std::vector<float> b_unit_;            // this rank's rows of B, unit norm (host: broadcast source)
   std::vector<float> chunk_host_;        // a chunk received from another rank
