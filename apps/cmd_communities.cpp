@@ -18,7 +18,7 @@ int run_communities(const Invocation& invocation) {
                   "features by degree. With --truth (a synthetic store) each SAE feature is mapped to its closest\n"
                   "true feature by decoder cosine and the communities are scored against the planted groups\n"
                   "(adjusted Rand index, NMI).");
-  cli.add_compute_flags();
+  cli.add_threads_flag();
   auto opt = cli.options().add_options();
   opt("graph", po::value<std::string>()->value_name("FILE"), "graph file (graph_<seed>.h5)");
   opt("show", po::value<int>()->default_value(10), "communities listed (largest first)");
@@ -36,7 +36,6 @@ int run_communities(const Invocation& invocation) {
   if (cli.has("sae")) request.sae = cli.get<std::string>("sae");
   const int show = cli.get<int>("show");
   if (show < 0) throw UsageError("--show must be >= 0");
-  request.device = backend::parse_device_request(cli.device());
   request.command_line = cli.command_line(invocation);
   std::vector<io::LabelledPath> inputs;
   if (!request.truth_store.empty()) inputs = io::store_inputs("--truth", request.truth_store);

@@ -98,8 +98,7 @@ CommunityReport analyse_communities(const CommunityRequest& request) {
     if (checkpoint.params.n_features != g.num_nodes())
       throw InputError(str(sae_path, " has ", checkpoint.params.n_features, " features but ", request.graph, " has ",
                            g.num_nodes(), " nodes"));
-    const auto compute = backend::make_backend(request.device, 0);
-    report.planted = planted_groups(*compute, checkpoint.params, request.truth_store, request.truth_threshold);
+    report.planted = planted_groups(checkpoint.params, request.truth_store, request.truth_threshold);
     for (std::size_t i = 0; i < report.results.methods.size(); ++i) {
       const auto& d = report.results.methods[i];
       report.scores[i] = score_communities(d.community, *report.planted);

@@ -7,6 +7,7 @@
 #include "coact/compare/comparison_check.h"
 #include "coact/compare/stability.h"
 #include "coact/core/memory.h"
+#include "coact/data/ground_truth.h"
 #include "coact/dist/root.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
@@ -87,12 +88,12 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
     std::error_code ec;
     if (!std::filesystem::exists(store, ec) || !std::filesystem::is_regular_file(store, ec)) return {};
   }
-  const io::File f = io::File::open(store);
-  if (!f.has("/ground_truth/directions")) {
+  const auto truth = data::read_ground_truth(store);
+  if (!truth) {
     if (!given.empty()) throw InputError(str(given, ": no /ground_truth/directions (not a synthetic store)"));
     return {};
   }
-  return f.dataset("/ground_truth/directions").read_all<float>();
+  return truth->directions;
 }
 
 // This rank's rows row_share(rows, rank, size) of a row-major matrix the root holds (other
@@ -235,10 +236,9 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       s.seed = static_cast<std::int64_t>(saes[i].seed);
       s.d_in = saes[i].params.d_in;
       s.n_features = saes[i].params.n_features;
-      graph::GraphStatistics statistics(graphs[i].file.graph, graphs[i].file.nodes.frequency);
-      statistics.run();
-      s.graph_summary = graph_summary_values(statistics.summary());
-      s.component_sizes = statistics.summary().component_sizes;
+      const graph::GraphSummary summary = graph::summarise_node_data(graphs[i].file.graph, graphs[i].file.nodes);
+      s.graph_summary = graph_summary_values(summary);
+      s.component_sizes = summary.component_sizes;
       // Communities stored by `coact communities`, for the report (graph_louvain_modularity, ...).
       const graph::NodeAnalytics& analytics = graphs[i].file.analytics;
       for (const auto& [prefix, column] : {std::pair<const char*, const graph::NodeColumn<std::int64_t>*>{"louvain_", &analytics.community_louvain},

@@ -137,8 +137,7 @@ FeatureCard feature_card(backend::Backend& compute, const CardOptions& o) {
   card.degree = static_cast<std::int64_t>(here.stats.degree[uf]);
   card.component_size = static_cast<std::int64_t>(here.stats.component_size[uf]);
   card.topk_count = here.file.nodes.topk_count[uf];
-  const graph::NodeData nodes = graph::compute_node_data(here.file.graph, here.file.nodes.frequency, here.file.nodes.topk_count);
-  card.component = nodes.component[uf];
+  card.component = here.file.nodes.component[uf];
 
   // Neighbours, strongest first by weight and by count.
   const auto neighbours = here.file.graph.neighbors(static_cast<graph::NodeId>(f));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "coact/compare/assignment.h"
 #include "coact/compare/correlation.h"
@@ -11,8 +12,10 @@
 #include "coact/core/errors.h"
 #include "coact/core/rng.h"
 #include "coact/core/sha256.h"
+#include "coact/data/ground_truth.h"
 #include "coact/graph/betweenness.h"
 #include "coact/graph/core_decomposition.h"
+#include "coact/graph/graph_check.h"
 #include "coact/graph/pagerank.h"
 #include "coact/sae/checkpoint.h"
 #include "coact/sae/training.h"
@@ -35,11 +38,13 @@ GraphSide load_graph_statistics(const std::string& path) {
   GraphSide side;
   side.path = path;
   side.file = graph::read_graph_file(path);
+  // The file's node data are used as written once they agree with its CSR (one pass over the
+  // edges); describe --check recomputes everything.
+  graph::require_node_data_matches_csr(side.file);
+  const graph::NodeData& nodes = side.file.nodes;
   const std::int64_t n = side.file.graph.num_nodes();
-  // Node statistics recomputed from the CSR rather than trusted from the file.
-  const graph::NodeData nodes = graph::compute_node_data(side.file.graph, side.file.nodes.frequency, side.file.nodes.topk_count);
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(n), 0);
-  for (auto c : nodes.component) ++sizes[static_cast<std::size_t>(c)];
+  std::map<std::int64_t, std::int64_t> sizes;  // component id -> size
+  for (auto c : nodes.component) ++sizes[c];
   NodeStatistics& s = side.stats;
   s.degree.assign(nodes.degree.begin(), nodes.degree.end());
   s.strength = nodes.strength;
@@ -47,25 +52,40 @@ GraphSide load_graph_statistics(const std::string& path) {
   s.clustering = nodes.clustering;
   s.component_size.resize(static_cast<std::size_t>(n));
   for (std::int64_t v = 0; v < n; ++v)
-    s.component_size[static_cast<std::size_t>(v)] = static_cast<double>(sizes[static_cast<std::size_t>(nodes.component[static_cast<std::size_t>(v)])]);
+    s.component_size[static_cast<std::size_t>(v)] = static_cast<double>(sizes[nodes.component[static_cast<std::size_t>(v)]]);
   s.mean_neighbor_degree = nodes.mean_neighbor_degree;
-  // Centralities for the extended Q2 search: cores and PageRank recomputed (fast); betweenness
-  // taken from the file when `coact centrality` stored it, else estimated here (exact up to
-  // 512 nodes, 64 sampled sources beyond).
+  // Centralities for the extended Q2 search: those `coact centrality` stored, else computed
+  // here (k-cores and PageRank are fast; betweenness exact up to 512 nodes, 64 sampled sources
+  // beyond).
   {
     const graph::CsrGraph& g = side.file.graph;
-    graph::CoreDecomposition cores(g);
-    cores.run();
-    s.core_number.assign(cores.core_number().begin(), cores.core_number().end());
+    const graph::NodeAnalytics& stored = side.file.analytics;
+    if (stored.core_number.present) {
+      s.core_number.assign(stored.core_number.values.begin(), stored.core_number.values.end());
+    } else {
+      graph::CoreDecomposition cores(g);
+      cores.run();
+      s.core_number.assign(cores.core_number().begin(), cores.core_number().end());
+    }
     // Weighted PageRank, or unweighted when some weight is negative (as it may be in graphs
     // from elsewhere): the Q2 search then still runs.
     bool negative = false;
     for (const double w : g.weights()) negative = negative || w < 0;
-    graph::PageRank pagerank(g, {.weighting = negative ? graph::EdgeWeighting::Unit : graph::EdgeWeighting::Weight});
-    pagerank.run();
-    s.pagerank = pagerank.scores();
-    if (side.file.analytics.betweenness.present) {
-      s.betweenness = side.file.analytics.betweenness.values;
+    const graph::EdgeWeighting weighting = negative ? graph::EdgeWeighting::Unit : graph::EdgeWeighting::Weight;
+    // A stored PageRank is reused when it was run with the same settings.
+    const graph::PageRankOptions wanted{.weighting = weighting};
+    const auto setting = [&](const char* key, auto& map) { const auto it = map.find(key); return it == map.end() ? decltype(it->second){} : it->second; };
+    if (stored.pagerank.present && setting("weighting", stored.pagerank.texts) == graph::to_string(weighting) &&
+        setting("damping", stored.pagerank.numbers) == wanted.damping &&
+        setting("tolerance", stored.pagerank.numbers) == wanted.tolerance) {
+      s.pagerank = stored.pagerank.values;
+    } else {
+      graph::PageRank pagerank(g, wanted);
+      pagerank.run();
+      s.pagerank = pagerank.scores();
+    }
+    if (stored.betweenness.present) {
+      s.betweenness = stored.betweenness.values;
     } else {
       graph::Betweenness betweenness(g, {.samples = n <= 512 ? 0 : 64, .seed = 0});
       betweenness.run();
@@ -126,36 +146,6 @@ double js_real(const std::vector<double>& a, const std::vector<double>& b, std::
   const auto edges = shared_bin_edges(a, b, bins);
   const PairedDensities d = real_densities(a, b, edges);
   return jensen_shannon_distance(d.p, d.q);
-}
-
-// For each dictionary row: the true feature with the largest cosine, and that cosine.
-void best_truth(const std::vector<float>& dictionary, const std::vector<float>& truth, std::int64_t d,
-                std::vector<std::int64_t>& best, std::vector<double>& cosine) {
-  const std::int64_t n = static_cast<std::int64_t>(dictionary.size()) / d, m = static_cast<std::int64_t>(truth.size()) / d;
-  best.assign(static_cast<std::size_t>(n), -1);
-  cosine.assign(static_cast<std::size_t>(n), -1.0);
-  std::vector<double> truth_norm(static_cast<std::size_t>(m));
-  for (std::int64_t t = 0; t < m; ++t) {
-    double s = 0;
-    for (std::int64_t c = 0; c < d; ++c) s += std::pow(truth[static_cast<std::size_t>(t * d + c)], 2);
-    truth_norm[static_cast<std::size_t>(t)] = std::max(std::sqrt(s), 1e-12);
-  }
-#pragma omp parallel for schedule(static)
-  for (std::int64_t j = 0; j < n; ++j) {
-    const float* w = dictionary.data() + j * d;
-    double wn = 0;
-    for (std::int64_t c = 0; c < d; ++c) wn += static_cast<double>(w[c]) * w[c];
-    wn = std::max(std::sqrt(wn), 1e-12);
-    for (std::int64_t t = 0; t < m; ++t) {
-      double dot = 0;
-      for (std::int64_t c = 0; c < d; ++c) dot += static_cast<double>(w[c]) * truth[static_cast<std::size_t>(t * d + c)];
-      const double cos = dot / (wn * truth_norm[static_cast<std::size_t>(t)]);
-      if (cos > cosine[static_cast<std::size_t>(j)]) {
-        cosine[static_cast<std::size_t>(j)] = cos;
-        best[static_cast<std::size_t>(j)] = t;
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -380,10 +370,12 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
     t.recovered_second = rec2.recovered;
     t.mmcs_first = rec1.mmcs;
     t.mmcs_second = rec2.mmcs;
-    std::vector<std::int64_t> best1, best2;
-    std::vector<double> cos1, cos2;
-    best_truth(a.params.w_dec, truth, d, best1, cos1);
-    best_truth(b.params.w_dec, truth, d, best2, cos2);
+    const data::NearestRows first = data::nearest_rows(a.params.w_dec, truth, d);
+    const data::NearestRows second = data::nearest_rows(b.params.w_dec, truth, d);
+    const auto& best1 = first.index;
+    const auto& best2 = second.index;
+    const auto& cos1 = first.cosine;
+    const auto& cos2 = second.cosine;
     for (std::int64_t i = 0; i < n1; ++i) {
       const auto j = static_cast<std::size_t>(r.matching[static_cast<std::size_t>(i)]);
       if (cos1[static_cast<std::size_t>(i)] >= o.truth_threshold && cos2[j] >= o.truth_threshold) {

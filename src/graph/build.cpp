@@ -121,9 +121,11 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     attributes.sae_hash = file_sha256(o.sae);
     attributes.encode_precision = backend::to_string(o.precision);
     io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
-    write_graph_file(o.out, o.force, graph, frequency, accumulator.topk_counts(), attributes, provenance);
+    // One pass of components and clustering gives both the file's node data and the summary.
     GraphStatistics statistics(graph, frequency);
     statistics.run();
+    write_graph_file(o.out, o.force, graph, compute_node_data(statistics, frequency, accumulator.topk_counts()), attributes,
+                     provenance, NodeAnalytics{});
     result.summary = statistics.summary();
     result.edges = result.summary.edges;
   }

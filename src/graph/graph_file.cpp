@@ -126,7 +126,12 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
 void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
                       std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
                       io::Provenance provenance, const NodeAnalytics& analytics) {
-  const NodeData nodes = compute_node_data(graph, frequency, topk_count);
+  write_graph_file(path, force, graph, compute_node_data(graph, frequency, topk_count), attributes, std::move(provenance),
+                   analytics);
+}
+
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, const NodeData& nodes,
+                      const GraphAttributes& attributes, io::Provenance provenance, const NodeAnalytics& analytics) {
   const std::int64_t n = graph.num_nodes();
   const auto entries = static_cast<std::int64_t>(graph.indices().size());
 

@@ -21,7 +21,6 @@ struct CommunityRequest {
   std::string truth_store;            // "" = no scoring
   std::string sae;                    // "" = the SAE the graph names
   double truth_threshold = 0.9;       // decoder cosine for a feature to count as a true feature
-  backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;
 };
 

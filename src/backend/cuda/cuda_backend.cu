@@ -1,6 +1,6 @@
 #include "cuda/cuda_backend.h"
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/core/strings.h"
 
 namespace coact::backend::cuda {

@@ -3,7 +3,7 @@
 // Reduced precisions run on tensor cores: tf32 by CUBLAS_COMPUTE_32F_FAST_TF32 on the fp32
 // operands; bf16 by cublasGemmEx on bf16 copies of the operands, rounded by the shared functor
 // (ops/bf16.h) into stream-ordered scratch, with fp32 accumulation (CUBLAS_COMPUTE_32F).
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/backend/ops/bf16.h"
 #include "coact/core/errors.h"
 #include "cuda/cuda_backend.h"

@@ -2,7 +2,7 @@
 // (coalesced) and a shuffle-down tree sums their partial dots (ops/radix_topk.h's
 // strided_partial_dot and tree_sum_lanes give the cpu tests the same order), instead of one
 // thread walking a whole row.
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/backend/ops/radix_topk.h"
 #include "cuda/cuda_backend.h"
 

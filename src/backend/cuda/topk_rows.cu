@@ -6,7 +6,7 @@
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/backend/ops/radix_topk.h"
 #include "cuda/cuda_backend.h"
 
