@@ -82,16 +82,16 @@ int run_compare(const Invocation& invocation) {
   for (const auto& p : result.pairs) {
     const auto& a = result.saes[static_cast<std::size_t>(p.first)];
     const auto& b = result.saes[static_cast<std::size_t>(p.second)];
-    out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
-        << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
-        << fixed_with_commas(p.values.at("js_degree_random"), 3) << "), edge Jaccard " << fixed_with_commas(p.values.at("edge_jaccard"), 3)
-        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.at("q2_hit_at_10"), 1) << "% (with centralities "
-        << fixed_with_commas(100 * p.values.at("q2x_hit_at_10"), 1) << "%)";
-    if (p.values.count("mean_matched_correlation"))
-      out << "; activation matching over " << with_commas(static_cast<std::int64_t>(p.values.at("correlation_tokens")))
-          << " tokens, mean matched correlation " << fixed_with_commas(p.values.at("mean_matched_correlation"), 3);
-    if (p.values.count("agreement_with_decoder"))
-      out << ", agrees with the decoder matching on " << fixed_with_commas(100 * p.values.at("agreement_with_decoder"), 1) << "%";
+    out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.shared_fraction, 1)
+        << "%, JS degree " << fixed_with_commas(p.values.js_degree, 3) << " (random "
+        << fixed_with_commas(p.values.js_degree_random, 3) << "), edge Jaccard " << fixed_with_commas(p.values.edge_jaccard, 3)
+        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.q2.hit_at_10, 1) << "% (with centralities "
+        << fixed_with_commas(100 * p.values.q2x.hit_at_10, 1) << "%)";
+    if (p.values.mean_matched_correlation)
+      out << "; activation matching over " << with_commas(static_cast<std::int64_t>(*p.values.correlation_tokens))
+          << " tokens, mean matched correlation " << fixed_with_commas(*p.values.mean_matched_correlation, 3);
+    if (p.values.agreement_with_decoder)
+      out << ", agrees with the decoder matching on " << fixed_with_commas(100 * *p.values.agreement_with_decoder, 1) << "%";
     out << "\n";
   }
   out << "wrote " << o.out << " in " << human_duration(clock.seconds()) << "\n";

@@ -32,9 +32,9 @@ std::string demo_summary(const pipeline::Study& study, double seconds) {
   }
   const compare::ComparisonFile comparison = compare::read_comparison(study.compare_path());
   const auto& p = comparison.pairs.front();
-  out << "  compare.h5         matching and Q1-Q3: shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
-      << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
-      << fixed_with_commas(p.values.at("js_degree_random"), 3) << ")\n";
+  out << "  compare.h5         matching and Q1-Q3: shared " << fixed_with_commas(100 * p.values.shared_fraction, 1)
+      << "%, JS degree " << fixed_with_commas(p.values.js_degree, 3) << " (random "
+      << fixed_with_commas(p.values.js_degree_random, 3) << ")\n";
   std::error_code ec;
   const bool plots = std::filesystem::is_directory(std::filesystem::path(study.out()) / "plots", ec) && study.report.plots;
   out << "  report.md          the tables" << (plots ? " and plots in plots/" : "") << "\n";

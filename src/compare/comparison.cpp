@@ -54,20 +54,6 @@ const options::Table<ComparisonOptions>& comparison_table() {
 
 namespace {
 
-void put_search(std::map<std::string, double>& v, const std::string& prefix, const SearchScore& s) {
-  v[prefix + "queries"] = static_cast<double>(s.queries);
-  v[prefix + "hit_at_1"] = s.hit_at_1;
-  v[prefix + "hit_at_10"] = s.hit_at_10;
-  v[prefix + "hit_at_100"] = s.hit_at_100;
-  v[prefix + "mrr"] = s.mrr;
-  v[prefix + "median_rank"] = s.median_rank;
-  v[prefix + "chance_hit_at_1"] = s.chance_hit_at_1;
-  v[prefix + "chance_hit_at_10"] = s.chance_hit_at_10;
-  v[prefix + "chance_hit_at_100"] = s.chance_hit_at_100;
-  v[prefix + "chance_mrr"] = s.chance_mrr;
-  v[prefix + "chance_median_rank"] = s.chance_median_rank;
-}
-
 std::map<std::string, double> graph_summary_values(const graph::GraphSummary& s) {
   return {{"nodes", static_cast<double>(s.nodes)},
           {"edges", static_cast<double>(s.edges)},
@@ -141,63 +127,6 @@ struct PairPlan {
 
 }  // namespace
 
-std::map<std::string, double> pair_values(const PairResult& r) {
-  std::map<std::string, double> v;
-  v["shared_fraction"] = r.shared_fraction;
-  v["shared_features"] = r.shared_fraction * static_cast<double>(r.matching.size());
-  v["mean_matched_cosine"] = r.mean_matched_cosine;
-  v["matching_cost"] = r.matching_cost;
-  v["certified"] = r.certified ? 1.0 : 0.0;
-  // How the decoder matching ran (blocked_matching.h): ranks, GEMM work in full passes over the
-  // n1·n2 entries, its passes and pricing rounds, one tile's bytes and the largest rank's
-  // working memory, wall time.
-  v["matching_ranks"] = static_cast<double>(r.matching_ranks);
-  v["matching_full_passes"] = r.matching_stats.full_pass_equivalents;
-  v["matching_passes"] = static_cast<double>(r.matching_stats.passes);
-  v["matching_pricing_rounds"] = static_cast<double>(r.matching_stats.pricing_rounds);
-  v["matching_block_bytes"] = static_cast<double>(r.matching_stats.block_bytes);
-  v["matching_rank_bytes"] = static_cast<double>(r.matching_stats.max_rank_bytes);
-  v["matching_seconds"] = r.matching_stats.seconds;
-  v["js_degree"] = r.js_degree;
-  v["js_degree_random"] = r.js_degree_random;
-  v["js_strength"] = r.js_strength;
-  v["js_strength_random"] = r.js_strength_random;
-  v["edge_jaccard"] = r.edge_jaccard;
-  v["edges_kept"] = static_cast<double>(r.edges_kept);
-  v["spearman_degree"] = r.spearman_degree;
-  v["spearman_strength"] = r.spearman_strength;
-  v["spearman_frequency"] = r.spearman_frequency;
-  v["spearman_degree_shared"] = r.spearman_degree_shared;
-  v["spearman_strength_shared"] = r.spearman_strength_shared;
-  v["spearman_frequency_shared"] = r.spearman_frequency_shared;
-  put_search(v, "q2_", r.search);
-  put_search(v, "q2x_", r.search_extended);
-  if (r.match == "activations") {
-    v["correlation_tokens"] = static_cast<double>(r.correlation_tokens);
-    v["mean_matched_correlation"] = r.mean_matched_correlation;
-    if (r.has_decoder_agreement) {
-      v["agreement_with_decoder"] = r.agreement_with_decoder;
-      v["agreement_with_decoder_shared"] = r.agreement_with_decoder_shared;
-    }
-  }
-  v["q3_pairs"] = static_cast<double>(r.neighbourhood.pairs);
-  v["q3_neighbour_overlap"] = r.neighbourhood.neighbour_overlap;
-  v["q3_chance_overlap"] = r.neighbourhood.chance_overlap;
-  put_search(v, "q3_restricted_", r.neighbourhood.restricted);
-  put_search(v, "q3_global_", r.neighbourhood.global);
-  if (r.truth) {
-    const GroundTruthPair& t = *r.truth;
-    v["truth_features"] = static_cast<double>(t.true_features);
-    v["truth_recovered_first"] = static_cast<double>(t.recovered_first);
-    v["truth_recovered_second"] = static_cast<double>(t.recovered_second);
-    v["truth_mmcs_first"] = t.mmcs_first;
-    v["truth_mmcs_second"] = t.mmcs_second;
-    v["truth_both_hit"] = static_cast<double>(t.both_hit);
-    v["truth_same"] = static_cast<double>(t.same_truth);
-  }
-  return v;
-}
-
 namespace {
 
 // Writes compare.h5 (the root's part of run_comparison).
@@ -264,7 +193,7 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       ComparedPair p;
       p.first = static_cast<std::int64_t>(r.first);
       p.second = static_cast<std::int64_t>(r.second);
-      p.values = pair_values(r);
+      p.values = summarise_pair(r);
       p.method = r.method;
       const std::string group = str("/pairs/", r.first, "_", r.second);
       const auto n1 = static_cast<std::int64_t>(r.matching.size());
@@ -280,12 +209,15 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       g.set("method", r.method);
       g.set("match", r.match);
       g.set("matching_path", r.matching_path);
-      for (const auto& [key, value] : p.values) {
-        g.set(key, value);
-        auto& m = summary[key];
+      for (const auto& field : pair_summary_fields()) {
+        const std::optional<double> value = field.get(p.values);
+        if (!value) continue;
+        g.set(field.name, *value);
+        if (field.run_measurement) continue;
+        auto& m = summary[field.name];
         m.resize(static_cast<std::size_t>(count * count), std::nan(""));
-        m[static_cast<std::size_t>(p.first * count + p.second)] = value;
-        m[static_cast<std::size_t>(p.second * count + p.first)] = value;
+        m[static_cast<std::size_t>(p.first * count + p.second)] = *value;
+        m[static_cast<std::size_t>(p.second * count + p.first)] = *value;
       }
       file.pairs.push_back(std::move(p));
     }
@@ -406,9 +338,10 @@ ComparisonFile read_comparison(const std::string& path) {
       p.first = i;
       p.second = j;
       p.method = g.get_string("method");
-      for (const auto& name : g.names())
-        if (name != "first" && name != "second" && name != "method" && name != "match" && name != "matching_path")
-          p.values[name] = g.get_double(name);
+      for (const std::string required : {"shared_fraction", "shared_features"})
+        if (!g.has(required)) throw InputError(str(path, ":", group, ": missing attribute '", required, "'"));
+      for (const auto& field : pair_summary_fields())
+        if (g.has(field.name)) field.set(p.values, g.get_double(field.name));
       out.pairs.push_back(std::move(p));
     }
   return out;

@@ -256,8 +256,10 @@ std::vector<std::string> write_html_report(backend::Backend& compute, const Comp
       const auto& p = c.pairs[k];
       j += str(k ? "," : "", "{\"first\":", p.first, ",\"second\":", p.second, ",\"values\":{");
       bool first = true;
-      for (const auto& [key, value] : p.values) {
-        j += str(first ? "" : ",", quote(key), ":", num(value));
+      for (const auto& field : pair_summary_fields()) {
+        const std::optional<double> value = field.get(p.values);
+        if (!value) continue;
+        j += str(first ? "" : ",", quote(field.name), ":", num(*value));
         first = false;
       }
       j += "}}";

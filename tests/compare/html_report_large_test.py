@@ -57,7 +57,8 @@ def write_compare(path, graphs, matching, cosine):
         pair["encoder_cosine"] = cosine.astype(np.float32)
         pair["shared"] = (cosine >= 0.7).astype(np.uint8)
         pair.attrs.update(dict(first=np.int64(0), second=np.int64(1), method="exact", match="decoder",
-                               shared_fraction=float((cosine >= 0.7).mean()), mean_matched_cosine=float(cosine.mean())))
+                               shared_fraction=float((cosine >= 0.7).mean()),
+                               shared_features=float((cosine >= 0.7).sum()), mean_matched_cosine=float(cosine.mean())))
 
 
 @unittest.skipUnless(chromium.find_chromium(), "Chromium is not installed (tools/install-deps.sh installs it)")

@@ -10,6 +10,7 @@
 
 #include "coact/backend/backend.h"
 #include "coact/core/options.h"
+#include "coact/compare/pair_summary.h"
 #include "coact/compare/study.h"
 #include "coact/graph/graph_statistics.h"
 #include "coact/io/provenance.h"
@@ -43,7 +44,7 @@ struct ComparedSae {
 
 struct ComparedPair {
   std::int64_t first = 0, second = 0;         // indices into `saes`
-  std::map<std::string, double> values;        // every scalar of the pair (shared_fraction, js_degree, q2_hit_at_1, ...)
+  PairSummary values;                          // every number of the pair (shared_fraction, js_degree, Q2, ...)
   std::string method;
 };
 
@@ -70,8 +71,5 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
 // Reads compare.h5 after the consistency checks of require_consistent_comparison_attributes
 // (comparison_check.h).
 ComparisonFile read_comparison(const std::string& path);
-
-// The scalars of one pair in the order the report prints them.
-std::map<std::string, double> pair_values(const PairResult& result);
 
 }  // namespace coact::compare
