@@ -12,6 +12,7 @@
 
 #include "coact/backend/backend.h"
 #include "coact/core/errors.h"
+#include "coact/core/ini.h"
 #include "coact/core/log.h"
 #include "coact/dist/mpi.h"
 #include "coact/dist/root.h"
@@ -190,6 +191,7 @@ bool CommandLine::parse(const Invocation& invocation) {
     }
     if (values_.count("config") && !config_is_study_) {
       const std::string path = values_["config"].as<std::string>();
+      read_ini(path);  // refuses a folder, a binary file, a key set twice or a malformed line, with its line
       std::ifstream file(path);
       if (!file) throw ConfigError(str(path, ": cannot read configuration file"));
       try {
@@ -211,7 +213,11 @@ bool CommandLine::parse(const Invocation& invocation) {
     int threads = 0;
     if (has("threads")) {
       threads = get<int>("threads");
-      if (threads < 1) throw UsageError(str("--threads must be at least 1 (got ", threads, ")"));
+      if (threads < 1 || threads > 4096) throw UsageError(str("--threads = ", threads, ": expected >= 1 and <= 4096"));
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      if (threads * std::max(1, mpi.local_size()) > cores && mpi.is_root())
+        log::warn("--threads ", threads, " × ", mpi.local_size(), " rank(s) on this host exceed its ", cores,
+                  " cores: the threads share them and run slower, not faster");
     } else if (std::getenv("OMP_NUM_THREADS") == nullptr) {
       // Ranks sharing a host share its cores.
       const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

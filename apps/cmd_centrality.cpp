@@ -29,6 +29,7 @@ int run_centrality(const Invocation& invocation) {
   graph::centrality_table().apply(cli.given(graph::centrality_table()), o, options::flag_labels());
   const bool store = !cli.get<bool>("no-store");
   const int top = cli.get<int>("top");
+  if (top < 0 || top > 100000) throw UsageError(str("--top = ", top, ": expected >= 0 and <= 100000"));
   std::vector<io::OutputSpec> outputs;  // the graph file is updated in place
   if (store) outputs.push_back(io::OutputSpec::file("--graph", path, io::ExistingOutput::CommandDecides));
   const auto guard = cli.protect(invocation, {}, outputs);

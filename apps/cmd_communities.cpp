@@ -18,27 +18,24 @@ int run_communities(const Invocation& invocation) {
                   "features by degree. With --truth (a synthetic store) each SAE feature is mapped to its closest\n"
                   "true feature by decoder cosine and the communities are scored against the planted groups\n"
                   "(adjusted Rand index, NMI).");
-  cli.add_compute_flags();
+  cli.add_threads_flag();
   auto opt = cli.options().add_options();
   opt("graph", po::value<std::string>()->value_name("FILE"), "graph file (graph_<seed>.h5)");
-  opt("no-store", po::bool_switch(), "do not write the communities into the graph file");
   opt("show", po::value<int>()->default_value(10), "communities listed (largest first)");
   opt("truth", po::value<std::string>()->value_name("STORE"), "synthetic store with /ground_truth to score against");
   opt("sae", po::value<std::string>()->value_name("FILE"), "the graph's SAE for --truth (default: the file the graph names)");
-  opt("truth-threshold", po::value<double>()->default_value(0.9), "decoder cosine for a feature to count as a true feature");
   opt("json", po::bool_switch(), "print JSON for scripts");
   cli.add_table(graph::community_table());
+  cli.add_table(compare::community_request_table());
   if (!cli.parse(invocation)) return 0;
   compare::CommunityRequest request;
   request.graph = cli.require("graph");
   graph::community_table().apply(cli.given(graph::community_table()), request.options, options::flag_labels());
-  request.store = !cli.get<bool>("no-store");
+  compare::community_request_table().apply(cli.given(compare::community_request_table()), request, options::flag_labels());
   if (cli.has("truth")) request.truth_store = cli.get<std::string>("truth");
   if (cli.has("sae")) request.sae = cli.get<std::string>("sae");
-  request.truth_threshold = cli.get<double>("truth-threshold");
   const int show = cli.get<int>("show");
   if (show < 0) throw UsageError("--show must be >= 0");
-  request.device = backend::parse_device_request(cli.device());
   request.command_line = cli.command_line(invocation);
   std::vector<io::LabelledPath> inputs;
   if (!request.truth_store.empty()) inputs = io::store_inputs("--truth", request.truth_store);

@@ -73,27 +73,25 @@ int run_compare(const Invocation& invocation) {
     c.device = backend::parse_device_request(cli.device());
     o.correlations = compare::activation_correlations(invocation.mpi, c);
   }
-  // The comparison runs on the root; other ranks wait for its outcome.
-  compare::ComparisonFile result;
-  run_on_root(invocation, [&] {
-    const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), 0);
-    result = compare::run_comparison(*compute, o);
-  });
+  // Collective: every rank takes part in the matching (cost tiles by GEMM over the ranks);
+  // the root writes compare.h5 and gets the result.
+  const auto compute = backend::make_backend(backend::parse_device_request(cli.device()), invocation.mpi.local_rank());
+  const compare::ComparisonFile result = compare::run_comparison(*compute, invocation.mpi.world(), o);
   if (!invocation.mpi.is_root()) return 0;
   std::ostringstream out;
   for (const auto& p : result.pairs) {
     const auto& a = result.saes[static_cast<std::size_t>(p.first)];
     const auto& b = result.saes[static_cast<std::size_t>(p.second)];
-    out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
-        << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
-        << fixed_with_commas(p.values.at("js_degree_random"), 3) << "), edge Jaccard " << fixed_with_commas(p.values.at("edge_jaccard"), 3)
-        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.at("q2_hit_at_10"), 1) << "% (with centralities "
-        << fixed_with_commas(100 * p.values.at("q2x_hit_at_10"), 1) << "%)";
-    if (p.values.count("mean_matched_correlation"))
-      out << "; activation matching over " << with_commas(static_cast<std::int64_t>(p.values.at("correlation_tokens")))
-          << " tokens, mean matched correlation " << fixed_with_commas(p.values.at("mean_matched_correlation"), 3);
-    if (p.values.count("agreement_with_decoder"))
-      out << ", agrees with the decoder matching on " << fixed_with_commas(100 * p.values.at("agreement_with_decoder"), 1) << "%";
+    out << "seed " << a.seed << " vs seed " << b.seed << ": shared " << fixed_with_commas(100 * p.values.shared_fraction, 1)
+        << "%, JS degree " << fixed_with_commas(p.values.js_degree, 3) << " (random "
+        << fixed_with_commas(p.values.js_degree_random, 3) << "), edge Jaccard " << fixed_with_commas(p.values.edge_jaccard, 3)
+        << ", Q2 hit@10 " << fixed_with_commas(100 * p.values.q2.hit_at_10, 1) << "% (with centralities "
+        << fixed_with_commas(100 * p.values.q2x.hit_at_10, 1) << "%)";
+    if (p.values.mean_matched_correlation)
+      out << "; activation matching over " << with_commas(static_cast<std::int64_t>(*p.values.correlation_tokens))
+          << " tokens, mean matched correlation " << fixed_with_commas(*p.values.mean_matched_correlation, 3);
+    if (p.values.agreement_with_decoder)
+      out << ", agrees with the decoder matching on " << fixed_with_commas(100 * *p.values.agreement_with_decoder, 1) << "%";
     out << "\n";
   }
   out << "wrote " << o.out << " in " << human_duration(clock.seconds()) << "\n";

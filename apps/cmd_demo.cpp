@@ -32,9 +32,9 @@ std::string demo_summary(const pipeline::Study& study, double seconds) {
   }
   const compare::ComparisonFile comparison = compare::read_comparison(study.compare_path());
   const auto& p = comparison.pairs.front();
-  out << "  compare.h5         matching and Q1-Q3: shared " << fixed_with_commas(100 * p.values.at("shared_fraction"), 1)
-      << "%, JS degree " << fixed_with_commas(p.values.at("js_degree"), 3) << " (random "
-      << fixed_with_commas(p.values.at("js_degree_random"), 3) << ")\n";
+  out << "  compare.h5         matching and Q1-Q3: shared " << fixed_with_commas(100 * p.values.shared_fraction, 1)
+      << "%, JS degree " << fixed_with_commas(p.values.js_degree, 3) << " (random "
+      << fixed_with_commas(p.values.js_degree_random, 3) << ")\n";
   std::error_code ec;
   const bool plots = std::filesystem::is_directory(std::filesystem::path(study.out()) / "plots", ec) && study.report.plots;
   out << "  report.md          the tables" << (plots ? " and plots in plots/" : "") << "\n";
@@ -58,6 +58,7 @@ int run_demo(const Invocation& invocation) {
   opt("steps", po::value<std::int64_t>()->default_value(1500), "training steps per SAE");
   opt("rows", po::value<std::int64_t>()->default_value(data::SynthConfig{}.rows), "synthetic tokens");
   opt("no-plots", po::bool_switch(), "skip the plots");
+  opt("html", po::bool_switch(), "also the interactive HTML report (html/index.html)");
   if (!cli.parse(invocation)) return 0;
 
   Stopwatch clock;
@@ -73,6 +74,7 @@ int run_demo(const Invocation& invocation) {
   o.steps = cli.get<std::int64_t>("steps");
   o.rows = cli.get<std::int64_t>("rows");
   o.plots = !cli.get<bool>("no-plots");
+  o.html = cli.get<bool>("html");
   o.device = backend::parse_device_request(cli.device());
   pipeline::Study study = pipeline::demo_study(o, cli.command_line(invocation));
   study.rerun = cli.force();

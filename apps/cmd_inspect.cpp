@@ -56,7 +56,7 @@ int run_inspect(const Invocation& invocation) {
           eval::feature_effects(sae, o.feature, o.top, text_of("model"), text_of("model-config"), text_of("hook"));
       if (json) text.insert(text.rfind('}'), "," + eval::effects_json(effects));
       else text += eval::effects_text(effects, o.tokenizer.empty() ? std::nullopt
-                                                                     : std::optional(data::Tokenizer::from_hf_json(o.tokenizer)));
+                                                                     : std::optional(data::Tokenizer::from_file(o.tokenizer)));
     }
     std::cout << text << (json ? "\n" : "") << std::flush;
   });

@@ -11,18 +11,25 @@ namespace coact::app {
 int run_record(const Invocation& invocation) {
   CommandLine cli("record",
                   "--model weights.safetensors|.pt [--model-config config.json] --tokens FILE... --hook NAME --out acts.h5 [options]",
-                  "Runs a GPT-2-family transformer (learned positions, pre-LayerNorm blocks, GELU MLP; Hugging Face\n"
-                  "GPT-2 or TransformerLens weights) over token sequences and records the activations at one hook\n"
-                  "(blocks.L.mlp.hook_post, blocks.L.mlp.hook_pre, blocks.L.hook_resid_pre/mid/post, or logits)\n"
-                  "into an activation store with /tokens and /positions. Ranks take fixed blocks of --batch-sequences\n"
+                  "Runs a transformer (GPT-2, Llama/Mistral/Qwen2/SmolLM, GPT-NeoX/Pythia, Gemma/Gemma-2, or BERT;\n"
+                  "Hugging Face safetensors, TransformerLens names, PyTorch .pt or GGUF) over token sequences and\n"
+                  "records the activations at one hook (TransformerLens names: blocks.L.mlp.hook_post, ...; coact\n"
+                  "record --list-hooks --model M lists them) into an activation store with /tokens and /positions. Ranks take fixed blocks of --batch-sequences\n"
                   "sequences and write one file collectively (or one shard each): the store is identical for any\n"
                   "number of ranks. Text inputs are tokenised with --tokenizer or --encoder/--merges.");
   cli.add_output_flags("activation store to write (a file; a directory with --shards)");
   cli.add_compute_flags();
   cli.add_table(model::model_input_table());
   cli.add_table(model::record_store_table());
+  cli.options().add_options()("list-hooks", po::bool_switch(), "list the model's hooks (name and width) and exit");
   cli.positional("tokens");
   if (!cli.parse(invocation)) return 0;
+  if (cli.get<bool>("list-hooks")) {
+    if (!cli.has("model")) throw UsageError("--list-hooks: give --model (and --model-config unless beside it or a GGUF)");
+    const std::string config = cli.has("model-config") ? cli.get<std::string>("model-config") : "";
+    run_on_root(invocation, [&] { std::cout << model::hook_listing(cli.get<std::string>("model"), config) << std::flush; });
+    return 0;
+  }
 
   model::ModelInputOptions inputs;
   model::model_input_table().apply(cli.given(model::model_input_table()), inputs, options::flag_labels());

@@ -25,6 +25,7 @@ int run_synth(const Invocation& invocation) {
   data::check_synth_combination(config, options::flag_labels());
   const std::string out = cli.require("out");
   const bool shards = cli.get<bool>("shards");
+  io::require_free_space("--rows", out, data::synth_store_bytes(config), data::synth_store_size_text(config));
   const auto guard = cli.protect(invocation, {},
                                  {shards ? io::OutputSpec::folder("--out", out, shard_files(invocation.mpi.size()))
                                          : io::OutputSpec::file("--out", out)});

@@ -1,7 +1,9 @@
 // `coact <command> [options]`: initialises MPI, dispatches to the command, and turns every
 // error into one line on stderr and a non-zero exit. An error raised by one rank alone aborts
 // the whole job (MPI_Abort), so the other ranks never hang in a collective.
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <new>
 #include <string>
@@ -36,6 +38,15 @@ std::string one_line(std::string text) {
   for (char& c : text)
     if (c == '\n' || c == '\r') c = ' ';
   return text;
+}
+
+// The command's exit status, written by the root to $COACT_EXIT_STATUS_FILE when set: a
+// launcher signalled to stop (mpirun exits 1 whatever its ranks return) hides the 130 of a
+// run that checkpointed, and batch scripts requeue on it (jobs/lib/job.sh).
+int report_status(const coact::dist::MpiRuntime& mpi, int code) {
+  const char* path = std::getenv("COACT_EXIT_STATUS_FILE");
+  if (path && *path && mpi.is_root()) std::ofstream(path, std::ios::trunc) << code << "\n";
+  return code;
 }
 
 // Reports an error and returns the exit code, or aborts the job when other ranks cannot know.
@@ -95,10 +106,11 @@ int main(int argc, char** argv) {
   coact::log::configure({coact::log::Level::Info, mpi->rank(), mpi->size(), false});
   const std::string prefix = "coact" + (argc > 1 && argv[1][0] != '-' ? " " + std::string(argv[1]) : std::string()) + ": ";
   try {
-    return dispatch(*mpi, argc, argv);
+    return report_status(*mpi, dispatch(*mpi, argc, argv));
   } catch (const coact::Error& e) {
     // Where it failed inside coact or a library (call, source file and line) is for developers.
     if (!e.debug_context().empty()) coact::log::debug(e.debug_context());
+    report_status(*mpi, e.exit_code());
     return fail(*mpi, prefix, e.what(), e.exit_code(), e.collective());
   } catch (const std::bad_alloc&) {
     return fail(*mpi, prefix, "out of memory", 1, false);

@@ -21,12 +21,17 @@ build_pkgs=(
 test_pkgs=(
   python3 python3-numpy python3-h5py python3-scipy python3-networkx python3-matplotlib
 )
+# The browser that the `browser`-labelled tests (part of the default suite) drive headless to
+# load the HTML report from disk: Debian's Chromium, through its DevTools pipe.
+browser_pkgs=(
+  chromium
+)
 # Peers the benchmarks measure against in the same run.
 bench_pkgs=(
   python3-torch python3-igraph python3-venv time
 )
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${browser_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
     --bench) want+=("${bench_pkgs[@]}") ;;

@@ -14,6 +14,8 @@
 #     tsan      clang ThreadSanitizer build in build-tsan: the prefetch and OpenMP tests
 #
 # Labels left out by default run heavy peers from PyPI or long campaigns: peers, slurm, long.
+# The `browser` tests (headless Chromium loading the HTML report) are part of the default suite;
+# tools/install-deps.sh installs Chromium with the other test packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -8,8 +8,10 @@
 //       writes DIR/{w_enc,w_dec,b_enc_trained,x}.bin (raw float32) and DIR/meta.txt: nanda-1l
 //       init weights, a batch, and a b_enc that makes the code's L0 about L on that batch
 //   bench_sae_step time DIR --sparsity trained|init [--recipe R] [--repeats R] [--threads T] [--verify 0|1]
-//       median step time, tokens/s, encoder GEMM time, peak RSS; verifies the step by comparing
-//       its gradients with the other path's (dense vs sparse) and prints the first step's loss
+//                      [--precision fp32|bf16|tf32] [--device cpu|cuda]
+//       median step time, tokens/s, the fp32 encoder GEMM's time (and the chosen precision's),
+//       peak RSS; verifies the step by comparing its gradients with the other path's (dense vs
+//       sparse) and prints the first step's loss
 //   bench_sae_step sweep DIR [--repeats R]
 //       gradient time of the dense and the sparse path over a range of L0 (the crossover that
 //       sets SaeConfig::sparse_max_density)
@@ -43,6 +45,8 @@ struct Args {
   bool verify = true;  // --verify 0 skips the dense/sparse cross-check (for profiling)
   std::string sparsity = "trained";
   std::string recipe = "nanda-1l";  // time: nanda-1l, batchtopk (k 32) or jumprelu (θ 0.001)
+  backend::Precision precision = backend::Precision::Fp32;
+  backend::DeviceRequest device = backend::DeviceRequest::Cpu;
 };
 
 Args parse(int argc, char** argv) {
@@ -61,6 +65,8 @@ Args parse(int argc, char** argv) {
     else if (key == "--sparsity") a.sparsity = value;
     else if (key == "--verify") a.verify = value != "0";
     else if (key == "--recipe") a.recipe = value;
+    else if (key == "--precision") a.precision = backend::parse_precision(value);
+    else if (key == "--device") a.device = backend::parse_device_request(value);
     else throw UsageError("bench_sae_step: unknown option " + key);
   }
   return a;
@@ -160,14 +166,34 @@ struct Loaded {
   backend::Buffer<float> x;
 };
 
-// Loads the prepared problem straight into device memory (no host copies left behind, so the
-// resident set afterwards is what training holds).
+// Loads the prepared problem into the backend's memory (on the cpu straight into the SAE, with no
+// host copies left behind, so the resident set afterwards is what training holds; on a GPU
+// through host copies).
 Loaded load(const Args& a, const std::string& sparsity, ComputePath path) {
   const auto meta = read_meta(a.dir);
   Loaded l;
-  l.backend = backend::make_backend(backend::DeviceRequest::Cpu);
+  l.backend = backend::make_backend(a.device);
+  l.backend->require_precision(a.precision);
+  if (l.backend->kind() != backend::DeviceKind::Cpu) {
+    const std::int64_t d = meta.at("d"), n = meta.at("n"), rows = meta.at("batch");
+    l.config = default_config(Recipe::Nanda1L, d, n, 52);
+    l.config.path = path;
+    l.config.precision = a.precision;
+    l.sae = std::make_unique<Sae>(*l.backend, l.config);
+    SaeTensors t = SaeTensors::zeros(d, n);
+    read_bin(fs::path(a.dir) / "w_enc.bin", t.w_enc.data(), t.w_enc.size());
+    read_bin(fs::path(a.dir) / "w_dec.bin", t.w_dec.data(), t.w_dec.size());
+    if (sparsity == "trained") read_bin(fs::path(a.dir) / "b_enc_trained.bin", t.b_enc.data(), t.b_enc.size());
+    l.sae->from_host(t);
+    std::vector<float> x(static_cast<std::size_t>(rows * d));
+    read_bin(fs::path(a.dir) / "x.bin", x.data(), x.size());
+    l.x = backend::Buffer<float>(*l.backend, x.size());
+    l.x.copy_from_host(x);
+    return l;
+  }
   l.config = default_config(parse_recipe(a.recipe), meta.at("d"), meta.at("n"), 52);
   l.config.path = path;
+  l.config.precision = a.precision;
   l.config.lr_warmup_steps = 0;
   l.config.l0_warmup_steps = 0;
   l.config.threshold_start_step = 0;  // batchtopk learns its threshold every step
@@ -228,6 +254,7 @@ void time_step(const Args& a) {
   const std::int64_t rows = meta.at("batch");
   Loaded l = load(a, a.sparsity, ComputePath::Auto);
   const std::int64_t d = l.config.d_in, n = l.config.n_features;
+  std::printf("device %s\n", l.backend->description().c_str());
 
   // Verification first (the bench's own allocations are freed before timing): gradients of the
   // auto-chosen path against the other path's, on the same weights.
@@ -242,15 +269,22 @@ void time_step(const Args& a) {
     verify_error = relative_error(gradients(l, chosen, rows), gradients(l, other, rows));
   }
 
-  // The floor: the encoder GEMM alone, on its own output buffer.
-  std::vector<double> gemm_seconds;
+  // The floor: the fp32 encoder GEMM alone, on its own output buffer (and the same GEMM in the
+  // step's precision).
+  std::vector<double> gemm_seconds, precision_gemm_seconds;
   {
     backend::Buffer<float> pre(*l.backend, static_cast<std::size_t>(rows * n));
     for (std::int64_t r = 0; r <= a.repeats; ++r) {
       Stopwatch watch;
       l.backend->gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, l.x.data(), d,
                       l.sae->w_enc_t(), d, 0.0f, pre.data(), n);
+      l.backend->synchronize();
       if (r > 0) gemm_seconds.push_back(watch.seconds());  // the first run warms up
+      watch.restart();
+      l.backend->gemm_mixed(a.precision, backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f,
+                            l.x.data(), d, l.sae->w_enc_t(), d, 0.0f, pre.data(), n);
+      l.backend->synchronize();
+      if (r > 0) precision_gemm_seconds.push_back(watch.seconds());
     }
   }
 
@@ -265,6 +299,7 @@ void time_step(const Args& a) {
     for (std::int64_t r = 0; r <= a.repeats; ++r) {
       Stopwatch watch;
       trainer.compute_gradients(l.x.data(), rows, rows);
+      l.backend->synchronize();
       const double gradient_time = watch.seconds();
       const StepMetrics m = trainer.apply_update();
       const double step_time = watch.seconds();
@@ -283,17 +318,24 @@ void time_step(const Args& a) {
   const ParamLayout p = ParamLayout::make(d, n);
   const double params = mib(static_cast<double>(p.count));
   const double batch = mib(static_cast<double>(rows * d)), pre = mib(static_cast<double>(rows * n));
-  std::printf("recipe %s, sparsity %s: path %s, L0 %.1f (density %.4f), threads %d\n", a.recipe.c_str(), a.sparsity.c_str(),
-              to_string(info.path), info.density * static_cast<double>(n), info.density, backend::cpu_threads());
+  std::printf("recipe %s, sparsity %s: path %s, L0 %.1f (density %.4f), threads %d, precision %s (%s)\n", a.recipe.c_str(),
+              a.sparsity.c_str(), to_string(info.path), info.density * static_cast<double>(n), info.density,
+              l.backend->kind() == backend::DeviceKind::Cpu ? backend::cpu_threads() : 0,
+              backend::to_string(a.precision), l.backend->precision_description(a.precision).c_str());
   std::printf("step %.3f s (gradients %.3f s) = %.0f tokens/s; encoder GEMM alone %.3f s; step/GEMM %.2f\n", step,
               median(gradient_seconds), static_cast<double>(rows) / step, gemm, step / gemm);
+  std::printf("encoder GEMM in %s %.3f s (%.2fx the fp32 GEMM)\n", backend::to_string(a.precision),
+              median(precision_gemm_seconds), median(precision_gemm_seconds) / gemm);
   std::printf("first step loss %.9g\n", first_loss);
   std::printf("verified: gradients agree with the %s path to %.2e relative\n", verified_against.c_str(), verify_error);
   std::printf("memory MiB: parameters %.0f, gradients %.0f, Adam %.0f, batch x %.0f, pre-activations %.0f = %.0f; "
               "RSS before steps %.0f, peak during steps %.0f (%.2fx), process peak %s\n",
               params, params, 2 * params, batch, pre, 4 * params + batch + pre, rss_before, peak_steps,
               peak_steps / (4 * params + batch + pre), proc_status("VmPeak:").c_str());
-  if (verify_error > 1e-4) throw NumericError("verification failed: dense and sparse gradients differ");
+  // bf16 rounds the dense path's GEMM operands (the sparse path's products stay fp32): the two
+  // paths then differ by about 2^-8 relative.
+  const double tolerance = a.precision == backend::Precision::Fp32 ? 1e-4 : 2e-2;
+  if (verify_error > tolerance) throw NumericError("verification failed: dense and sparse gradients differ");
 }
 
 // ---- sweep ---------------------------------------------------------------------------------

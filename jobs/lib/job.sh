@@ -8,7 +8,8 @@
 #   coact_step CMD...      runs CMD (usually `coact_launch coact run ...`) so the batch shell can
 #                          catch Slurm's warning signal (#SBATCH --signal=B:USR1@SECONDS, or
 #                          `scancel --signal=USR1 --batch JOB`) and forward it to the job step.
-#                          coact checkpoints and exits 130 on SIGUSR1/SIGTERM. After a
+#                          coact checkpoints and exits 130 on SIGUSR1/SIGTERM (read from
+#                          $COACT_EXIT_STATUS_FILE: mpirun itself exits 1 when signalled). After a
 #                          warning (USR1, or a signal sent to the step alone) the script requeues
 #                          the job (scontrol requeue) and the next run of the same script
 #                          continues: `coact run` skips finished stages and resumes training.
@@ -28,7 +29,7 @@ coact_launch() {
       # Open MPI reads the Slurm allocation (hosts and slots) by itself.
       local root_flags=()
       [ "$(id -u)" -eq 0 ] && root_flags=(--allow-run-as-root)
-      exec mpirun "${root_flags[@]}" --bind-to none -x OMP_NUM_THREADS "$@"
+      exec mpirun "${root_flags[@]}" --bind-to none -x OMP_NUM_THREADS -x COACT_EXIT_STATUS_FILE "$@"
       ;;
     *)
       echo "coact_launch: COACT_LAUNCHER must be srun or mpirun (got '$launcher')" >&2
@@ -39,6 +40,11 @@ coact_launch() {
 
 coact_step() {
   local caught="" last="" rc=0
+  # coact's own exit status: a launcher that was signalled (mpirun) exits 1 whatever its ranks
+  # returned, so "checkpointed and stopped" (130) is read from here.
+  local status_file
+  status_file="$(mktemp "${TMPDIR:-/tmp}/coact-status.XXXXXX")"
+  export COACT_EXIT_STATUS_FILE="$status_file"
   "$@" &
   local step=$!
   # Forward the signal to the step (srun passes it on to every task; so does mpirun for USR1).
@@ -56,6 +62,9 @@ coact_step() {
     break
   done
   trap - USR1 TERM
+  if [ "$rc" -ne 0 ] && [ "$(cat "$status_file" 2>/dev/null)" = 130 ]; then rc=130; fi
+  rm -f "$status_file"
+  unset COACT_EXIT_STATUS_FILE
   if [ "$rc" -eq 130 ] && [ -n "${SLURM_JOB_ID:-}" ]; then
     if [ "$last" = TERM ]; then
       echo "coact job: the step checkpointed and stopped; Slurm is ending job $SLURM_JOB_ID (a requeue by Slurm, or submit the same script again, continues it)" >&2

@@ -17,6 +17,22 @@ DeviceRequest parse_device_request(const std::string& text) {
   throw UsageError(str("--device: '", text, "' is not one of cpu, cuda, auto"));
 }
 
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::Fp32: return "fp32";
+    case Precision::Bf16: return "bf16";
+    case Precision::Tf32: return "tf32";
+  }
+  return "?";
+}
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::Fp32;
+  if (text == "bf16") return Precision::Bf16;
+  if (text == "tf32") return Precision::Tf32;
+  throw UsageError(str("--precision: '", text, "' is not one of fp32, bf16, tf32"));
+}
+
 bool cuda_compiled() {
 #if COACT_HAVE_CUDA
   return true;
@@ -51,6 +67,7 @@ std::unique_ptr<Backend> make_backend(DeviceRequest request, int local_rank) {
 std::vector<ComponentInfo> describe_components() {
   std::vector<ComponentInfo> out;
   out.push_back({"BLAS", cpu::blas_description()});
+  out.push_back({"cpu bf16 GEMM", cpu::make_cpu_backend()->precision_description(Precision::Bf16)});
 #if COACT_HAVE_CUDA
   for (auto& c : cuda::components()) out.push_back(std::move(c));
 #endif

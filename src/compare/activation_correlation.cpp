@@ -224,8 +224,9 @@ std::vector<PairCorrelation> activation_correlations(dist::MpiRuntime& mpi, cons
       accumulators.emplace_back(models[i]->n_features(), models[j]->n_features());
     }
   std::vector<graph::SparseBatch> codes(count);
-  Progress progress("activation correlation", static_cast<std::int64_t>(sources.front().reader->local_batches().size()), "batches",
-                    {.enabled = world.is_root()});
+  // The whole job's batches (the root's i-th batch is about the i·P-th of the job).
+  const std::int64_t total_batches = sources.front().reader->total_batches();
+  Progress progress("activation correlation", total_batches, "batches", {.enabled = world.is_root()});
   for (;;) {
     bool more = true;
     for (auto& source : sources) more = source.reader->next(source.batch) && more;
@@ -235,7 +236,7 @@ std::vector<PairCorrelation> activation_correlations(dist::MpiRuntime& mpi, cons
       encoders[s]->encode(batch.values, batch.rows, codes[s]);
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) accumulators[p].add_batch(codes[pairs[p].first].view(), codes[pairs[p].second].view());
-    progress.advance();
+    progress.advance(std::min<std::int64_t>(world.size(), total_batches - progress.done()));
   }
   progress.finish();
 

@@ -68,6 +68,18 @@ void method_json(JsonWriter& j, const graph::DetectedCommunities& d, const std::
 
 }  // namespace
 
+const options::Table<CommunityRequest>& community_request_table() {
+  static const options::Table<CommunityRequest> table = [] {
+    using namespace options;
+    Table<CommunityRequest> t;
+    t.add(flag("store", "write the communities into the graph file"), &CommunityRequest::store);
+    t.add(real("truth-threshold", "decoder cosine for a feature to count as a true feature").at_least(-1).at_most(1, "a cosine"),
+          &CommunityRequest::truth_threshold);
+    return t;
+  }();
+  return table;
+}
+
 CommunityReport analyse_communities(const CommunityRequest& request) {
   const graph::GraphFile file = graph::read_graph_file(request.graph);
   const graph::CsrGraph& g = file.graph;
@@ -86,8 +98,7 @@ CommunityReport analyse_communities(const CommunityRequest& request) {
     if (checkpoint.params.n_features != g.num_nodes())
       throw InputError(str(sae_path, " has ", checkpoint.params.n_features, " features but ", request.graph, " has ",
                            g.num_nodes(), " nodes"));
-    const auto compute = backend::make_backend(request.device, 0);
-    report.planted = planted_groups(*compute, checkpoint.params, request.truth_store, request.truth_threshold);
+    report.planted = planted_groups(checkpoint.params, request.truth_store, request.truth_threshold);
     for (std::size_t i = 0; i < report.results.methods.size(); ++i) {
       const auto& d = report.results.methods[i];
       report.scores[i] = score_communities(d.community, *report.planted);

@@ -1,13 +1,19 @@
 #include "coact/compare/comparison.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "coact/compare/comparison_check.h"
+#include "coact/compare/stability.h"
+#include "coact/core/memory.h"
+#include "coact/data/ground_truth.h"
+#include "coact/dist/root.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "single_process_comm.h"
 
 namespace coact::compare {
 
@@ -33,6 +39,10 @@ const options::Table<ComparisonOptions>& comparison_table() {
     t.add(text("truth", "synthetic store with /ground_truth").derived_from("the SAEs' training store, when it has one"),
           [](const O& o) { return o.truth_store.empty() ? Value() : Value(o.truth_store); },
           [](O& o, const Value& v) { o.truth_store = is_set(v) ? std::get<std::string>(v) : std::string(); });
+    t.add(text("precision", "arithmetic of the matching's cost GEMM: fp32, or bf16 / tf32 operands with fp32 sums")
+              .one_of({"fp32", "bf16", "tf32"}),
+          [](const O& o) { return Value(std::string(backend::to_string(o.study.matching.precision))); },
+          [](O& o, const Value& v) { o.study.matching.precision = backend::parse_precision(std::get<std::string>(v)); });
     t.add(text("match", "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)")
               .one_of({"decoder", "activations"}),
           [](const O& o) { return Value(std::string(o.study.match_activations ? "activations" : "decoder")); },
@@ -43,20 +53,6 @@ const options::Table<ComparisonOptions>& comparison_table() {
 }
 
 namespace {
-
-void put_search(std::map<std::string, double>& v, const std::string& prefix, const SearchScore& s) {
-  v[prefix + "queries"] = static_cast<double>(s.queries);
-  v[prefix + "hit_at_1"] = s.hit_at_1;
-  v[prefix + "hit_at_10"] = s.hit_at_10;
-  v[prefix + "hit_at_100"] = s.hit_at_100;
-  v[prefix + "mrr"] = s.mrr;
-  v[prefix + "median_rank"] = s.median_rank;
-  v[prefix + "chance_hit_at_1"] = s.chance_hit_at_1;
-  v[prefix + "chance_hit_at_10"] = s.chance_hit_at_10;
-  v[prefix + "chance_hit_at_100"] = s.chance_hit_at_100;
-  v[prefix + "chance_mrr"] = s.chance_mrr;
-  v[prefix + "chance_median_rank"] = s.chance_median_rank;
-}
 
 std::map<std::string, double> graph_summary_values(const graph::GraphSummary& s) {
   return {{"nodes", static_cast<double>(s.nodes)},
@@ -78,97 +74,70 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
     std::error_code ec;
     if (!std::filesystem::exists(store, ec) || !std::filesystem::is_regular_file(store, ec)) return {};
   }
-  const io::File f = io::File::open(store);
-  if (!f.has("/ground_truth/directions")) {
+  const auto truth = data::read_ground_truth(store);
+  if (!truth) {
     if (!given.empty()) throw InputError(str(given, ": no /ground_truth/directions (not a synthetic store)"));
     return {};
   }
-  return f.dataset("/ground_truth/directions").read_all<float>();
+  return truth->directions;
 }
+
+// This rank's rows row_share(rows, rank, size) of a row-major matrix the root holds (other
+// ranks pass nullptr): the root broadcasts it in pieces of at most 64 MiB and each rank keeps
+// its share; the root's share is a view of its own matrix.
+struct RowsShare {
+  std::vector<float> owned;
+  MatrixView<const float> view;
+};
+
+RowsShare share_rows(dist::Comm& comm, const float* root_rows, std::int64_t rows, std::int64_t width) {
+  const RowShare mine = row_share(rows, comm.rank(), comm.size());
+  RowsShare share;
+  if (comm.is_root()) {
+    share.view = {root_rows + mine.begin * width, mine.count(), width};
+  } else {
+    resize_vector(share.owned, static_cast<std::size_t>(mine.count() * width), {"this rank's share of a decoder (comparison)"});
+    share.view = {share.owned.data(), mine.count(), width};
+  }
+  if (comm.size() == 1) return share;
+  const std::int64_t piece_rows = std::max<std::int64_t>(1, (std::int64_t{64} << 20) / std::max<std::int64_t>(1, width * 4));
+  std::vector<float> piece(comm.is_root() ? 0 : static_cast<std::size_t>(std::min(piece_rows, rows) * width));
+  for (std::int64_t first = 0; first < rows; first += piece_rows) {
+    const std::int64_t count = std::min(piece_rows, rows - first);
+    // The root's buffer is only read by the broadcast.
+    float* buffer = comm.is_root() ? const_cast<float*>(root_rows + first * width) : piece.data();
+    comm.broadcast(buffer, static_cast<std::size_t>(count * width) * sizeof(float), 0);
+    if (comm.is_root()) continue;
+    const std::int64_t begin = std::max(first, mine.begin), end = std::min(first + count, mine.end);
+    if (begin < end) {
+      std::memcpy(share.owned.data() + (begin - mine.begin) * width, piece.data() + (begin - first) * width,
+                  static_cast<std::size_t>((end - begin) * width) * sizeof(float));
+    }
+  }
+  return share;
+}
+
+// What every rank needs to know of a pair to take part in its decoder matching.
+struct PairPlan {
+  std::int64_t first, second;       // indices into the SAE list
+  std::int64_t first_seed, second_seed;
+  std::int64_t n1, n2, width;
+  std::int64_t decoder;             // 1: same d_in, the decoder matching runs
+};
 
 }  // namespace
 
-std::map<std::string, double> pair_values(const PairResult& r) {
-  std::map<std::string, double> v;
-  v["shared_fraction"] = r.shared_fraction;
-  v["shared_features"] = r.shared_fraction * static_cast<double>(r.matching.size());
-  v["mean_matched_cosine"] = r.mean_matched_cosine;
-  v["matching_cost"] = r.matching_cost;
-  v["certified"] = r.certified ? 1.0 : 0.0;
-  v["js_degree"] = r.js_degree;
-  v["js_degree_random"] = r.js_degree_random;
-  v["js_strength"] = r.js_strength;
-  v["js_strength_random"] = r.js_strength_random;
-  v["edge_jaccard"] = r.edge_jaccard;
-  v["edges_kept"] = static_cast<double>(r.edges_kept);
-  v["spearman_degree"] = r.spearman_degree;
-  v["spearman_strength"] = r.spearman_strength;
-  v["spearman_frequency"] = r.spearman_frequency;
-  v["spearman_degree_shared"] = r.spearman_degree_shared;
-  v["spearman_strength_shared"] = r.spearman_strength_shared;
-  v["spearman_frequency_shared"] = r.spearman_frequency_shared;
-  put_search(v, "q2_", r.search);
-  put_search(v, "q2x_", r.search_extended);
-  if (r.match == "activations") {
-    v["correlation_tokens"] = static_cast<double>(r.correlation_tokens);
-    v["mean_matched_correlation"] = r.mean_matched_correlation;
-    if (r.has_decoder_agreement) {
-      v["agreement_with_decoder"] = r.agreement_with_decoder;
-      v["agreement_with_decoder_shared"] = r.agreement_with_decoder_shared;
-    }
-  }
-  v["q3_pairs"] = static_cast<double>(r.neighbourhood.pairs);
-  v["q3_neighbour_overlap"] = r.neighbourhood.neighbour_overlap;
-  v["q3_chance_overlap"] = r.neighbourhood.chance_overlap;
-  put_search(v, "q3_restricted_", r.neighbourhood.restricted);
-  put_search(v, "q3_global_", r.neighbourhood.global);
-  if (r.truth) {
-    const GroundTruthPair& t = *r.truth;
-    v["truth_features"] = static_cast<double>(t.true_features);
-    v["truth_recovered_first"] = static_cast<double>(t.recovered_first);
-    v["truth_recovered_second"] = static_cast<double>(t.recovered_second);
-    v["truth_mmcs_first"] = t.mmcs_first;
-    v["truth_mmcs_second"] = t.mmcs_second;
-    v["truth_both_hit"] = static_cast<double>(t.both_hit);
-    v["truth_same"] = static_cast<double>(t.same_truth);
-  }
-  return v;
-}
+namespace {
 
-ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& o) {
-  if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
-  if (o.graphs.size() != o.saes.size())
-    throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
-  if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
-  io::require_writable_output(o.out, o.force);
-
-  std::vector<SaeSide> saes;
-  std::vector<GraphSide> graphs;
-  for (std::size_t i = 0; i < o.saes.size(); ++i) {
-    saes.push_back(load_sae_side(o.saes[i]));
-    graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
-  }
-  const std::vector<float> truth = load_truth(o.truth_store, saes);
-
+// Writes compare.h5 (the root's part of run_comparison).
+ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<SaeSide>& saes,
+                                const std::vector<GraphSide>& graphs, const std::vector<float>& truth,
+                                const std::vector<PairResult>& results, const std::optional<Stability>& stability) {
   ComparisonFile file;
   file.path = o.out;
   file.threshold = o.study.threshold;
   file.has_truth = !truth.empty();
   file.match = o.study.match_activations ? "activations" : "decoder";
-  std::vector<PairResult> results;
-  for (std::size_t i = 0; i < saes.size(); ++i)
-    for (std::size_t j = i + 1; j < saes.size(); ++j) {
-      log::info("comparing ", saes[i].path, " with ", saes[j].path);
-      const PairCorrelation* correlation = nullptr;
-      for (const auto& c : o.correlations)
-        if (c.first == i && c.second == j) correlation = &c;
-      if (o.study.match_activations && correlation == nullptr)
-        throw Error(str("no activation correlations for SAEs ", i, " and ", j));
-      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation));
-      results.back().first = i;
-      results.back().second = j;
-    }
-
   io::AtomicOutput output(o.out, o.force);
   {
     io::File f = io::File::create(output.temporary_path());
@@ -182,6 +151,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
     a.set("threshold", o.study.threshold);
     a.set("method", o.study.greedy ? "greedy" : "exact");
     a.set("match", file.match);
+    a.set("cost_precision", backend::to_string(o.study.matching.precision));
     a.set("baseline_seed", static_cast<std::int64_t>(o.study.baseline_seed));
     a.set("strength_bins", o.study.strength_bins);
     a.set("n_saes", static_cast<std::int64_t>(saes.size()));
@@ -195,10 +165,9 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       s.seed = static_cast<std::int64_t>(saes[i].seed);
       s.d_in = saes[i].params.d_in;
       s.n_features = saes[i].params.n_features;
-      graph::GraphStatistics statistics(graphs[i].file.graph, graphs[i].file.nodes.frequency);
-      statistics.run();
-      s.graph_summary = graph_summary_values(statistics.summary());
-      s.component_sizes = statistics.summary().component_sizes;
+      const graph::GraphSummary summary = graph::summarise_node_data(graphs[i].file.graph, graphs[i].file.nodes);
+      s.graph_summary = graph_summary_values(summary);
+      s.component_sizes = summary.component_sizes;
       // Communities stored by `coact communities`, for the report (graph_louvain_modularity, ...).
       const graph::NodeAnalytics& analytics = graphs[i].file.analytics;
       for (const auto& [prefix, column] : {std::pair<const char*, const graph::NodeColumn<std::int64_t>*>{"louvain_", &analytics.community_louvain},
@@ -224,7 +193,7 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       ComparedPair p;
       p.first = static_cast<std::int64_t>(r.first);
       p.second = static_cast<std::int64_t>(r.second);
-      p.values = pair_values(r);
+      p.values = summarise_pair(r);
       p.method = r.method;
       const std::string group = str("/pairs/", r.first, "_", r.second);
       const auto n1 = static_cast<std::int64_t>(r.matching.size());
@@ -239,19 +208,97 @@ ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions
       g.set("second", p.second);
       g.set("method", r.method);
       g.set("match", r.match);
-      for (const auto& [key, value] : p.values) {
-        g.set(key, value);
-        auto& m = summary[key];
+      g.set("matching_path", r.matching_path);
+      for (const auto& field : pair_summary_fields()) {
+        const std::optional<double> value = field.get(p.values);
+        if (!value) continue;
+        g.set(field.name, *value);
+        if (field.run_measurement) continue;
+        auto& m = summary[field.name];
         m.resize(static_cast<std::size_t>(count * count), std::nan(""));
-        m[static_cast<std::size_t>(p.first * count + p.second)] = value;
-        m[static_cast<std::size_t>(p.second * count + p.first)] = value;
+        m[static_cast<std::size_t>(p.first * count + p.second)] = *value;
+        m[static_cast<std::size_t>(p.second * count + p.first)] = *value;
       }
       file.pairs.push_back(std::move(p));
     }
     for (const auto& [key, values] : summary) f.write_dataset<double>("/summary/" + key, values, {count, count});
+    if (stability) write_stability(f, *stability);
     f.close();
   }
   output.commit();
+  return file;
+}
+
+
+}  // namespace
+
+ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& o) {
+  SingleProcessComm alone;
+  return run_comparison(compute, alone, o);
+}
+
+ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const ComparisonOptions& o) {
+  const bool root = comm.is_root();
+  std::vector<SaeSide> saes;
+  std::vector<GraphSide> graphs;
+  std::vector<float> truth;
+  std::vector<PairPlan> plans;
+  dist::run_on_root(comm, [&] {
+    if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
+    if (o.graphs.size() != o.saes.size())
+      throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
+    if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
+    io::require_writable_output(o.out, o.force);
+    for (std::size_t i = 0; i < o.saes.size(); ++i) {
+      saes.push_back(load_sae_side(o.saes[i]));
+      graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
+    }
+    truth = load_truth(o.truth_store, saes);
+    for (std::size_t i = 0; i < saes.size(); ++i)
+      for (std::size_t j = i + 1; j < saes.size(); ++j) {
+        if (o.study.match_activations) {
+          const bool found = std::any_of(o.correlations.begin(), o.correlations.end(),
+                                         [&](const PairCorrelation& c) { return c.first == i && c.second == j; });
+          if (!found) throw Error(str("no activation correlations for SAEs ", i, " and ", j));
+        }
+        check_pair(saes[i], saes[j], o.study);
+        const sae::SaeTensors& a = saes[i].params;
+        const sae::SaeTensors& b = saes[j].params;
+        plans.push_back({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j), static_cast<std::int64_t>(saes[i].seed),
+                         static_cast<std::int64_t>(saes[j].seed), a.n_features, b.n_features, a.d_in,
+                         a.d_in == b.d_in ? 1 : 0});
+      }
+  });
+  plans.resize(static_cast<std::size_t>(comm.broadcast_value(static_cast<std::int64_t>(plans.size()), 0)));
+  comm.broadcast(plans.data(), plans.size() * sizeof(PairPlan), 0);
+
+  ComparisonFile file;
+  std::vector<PairResult> results;
+  for (const PairPlan& plan : plans) {
+    const auto i = static_cast<std::size_t>(plan.first), j = static_cast<std::size_t>(plan.second);
+    if (root) log::info("comparing ", saes[i].path, " with ", saes[j].path);
+    DecoderMatching decoders;
+    if (plan.decoder) {
+      const RowsShare first = share_rows(comm, root ? saes[i].params.w_dec.data() : nullptr, plan.n1, plan.width);
+      const RowsShare second = share_rows(comm, root ? saes[j].params.w_dec.data() : nullptr, plan.n2, plan.width);
+      decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.study,
+                                str("matching ", plan.first_seed, " to ", plan.second_seed));
+    }
+    dist::run_on_root(comm, [&] {
+      const PairCorrelation* correlation = nullptr;
+      for (const auto& c : o.correlations)
+        if (c.first == i && c.second == j) correlation = &c;
+      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation,
+                                     plan.decoder ? &decoders : nullptr));
+      results.back().first = i;
+      results.back().second = j;
+    });
+  }
+  dist::run_on_root(comm, [&] {
+    const auto stability = feature_stability(compute, saes, graphs, results,
+                                             {.threshold = o.study.threshold, .null_seed = o.study.baseline_seed});
+    file = write_comparison(o, saes, graphs, truth, results, stability);
+  });
   return file;
 }
 
@@ -291,8 +338,10 @@ ComparisonFile read_comparison(const std::string& path) {
       p.first = i;
       p.second = j;
       p.method = g.get_string("method");
-      for (const auto& name : g.names())
-        if (name != "first" && name != "second" && name != "method" && name != "match") p.values[name] = g.get_double(name);
+      for (const std::string required : {"shared_fraction", "shared_features"})
+        if (!g.has(required)) throw InputError(str(path, ":", group, ": missing attribute '", required, "'"));
+      for (const auto& field : pair_summary_fields())
+        if (g.has(field.name)) field.set(p.values, g.get_double(field.name));
       out.pairs.push_back(std::move(p));
     }
   return out;

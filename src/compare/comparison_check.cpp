@@ -138,11 +138,11 @@ ComparisonCheckReport check_comparison(const std::string& path) {
       shared_count += shared[f];
     }
     const double fraction = n1 ? static_cast<double>(shared_count) / static_cast<double>(n1) : 0.0;
-    if (p.values.at("shared_fraction") != fraction)
-      throw InputError(str(path, ":", group, ": attribute 'shared_fraction' is ", p.values.at("shared_fraction"), " but ",
+    if (p.values.shared_fraction != fraction)
+      throw InputError(str(path, ":", group, ": attribute 'shared_fraction' is ", p.values.shared_fraction, " but ",
                            shared_count, " of ", n1, " features are shared"));
-    if (p.values.count("shared_features") && std::fabs(p.values.at("shared_features") - fraction * static_cast<double>(n1)) > 1e-6)
-      throw InputError(str(path, ":", group, ": attribute 'shared_features' is ", p.values.at("shared_features"), " but ",
+    if (std::fabs(p.values.shared_features - fraction * static_cast<double>(n1)) > 1e-6)
+      throw InputError(str(path, ":", group, ": attribute 'shared_features' is ", p.values.shared_features, " but ",
                            shared_count, " features are shared"));
     report.matched_features += n1;
     ++report.pairs;
@@ -150,6 +150,8 @@ ComparisonCheckReport check_comparison(const std::string& path) {
   // Every summary matrix repeats the pair values, symmetric, NaN on the diagonal.
   for (const auto& name : file.list("/summary")) {
     const io::Dataset dataset = file.dataset("/summary/" + name);
+    const PairSummaryField* field = find_pair_summary_field(name);
+    if (!field) throw InputError(str(dataset.where(), ": not a number a pair of SAEs carries"));
     if (dataset.shape() != io::Shape{count, count})
       throw InputError(str(dataset.where(), ": shape ", io::shape_string(dataset.shape()), ", expected [", count, ", ", count, "]"));
     const auto values = dataset.read_all<double>();
@@ -158,8 +160,7 @@ ComparisonCheckReport check_comparison(const std::string& path) {
         throw InputError(str(dataset.where(), ": diagonal entry ", i, " is ", values[static_cast<std::size_t>(i * count + i)],
                              ", expected NaN"));
     for (const ComparedPair& p : c.pairs) {
-      const auto it = p.values.find(name);
-      const double expected = it == p.values.end() ? std::nan("") : it->second;
+      const double expected = field->get(p.values).value_or(std::nan(""));
       for (const auto& [a, b] : {std::pair{p.first, p.second}, std::pair{p.second, p.first}}) {
         const double stored = values[static_cast<std::size_t>(a * count + b)];
         if (!(stored == expected || (std::isnan(stored) && std::isnan(expected))))

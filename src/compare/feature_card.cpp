@@ -137,8 +137,7 @@ FeatureCard feature_card(backend::Backend& compute, const CardOptions& o) {
   card.degree = static_cast<std::int64_t>(here.stats.degree[uf]);
   card.component_size = static_cast<std::int64_t>(here.stats.component_size[uf]);
   card.topk_count = here.file.nodes.topk_count[uf];
-  const graph::NodeData nodes = graph::compute_node_data(here.file.graph, here.file.nodes.frequency, here.file.nodes.topk_count);
-  card.component = nodes.component[uf];
+  card.component = here.file.nodes.component[uf];
 
   // Neighbours, strongest first by weight and by count.
   const auto neighbours = here.file.graph.neighbors(static_cast<graph::NodeId>(f));
@@ -206,7 +205,9 @@ FeatureCard feature_card(backend::Backend& compute, const CardOptions& o) {
       for (std::size_t i = 0; i < order.size(); ++i)
         if (order[i].second == m.feature) m.rank_of_match = static_cast<std::int64_t>(i) + 1;
       for (std::size_t i = 0; i < order.size() && static_cast<int>(i) < o.top; ++i)
-        m.nearest_by_statistics.push_back({order[i].second, order[i].first});
+        m.nearest_by_statistics.push_back({order[i].second, order[i].first,
+                                           there.stats.frequency[static_cast<std::size_t>(order[i].second)],
+                                           static_cast<std::int64_t>(there.stats.degree[static_cast<std::size_t>(order[i].second)])});
       card.matches.push_back(std::move(m));
     }
   }
@@ -243,9 +244,10 @@ std::string card_text(const FeatureCard& c) {
                ", encoder cosine ", fixed_with_commas(m.encoder_cosine, 3), m.shared ? " (shared)" : " (not shared)",
                "; by node statistics it ranks ", m.rank_of_match, " in that graph. Nearest by statistics:\n\n");
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [feature, dist] : m.nearest_by_statistics)
-      rows.push_back({std::to_string(feature), fixed_with_commas(dist, 3), feature == m.feature ? "← match" : ""});
-    out += markdown_table({"feature", "distance", ""}, rows);
+    for (const auto& node : m.nearest_by_statistics)
+      rows.push_back({std::to_string(node.feature), fixed_with_commas(node.distance, 3), fixed_with_commas(node.frequency, 6),
+                      with_commas(node.degree), node.feature == m.feature ? "yes" : "no"});
+    out += markdown_table({"feature", "distance", "frequency", "degree", "is the match"}, rows);
   }
   if (c.tokens_scanned > 0) {
     out += str("\nTop activations over the first ", with_commas(c.tokens_scanned), " tokens\n\n");
@@ -275,7 +277,9 @@ std::string card_json(const FeatureCard& c) {
     j.begin_object().field("seed", m.seed).field("graph", m.graph).field("feature", m.feature);
     j.field("decoder_cosine", m.decoder_cosine).field("encoder_cosine", m.encoder_cosine).field("shared", m.shared);
     j.field("rank_by_statistics", m.rank_of_match).key("nearest_by_statistics").begin_array();
-    for (const auto& [feature, dist] : m.nearest_by_statistics) j.begin_object().field("feature", feature).field("distance", dist).end_object();
+    for (const auto& node : m.nearest_by_statistics)
+      j.begin_object().field("feature", node.feature).field("distance", node.distance).field("frequency", node.frequency)
+          .field("degree", node.degree).end_object();
     j.end_array().end_object();
   }
   j.end_array().field("tokens_scanned", c.tokens_scanned).key("top_activations").begin_array();
@@ -296,7 +300,7 @@ std::vector<std::vector<TopToken>> top_tokens(backend::Backend& compute, const s
   std::vector<std::vector<TopToken>> out = top_activations(compute, model, store, features, o.scan_tokens, o.top, scanned);
   if (!store.metadata().has_tokens) return out;
   std::optional<data::Tokenizer> tokenizer;
-  if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_hf_json(o.tokenizer));
+  if (!o.tokenizer.empty()) tokenizer.emplace(data::Tokenizer::from_file(o.tokenizer));
   for (auto& list : out)
     for (auto& t : list) {
       store.read_tokens(t.row, 1, &t.token);

@@ -202,9 +202,8 @@ void describe_comparison_file(const std::string& path, bool check, std::vector<R
   for (const auto& sae : c.file.saes)
     rows.push_back({str("sae seed ", sae.seed), str(sae.path, " (n ", with_commas(sae.n_features), "), graph ", sae.graph_path)});
   for (const auto& p : c.file.pairs) {
-    const auto shared = p.values.find("shared_fraction");
     rows.push_back({str("pair ", c.file.saes[static_cast<std::size_t>(p.first)].seed, "-", c.file.saes[static_cast<std::size_t>(p.second)].seed),
-                    shared == p.values.end() ? std::string("-") : str("shared ", fixed_with_commas(100 * shared->second, 1), "%")});
+                    str("shared ", fixed_with_commas(100 * p.values.shared_fraction, 1), "%")});
   }
   json.field("kind", "compare").field("match", match).field("method", c.method);
   json.field("saes", static_cast<std::int64_t>(c.file.saes.size())).field("pairs", static_cast<std::int64_t>(c.file.pairs.size()));

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <optional>
 
+#include "coact/compare/html_report.h"
+#include "coact/compare/stability.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/core/markdown.h"
@@ -34,6 +36,13 @@ const options::Table<ReportOptions>& report_table() {
     using namespace options;
     Table<ReportOptions> t;
     t.add(flag("plots", "draw the plots (python3 with h5py and matplotlib)"), &ReportOptions::plots);
+    t.add(flag("html", "also write the interactive HTML report (a folder beside the report: html/)"), &ReportOptions::html);
+    t.add(integer("html-tokens", "store rows scanned for each feature's top-activating contexts in the HTML report (0: none)")
+              .at_least(0).at_most(1e12),
+          &ReportOptions::html_tokens);
+    t.add(text("tokenizer", "tokenizer.json decoding the HTML report's contexts").shown_as("FILE").derived_from("token ids"),
+          [](const ReportOptions& o) { return o.tokenizer.empty() ? Value() : Value(o.tokenizer); },
+          [](ReportOptions& o, const Value& v) { o.tokenizer = is_set(v) ? std::get<std::string>(v) : std::string(); });
     return t;
   }();
   return table;
@@ -46,9 +55,13 @@ namespace {
 std::string pct(double x) { return std::isfinite(x) ? fixed_with_commas(100.0 * x, 1) + "%" : "n/a"; }
 std::string num(double x, int decimals = 3) { return fixed_with_commas(x, decimals); }
 
+// A number the file may not hold (activation matching, ground truth): NaN prints as n/a.
+double optional(const std::optional<double>& x) { return x.value_or(std::nan("")); }
+
+// A number of the pair by its name in compare.h5 (the seeds × seeds tables).
 double value(const ComparedPair& p, const std::string& key) {
-  const auto it = p.values.find(key);
-  return it == p.values.end() ? std::nan("") : it->second;
+  const PairSummaryField* field = find_pair_summary_field(key);
+  return field ? field->get(p.values).value_or(std::nan("")) : std::nan("");
 }
 
 std::string name_of(const ComparedSae& s) { return str("seed ", s.seed); }
@@ -123,9 +136,9 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
   {
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs)
-      rows.push_back({pair_name(c, p), p.method + (value(p, "certified") > 0 ? " (certified)" : ""),
-                      str(with_commas(static_cast<std::int64_t>(value(p, "shared_features"))), " (", pct(value(p, "shared_fraction")), ")"),
-                      num(value(p, "mean_matched_cosine"))});
+      rows.push_back({pair_name(c, p), p.method + (p.values.certified > 0 ? " (certified)" : ""),
+                      str(with_commas(static_cast<std::int64_t>(p.values.shared_features)), " (", pct(p.values.shared_fraction), ")"),
+                      num(p.values.mean_matched_cosine)});
     out += markdown_table({"Pair", "Matching", "Shared features", "Mean matched decoder cosine"}, rows) + "\n";
   }
   if (c.match == "activations") {
@@ -135,9 +148,9 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
            "match.\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs)
-      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "correlation_tokens"))),
-                      num(value(p, "mean_matched_correlation")), pct(value(p, "agreement_with_decoder")),
-                      pct(value(p, "agreement_with_decoder_shared"))});
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(optional(p.values.correlation_tokens))),
+                      num(optional(p.values.mean_matched_correlation)), pct(optional(p.values.agreement_with_decoder)),
+                      pct(optional(p.values.agreement_with_decoder_shared))});
     out += markdown_table({"Pair", "Tokens", "Mean matched correlation", "Agreement with decoder matching",
                            "Agreement (shared)"},
                           rows) +
@@ -152,12 +165,12 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
   {
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs)
-      rows.push_back({pair_name(c, p), str(num(value(p, "js_degree")), " (random ", num(value(p, "js_degree_random")), ")"),
-                      str(num(value(p, "js_strength")), " (random ", num(value(p, "js_strength_random")), ")"),
-                      num(value(p, "edge_jaccard")),
-                      str(num(value(p, "spearman_degree")), " (", num(value(p, "spearman_degree_shared")), ")"),
-                      str(num(value(p, "spearman_strength")), " (", num(value(p, "spearman_strength_shared")), ")"),
-                      str(num(value(p, "spearman_frequency")), " (", num(value(p, "spearman_frequency_shared")), ")")});
+      rows.push_back({pair_name(c, p), str(num(p.values.js_degree), " (random ", num(p.values.js_degree_random), ")"),
+                      str(num(p.values.js_strength), " (random ", num(p.values.js_strength_random), ")"),
+                      num(p.values.edge_jaccard),
+                      str(num(p.values.spearman_degree), " (", num(p.values.spearman_degree_shared), ")"),
+                      str(num(p.values.spearman_strength), " (", num(p.values.spearman_strength_shared), ")"),
+                      str(num(p.values.spearman_frequency), " (", num(p.values.spearman_frequency_shared), ")")});
     out += markdown_table({"Pair", "JS degree", "JS strength", "Edge Jaccard", "Spearman degree", "Spearman strength",
                            "Spearman frequency"},
                           rows) +
@@ -170,24 +183,24 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
   {
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs)
-      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "q2_queries"))),
-                      with_chance(value(p, "q2_hit_at_1"), value(p, "q2_chance_hit_at_1"), true),
-                      with_chance(value(p, "q2_hit_at_10"), value(p, "q2_chance_hit_at_10"), true),
-                      with_chance(value(p, "q2_hit_at_100"), value(p, "q2_chance_hit_at_100"), true),
-                      with_chance(value(p, "q2_mrr"), value(p, "q2_chance_mrr"), false),
-                      str(num(value(p, "q2_median_rank"), 0), " (", num(value(p, "q2_chance_median_rank"), 0), ")")});
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(static_cast<double>(p.values.q2.queries))),
+                      with_chance(p.values.q2.hit_at_1, p.values.q2.chance_hit_at_1, true),
+                      with_chance(p.values.q2.hit_at_10, p.values.q2.chance_hit_at_10, true),
+                      with_chance(p.values.q2.hit_at_100, p.values.q2.chance_hit_at_100, true),
+                      with_chance(p.values.q2.mrr, p.values.q2.chance_mrr, false),
+                      str(num(p.values.q2.median_rank, 0), " (", num(p.values.q2.chance_median_rank, 0), ")")});
     out += markdown_table({"Pair", "Queries", "hit@1", "hit@10", "hit@100", "MRR", "Median rank"}, rows) + "\n";
   }
-  if (!c.pairs.empty() && std::isfinite(value(c.pairs.front(), "q2x_queries"))) {
+  if (!c.pairs.empty() && c.pairs.front().values.q2x.queries > 0) {
     out += "With centralities: the same search with log(1 + k-core number), log(n · PageRank) and log(1 + n ·\n"
            "betweenness) added to the statistic vectors. Do they help?\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs) {
-      const double before = value(p, "q2_hit_at_10"), after = value(p, "q2x_hit_at_10");
-      rows.push_back({pair_name(c, p), str(pct(value(p, "q2_hit_at_1")), " -> ", pct(value(p, "q2x_hit_at_1"))),
+      const double before = p.values.q2.hit_at_10, after = p.values.q2x.hit_at_10;
+      rows.push_back({pair_name(c, p), str(pct(p.values.q2.hit_at_1), " -> ", pct(p.values.q2x.hit_at_1)),
                       str(pct(before), " -> ", pct(after)),
-                      str(pct(value(p, "q2_hit_at_100")), " -> ", pct(value(p, "q2x_hit_at_100"))),
-                      str(num(value(p, "q2_mrr")), " -> ", num(value(p, "q2x_mrr"))),
+                      str(pct(p.values.q2.hit_at_100), " -> ", pct(p.values.q2x.hit_at_100)),
+                      str(num(p.values.q2.mrr), " -> ", num(p.values.q2x.mrr)),
                       after > before ? "yes" : after < before ? "no (worse)" : "no change"});
     }
     out += markdown_table({"Pair", "hit@1", "hit@10", "hit@100", "MRR", "hit@10 improved"}, rows) + "\n";
@@ -199,12 +212,12 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
   {
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs)
-      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(value(p, "q3_pairs"))),
-                      with_chance(value(p, "q3_neighbour_overlap"), value(p, "q3_chance_overlap"), true),
-                      with_chance(value(p, "q3_restricted_hit_at_1"), value(p, "q3_restricted_chance_hit_at_1"), true),
-                      with_chance(value(p, "q3_restricted_hit_at_10"), value(p, "q3_restricted_chance_hit_at_10"), true),
-                      with_chance(value(p, "q3_global_hit_at_1"), value(p, "q3_global_chance_hit_at_1"), true),
-                      with_chance(value(p, "q3_global_hit_at_10"), value(p, "q3_global_chance_hit_at_10"), true)});
+      rows.push_back({pair_name(c, p), with_commas(static_cast<std::int64_t>(p.values.q3_pairs)),
+                      with_chance(p.values.q3_neighbour_overlap, p.values.q3_chance_overlap, true),
+                      with_chance(p.values.q3_restricted.hit_at_1, p.values.q3_restricted.chance_hit_at_1, true),
+                      with_chance(p.values.q3_restricted.hit_at_10, p.values.q3_restricted.chance_hit_at_10, true),
+                      with_chance(p.values.q3_global.hit_at_1, p.values.q3_global.chance_hit_at_1, true),
+                      with_chance(p.values.q3_global.hit_at_10, p.values.q3_global.chance_hit_at_10, true)});
     out += markdown_table({"Pair", "Shared pairs", "Neighbours transferred", "Neighbourhood hit@1", "Neighbourhood hit@10",
                            "Global hit@1", "Global hit@10"},
                           rows) +
@@ -239,15 +252,15 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
            "agree when both features hit the same true feature.\n\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : c.pairs) {
-      const double total = value(p, "truth_features");
+      const double total = optional(p.values.truth_features);
       rows.push_back({pair_name(c, p),
-                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_recovered_first"))), " / ", with_commas(static_cast<std::int64_t>(total)),
-                          " (MMCS ", num(value(p, "truth_mmcs_first")), ")"),
-                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_recovered_second"))), " / ", with_commas(static_cast<std::int64_t>(total)),
-                          " (MMCS ", num(value(p, "truth_mmcs_second")), ")"),
-                      with_commas(static_cast<std::int64_t>(value(p, "truth_both_hit"))),
-                      str(with_commas(static_cast<std::int64_t>(value(p, "truth_same"))), " (",
-                          pct(value(p, "truth_both_hit") > 0 ? value(p, "truth_same") / value(p, "truth_both_hit") : std::nan("")), ")")});
+                      str(with_commas(static_cast<std::int64_t>(optional(p.values.truth_recovered_first))), " / ", with_commas(static_cast<std::int64_t>(total)),
+                          " (MMCS ", num(optional(p.values.truth_mmcs_first)), ")"),
+                      str(with_commas(static_cast<std::int64_t>(optional(p.values.truth_recovered_second))), " / ", with_commas(static_cast<std::int64_t>(total)),
+                          " (MMCS ", num(optional(p.values.truth_mmcs_second)), ")"),
+                      with_commas(static_cast<std::int64_t>(optional(p.values.truth_both_hit))),
+                      str(with_commas(static_cast<std::int64_t>(optional(p.values.truth_same))), " (",
+                          pct(optional(p.values.truth_both_hit) > 0 ? optional(p.values.truth_same) / optional(p.values.truth_both_hit) : std::nan("")), ")")});
     }
     out += markdown_table({"Pair", "Recovered by first", "Recovered by second", "Matched pairs hitting truth",
                            "Same true feature"},
@@ -280,6 +293,17 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
     }
   }
 
+  {
+    // Feature stability across seeds, when the comparison stored it.
+    std::error_code ec;
+    if (fs::exists(c.path, ec))
+      if (const auto stability = read_stability(c.path)) {
+        std::vector<std::int64_t> seeds;
+        for (const auto& s : c.saes) seeds.push_back(s.seed);
+        out += stability_markdown(*stability, seeds);
+      }
+  }
+
   out += "## Plots\n\n";
   if (plots.empty()) out += plot_note.empty() ? "No plots were drawn.\n" : plot_note + "\n";
   for (const auto& plot : plots) out += str("![", fs::path(plot).stem().string(), "](", plot, ")\n\n");
@@ -287,18 +311,36 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
 }
 
 std::vector<std::string> plot_files(const ComparisonFile& c) {
-  // tools/plot_graphs.py's four figures, then tools/plot_compare.py's two per pair group.
+  // tools/plot_graphs.py's four figures, then tools/plot_compare.py's two per pair, named by
+  // the pair's seeds ("seed52_seed55"; "sae0_sae1" when two SAEs share a seed), and its two
+  // stability figures (drawn when the comparison stored /stability).
   std::vector<std::string> names{"degree_dist.png", "log_deg_dist.png", "freq_dist.png", "feat_deg_vs_frq.png"};
+  bool distinct = true;
+  for (std::size_t i = 0; i < c.saes.size(); ++i)
+    for (std::size_t j = i + 1; j < c.saes.size(); ++j) distinct = distinct && c.saes[i].seed != c.saes[j].seed;
   for (const auto& p : c.pairs) {
-    names.push_back(str("matched_degree_", p.first, "_", p.second, ".png"));
-    names.push_back(str("decoder_cosine_", p.first, "_", p.second, ".png"));
+    const std::string label = distinct ? str("seed", c.saes[static_cast<std::size_t>(p.first)].seed, "_seed",
+                                             c.saes[static_cast<std::size_t>(p.second)].seed)
+                                       : str("sae", p.first, "_sae", p.second);
+    names.push_back(str("matched_degree_", label, ".png"));
+    names.push_back(str("decoder_cosine_", label, ".png"));
   }
+  names.push_back("stability_shared_fraction.png");
+  names.push_back("stability_counts.png");
   return names;
 }
 
 std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptions& o) {
   io::require_writable_output(o.out, o.force);
   const fs::path report_dir = fs::path(o.out).parent_path();
+  if (o.html && !o.force) {  // refused before any plot is drawn
+    const fs::path html_dir = o.html_dir.empty() ? report_dir / "html" : fs::path(o.html_dir);
+    std::error_code ec;
+    for (const auto& name : html_report_files(c, {}))
+      if (fs::exists(html_dir / name, ec))
+        throw OutputExistsError(str(o.html_dir.empty() ? "--out's html folder" : "--html-dir", " ", html_dir.string(), ": ", name,
+                                    " exists; pass --force to overwrite the files in this folder"));
+  }
   const fs::path plots_dir = o.plots_dir.empty() ? report_dir / "plots" : fs::path(o.plots_dir);
   // The plots are one output with the report: drawn into a staging folder, moved into place
   // only once the report is written too, and refused without --force when any exists.
@@ -333,13 +375,25 @@ std::vector<std::string> write_report(const ComparisonFile& c, const ReportOptio
     if (!note.empty()) log::warn(note);
   }
   io::AtomicOutput output(o.out, o.force);
+  const std::string markdown = report_markdown(c, plots, note);
   {
     std::ofstream stream(output.temporary_path(), std::ios::binary);
-    stream << report_markdown(c, plots, note) << o.extra_markdown;
+    stream << markdown << o.extra_markdown;
     stream.close();
     if (!stream) throw IoError(str(o.out, ": writing failed"));
   }
-  // The plots first, then the report that links them.
+  if (o.html) {
+    HtmlReportOptions h;
+    h.directory = o.html_dir.empty() ? (report_dir / "html").string() : o.html_dir;
+    h.flag = o.html_dir.empty() ? "--out's html folder" : "--html-dir";
+    h.force = o.force;
+    h.tokenizer = o.tokenizer;
+    h.scan_tokens = o.html_tokens;
+    h.logit_effects = o.logit_effects;
+    const auto compute = backend::make_backend(backend::DeviceRequest::Auto, 0);
+    write_html_report(*compute, c, markdown, h);
+  }
+  // The HTML folder and the plots first, then the report that links them.
   if (plot_output && !plots.empty()) plot_output->commit_written();
   output.commit();
   return plots;

@@ -1,5 +1,7 @@
 #include "coact/core/log.h"
 
+#include <atomic>
+
 #include <cstdio>
 #include <mutex>
 
@@ -36,10 +38,23 @@ void configure(const Settings& settings) { g_settings = settings; }
 
 const Settings& settings() { return g_settings; }
 
+namespace {
+std::atomic<int> g_group_voices{0};
+}  // namespace
+
+GroupVoice::GroupVoice(bool speaks) : speaks_(speaks) {
+  if (speaks_) ++g_group_voices;
+}
+GroupVoice::~GroupVoice() {
+  if (speaks_) --g_group_voices;
+}
+
+bool reporting() { return g_settings.all_ranks || g_settings.rank == 0 || g_group_voices.load() > 0; }
+
 bool enabled(Level level) {
   if (level < g_settings.level) return false;
   if (level == Level::Error) return true;
-  return g_settings.all_ranks || g_settings.rank == 0;
+  return reporting();
 }
 
 void write(Level level, std::string_view message) {

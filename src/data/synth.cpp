@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "coact/core/errors.h"
+#include "coact/core/interrupt.h"
 #include "coact/core/progress.h"
 #include "coact/core/rng.h"
 #include "coact/dist/mpi.h"
@@ -70,6 +71,14 @@ const options::Table<SynthConfig>& synth_table() {
     return t;
   }();
   return table;
+}
+
+double synth_store_bytes(const SynthConfig& c) {
+  return static_cast<double>(c.rows) * static_cast<double>(c.d) * (c.dtype == io::ElementType::F16 ? 2.0 : 4.0);
+}
+
+std::string synth_store_size_text(const SynthConfig& c) {
+  return str("rows ", with_commas(c.rows), " × d ", c.d, " × ", c.dtype == io::ElementType::F16 ? 2 : 4, " bytes");
 }
 
 void check_synth_combination(const SynthConfig& c, const options::Labeler& label) {
@@ -239,6 +248,14 @@ io::ActivationWriterOptions writer_options(const SynthConfig& c, std::int64_t ro
   return options;
 }
 
+// A signal asked the whole job to stop (coact run's data stage): every rank stops at the same
+// round; the unfinished output's temporary is removed by its writer.
+void stop_if_interrupted(dist::MpiComm& comm, std::int64_t rows_done, std::int64_t rows) {
+  if (comm.allreduce_sum<std::int32_t>(interrupt_requested() ? 1 : 0) > 0)
+    throw InterruptedError(str("synthetic data interrupted by a signal after about ", with_commas(rows_done), " of ",
+                               with_commas(rows), " rows; nothing was kept, run it again"));
+}
+
 }  // namespace
 
 void write_synthetic_store(const std::string& path, bool force, bool shards, dist::MpiComm& comm,
@@ -261,6 +278,7 @@ void write_synthetic_store(const std::string& path, bool force, bool shards, dis
       writer.write_rows(first, count, buffer.data());
       // Rows written by all ranks in this round.
       progress.advance(std::min(config.rows, (k + 1) * ranks * kBlockRows) - std::min(config.rows, k * ranks * kBlockRows));
+      stop_if_interrupted(comm, std::min(config.rows, (k + 1) * ranks * kBlockRows), config.rows);
     }
     write_ground_truth(writer.file(), generator);
     writer.finish();
@@ -286,11 +304,18 @@ void write_synthetic_store(const std::string& path, bool force, bool shards, dis
   {
     io::ActivationWriter writer((fs::path(path) / name).string(), force, nullptr,
                                 writer_options(config, last - first, command_line, config_text));
-    for (std::int64_t row = first; row < last; row += kBlockRows) {
-      const std::int64_t count = std::min(kBlockRows, last - row);
-      generator.generate(row, count, buffer.data());
-      writer.write_rows(row - first, count, buffer.data());
+    // The same number of rounds on every rank (shards differ by at most one row), so every
+    // rank takes part in each round's interruption check.
+    const std::int64_t rounds = (config.rows / ranks + 1 + kBlockRows - 1) / kBlockRows;
+    for (std::int64_t k = 0; k < rounds; ++k) {
+      const std::int64_t row = first + k * kBlockRows;
+      const std::int64_t count = std::max<std::int64_t>(0, std::min(kBlockRows, last - row));
+      if (count > 0) {
+        generator.generate(row, count, buffer.data());
+        writer.write_rows(row - first, count, buffer.data());
+      }
       progress.advance(count * ranks);
+      stop_if_interrupted(comm, std::min(config.rows, (k + 1) * kBlockRows * ranks), config.rows);
     }
     if (rank == 0) write_ground_truth(writer.file(), generator);
     writer.finish();

@@ -10,7 +10,7 @@ std::optional<Tokenizer> load_tokenizer(const TokenizerFiles& files, std::map<st
   if (encoder != merges) throw UsageError("--encoder (encoder.json) and --merges (vocab.bpe) go together");
   if (hf) {
     provenance_inputs["tokenizer"] = files.tokenizer;
-    return Tokenizer::from_hf_json(files.tokenizer);
+    return Tokenizer::from_file(files.tokenizer);
   }
   if (encoder) {
     provenance_inputs["encoder"] = files.encoder;

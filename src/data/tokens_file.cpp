@@ -53,7 +53,7 @@ const options::Table<TokenizeOptions>& tokenize_table() {
     using namespace options;
     using O = TokenizeOptions;
     Table<O> t;
-    t.add(text("tokenizer", "Hugging Face tokenizer.json").shown_as("FILE").derived_from("none"),
+    t.add(text("tokenizer", "tokenizer: tokenizer.json, a .gguf, or BERT's vocab.txt").shown_as("FILE").derived_from("none"),
           optional_get(&TokenizerFiles::tokenizer), optional_set(&TokenizerFiles::tokenizer));
     t.add(text("encoder", "GPT-2 encoder.json (with --merges)").shown_as("FILE").derived_from("none"),
           optional_get(&TokenizerFiles::encoder), optional_set(&TokenizerFiles::encoder));

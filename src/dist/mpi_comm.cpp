@@ -4,7 +4,7 @@
 #include <climits>
 
 #include "coact/dist/mpi.h"
-#include "coact/dist/mpi_check.h"
+#include "mpi_check.h"
 
 namespace coact::dist {
 

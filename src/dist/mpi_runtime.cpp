@@ -5,7 +5,7 @@
 #include <string>
 
 #include "coact/dist/mpi.h"
-#include "coact/dist/mpi_check.h"
+#include "mpi_check.h"
 
 namespace coact::dist {
 

@@ -34,10 +34,20 @@ namespace coact::eval {
 
 std::string SaeEvaluation::line() const {
   std::ostringstream out;
-  out << std::setprecision(6) << sae << " at " << hook << " of " << model << " over " << with_commas(result.tokens)
-      << " tokens: CE clean " << result.clean << ", with the SAE " << result.replaced << ", zero-ablated "
-      << result.zero_ablated << "; CE-loss recovered " << std::fixed << std::setprecision(2) << 100.0 * result.recovered()
-      << "% (" << human_duration(seconds) << ")";
+  out << std::setprecision(6) << sae << " at " << hook << " of " << model << " over ";
+  if (encoder) {
+    out << with_commas(reconstruction.tokens) << " tokens: FVU " << reconstruction.fvu << ", MSE " << reconstruction.mse
+        << ", cosine " << reconstruction.cosine << ", norm ratio " << reconstruction.l2_ratio << "; no next-token loss: "
+        << model << " is an encoder (bidirectional), so CE-loss recovered does not apply (" << human_duration(seconds) << ")";
+    return out.str();
+  }
+  out << with_commas(result.tokens) << " tokens: CE clean " << result.clean << ", with the SAE " << result.replaced
+      << ", zero-ablated " << result.zero_ablated << "; CE-loss recovered " << std::fixed << std::setprecision(2)
+      << 100.0 * result.recovered() << "%";
+  if (result.has_kl)
+    out << std::defaultfloat << std::setprecision(6) << "; KL(clean || SAE) " << result.kl_replaced << ", KL(clean || zero) "
+        << result.kl_zero_ablated;
+  out << " (" << human_duration(seconds) << ")";
   return out.str();
 }
 
@@ -73,12 +83,38 @@ std::vector<SaeEvaluation> evaluate_saes(dist::MpiRuntime& mpi, const SaeEvaluat
     e.sae = sae_paths[i];
     e.model = in.model_name;
     e.hook = in.hook.name();
-    e.result = model::ce_loss_recovered(pass, in.hook, reconstruction, in.ids, in.sequences, &mpi.world(), &progress);
+    e.encoder = in.config.encoder();
+    if (e.encoder)
+      e.reconstruction = model::reconstruction_metrics(pass, in.hook, reconstruction, in.ids, in.sequences, &mpi.world(), &progress);
+    else
+      e.result = model::ce_loss_recovered(pass, in.hook, reconstruction, in.ids, in.sequences, &mpi.world(), &progress,
+                                          options.kl);
     progress.finish();
     e.seconds = clock.seconds();
     results.push_back(std::move(e));
   }
   return results;
+}
+
+namespace {
+
+// The KL switch, as coact evaluate and the commands that evaluate with --model offer it.
+options::Spec kl_spec() {
+  return options::flag("kl", "also the KL divergences of the next-token distributions (keeps 2 x rows x vocab logits per block)");
+}
+
+}  // namespace
+
+const options::Table<SaeEvaluationOptions>& sae_evaluation_table() {
+  static const options::Table<SaeEvaluationOptions> table = [] {
+    using namespace options;
+    Table<SaeEvaluationOptions> t;
+    t.add(integer("batch-sequences", "sequences per forward pass").at_least(1).at_most(1048576),
+          &SaeEvaluationOptions::batch_sequences);
+    t.add(kl_spec(), &SaeEvaluationOptions::kl);
+    return t;
+  }();
+  return table;
 }
 
 const options::Table<EvaluationRequest>& evaluation_table() {
@@ -110,6 +146,7 @@ const options::Table<EvaluationRequest>& evaluation_table() {
           [](R& r, const Value& v) { r.seq_len = is_set(v) ? std::get<std::int64_t>(v) : 0; });
     t.add(integer("eval-sequences", "sequences evaluated (0: all)").at_least(0), &R::sequences);
     t.add(integer("eval-batch-sequences", "sequences per forward pass").at_least(1).at_most(1048576), &R::batch_sequences);
+    t.add(kl_spec(), &R::kl);
     return t;
   }();
   return table;
@@ -127,8 +164,10 @@ std::optional<SaeEvaluationOptions> evaluation_options(const EvaluationRequest& 
   const io::ActivationMetadata& meta = opened.metadata();
   const std::size_t space = meta.source.rfind(' ');
   const std::string recorded_hook = space == std::string::npos ? "" : meta.source.substr(space + 1);
+  // A recorded store's source is "<model> <hook>"; the hook is checked against the model when
+  // it is loaded.
   if (!request.hook.empty()) in.hook = request.hook;
-  else if (recorded_hook.rfind("blocks.", 0) == 0) in.hook = recorded_hook;
+  else if (!recorded_hook.empty()) in.hook = recorded_hook;
   else throw UsageError(str(store, ": not recorded from a model (source \"", meta.source, "\"); pass --hook"));
   in.tokens = request.tokens.empty() ? opened.files() : request.tokens;
   if (request.seq_len > 0) in.seq_len = request.seq_len;
@@ -136,22 +175,40 @@ std::optional<SaeEvaluationOptions> evaluation_options(const EvaluationRequest& 
   else throw UsageError(str(store, ": no sequence length recorded; pass --eval-seq-len"));
   in.max_sequences = request.sequences;
   o.batch_sequences = request.batch_sequences;
+  o.kl = request.kl;
   o.device = device;
   return o;
 }
 
 std::string evaluation_markdown(const std::vector<SaeEvaluation>& evaluations) {
   std::ostringstream out;
+  if (!evaluations.empty() && evaluations.front().encoder) {
+    out << "\n## Reconstruction in the model\n\n" << evaluations.front().model
+        << " is an encoder (bidirectional, no next-token prediction): CE-loss recovered does not apply, so each SAE's\n"
+        << "reconstruction of `" << evaluations.front().hook << "` is measured over "
+        << with_commas(evaluations.front().reconstruction.tokens) << " tokens.\n\n";
+    out << "| SAE | FVU | MSE | cosine | norm ratio |\n|---|---:|---:|---:|---:|\n" << std::setprecision(4);
+    for (const SaeEvaluation& e : evaluations)
+      out << "| " << e.sae << " | " << e.reconstruction.fvu << " | " << e.reconstruction.mse << " | " << e.reconstruction.cosine
+          << " | " << e.reconstruction.l2_ratio << " |\n";
+    return out.str();
+  }
   out << "\n## CE-loss recovered\n\n";
+  const bool kl = !evaluations.empty() && evaluations.front().result.has_kl;
   if (!evaluations.empty())
     out << "Each SAE replaces `" << evaluations.front().hook << "` of " << evaluations.front().model << " over "
         << with_commas(evaluations.front().result.tokens)
-        << " next-token predictions: (CE_zero − CE_sae) / (CE_zero − CE_clean).\n\n";
-  out << "| SAE | CE clean | CE with the SAE | CE zero-ablated | CE-loss recovered |\n|---|---:|---:|---:|---:|\n";
+        << " next-token predictions: (CE_zero − CE_sae) / (CE_zero − CE_clean)"
+        << (kl ? "; KL: mean KL divergence of the next-token distribution from the clean model's" : "") << ".\n\n";
+  out << "| SAE | CE clean | CE with the SAE | CE zero-ablated | CE-loss recovered |" << (kl ? " KL with the SAE | KL zero-ablated |" : "")
+      << "\n|---|---:|---:|---:|---:|" << (kl ? "---:|---:|" : "") << "\n";
   out << std::fixed;
-  for (const SaeEvaluation& e : evaluations)
+  for (const SaeEvaluation& e : evaluations) {
     out << "| " << e.sae << " | " << std::setprecision(4) << e.result.clean << " | " << e.result.replaced << " | "
-        << e.result.zero_ablated << " | " << std::setprecision(2) << 100.0 * e.result.recovered() << "% |\n";
+        << e.result.zero_ablated << " | " << std::setprecision(2) << 100.0 * e.result.recovered() << "% |";
+    if (kl) out << std::setprecision(4) << " " << e.result.kl_replaced << " | " << e.result.kl_zero_ablated << " |";
+    out << "\n";
+  }
   return out.str();
 }
 

@@ -4,12 +4,13 @@
 
 namespace coact::graph {
 
-BatchEncoder::BatchEncoder(backend::Backend& compute, const sae::Sae& model, std::int64_t sub_rows)
+BatchEncoder::BatchEncoder(backend::Backend& compute, const sae::Sae& model, std::int64_t sub_rows,
+                           backend::Precision precision)
     : compute_(compute),
       d_(model.d_in()),
       n_(model.n_features()),
       sub_(sub_rows),
-      encoder_(model, sub_rows),
+      encoder_(model, sub_rows, precision),
       rows_(compute, static_cast<std::size_t>(sub_rows * model.d_in())) {}
 
 void BatchEncoder::encode(const float* values, std::int64_t rows, SparseBatch& codes) {

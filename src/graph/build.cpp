@@ -32,6 +32,10 @@ const options::Table<GraphBuildOptions>& graph_build_table() {
                       &O::zero_policy, [](const ZeroPolicy& p) { return std::string(to_string(p)); }, parse_zero_policy);
     t.add(flag("strict", "fail when the store holds fewer than num-batches batches"), &O::strict);
     t.add(integer("encode-rows", "rows encoded at once").at_least(1).at_most(16777216).performance(), &O::encode_rows);
+    t.add<backend::Precision>(text("precision", "arithmetic of the encoder GEMM: fp32, or bf16 / tf32 operands with fp32 sums")
+                                  .one_of({"fp32", "bf16", "tf32"}),
+                              &O::precision, [](const backend::Precision& p) { return std::string(backend::to_string(p)); },
+                              backend::parse_precision);
     return t;
   }();
   return table;
@@ -68,17 +72,19 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   }
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  compute->require_precision(o.precision);
   const sae::Sae model = sae::make_sae(*compute, checkpoint);
-  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens));
+  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens), o.precision);
 
   // One batch's codes, concatenated from its sub-batches.
   SparseBatch codes;
-  Progress progress("graph", static_cast<std::int64_t>(reader.local_batches().size()), "batches", {.enabled = world.is_root()});
+  // The whole job's batches: when the root has done its i-th, the ranks have done about i·P.
+  Progress progress("graph", reader.total_batches(), "batches", {.enabled = world.is_root()});
   io::OrderedBatch batch;
   while (reader.next(batch)) {
     encoder.encode(batch.values, batch.rows, codes);
     accumulator.add_batch(codes);
-    progress.advance();
+    progress.advance(std::min<std::int64_t>(world.size(), reader.total_batches() - progress.done()));
   }
   progress.finish();
 
@@ -106,10 +112,13 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     attributes.tokens_seen = result.tokens;
     attributes.sae_file = o.sae;
     attributes.sae_hash = file_sha256(o.sae);
+    attributes.encode_precision = backend::to_string(o.precision);
     io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
-    write_graph_file(o.out, o.force, graph, frequency, accumulator.topk_counts(), attributes, provenance);
+    // One pass of components and clustering gives both the file's node data and the summary.
     GraphStatistics statistics(graph, frequency);
     statistics.run();
+    write_graph_file(o.out, o.force, graph, compute_node_data(statistics, frequency, accumulator.topk_counts()), attributes,
+                     provenance, NodeAnalytics{});
     result.summary = statistics.summary();
     result.edges = result.summary.edges;
   }

@@ -107,4 +107,21 @@ GraphCheckReport check_graph_file(const std::string& path) {
   return report;
 }
 
+void require_node_data_matches_csr(const GraphFile& file) {
+  const CsrGraph& g = file.graph;
+  const NodeData& nodes = file.nodes;
+  for (NodeId v = 0; v < g.num_nodes(); ++v) {
+    const auto u = static_cast<std::size_t>(v);
+    if (nodes.degree[u] != g.degree(v))
+      throw InputError(str(file.path, ":/nodes/degree: node ", v, " has ", nodes.degree[u], ", the CSR ", g.degree(v)));
+    if (!(nodes.clustering[u] >= 0.0 && nodes.clustering[u] <= 1.0))
+      throw InputError(str(file.path, ":/nodes/clustering: node ", v, " has ", nodes.clustering[u], ", expected [0, 1]"));
+    if (!std::isfinite(nodes.strength[u]))
+      throw InputError(str(file.path, ":/nodes/strength: node ", v, " is not finite"));
+    for (const NodeId w : g.neighbors(v))
+      if (nodes.component[u] != nodes.component[static_cast<std::size_t>(w)])
+        throw InputError(str(file.path, ":/nodes/component: nodes ", v, " and ", w, " share an edge but not a component"));
+  }
+}
+
 }  // namespace coact::graph

@@ -126,7 +126,12 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
 void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
                       std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
                       io::Provenance provenance, const NodeAnalytics& analytics) {
-  const NodeData nodes = compute_node_data(graph, frequency, topk_count);
+  write_graph_file(path, force, graph, compute_node_data(graph, frequency, topk_count), attributes, std::move(provenance),
+                   analytics);
+}
+
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, const NodeData& nodes,
+                      const GraphAttributes& attributes, io::Provenance provenance, const NodeAnalytics& analytics) {
   const std::int64_t n = graph.num_nodes();
   const auto entries = static_cast<std::int64_t>(graph.indices().size());
 
@@ -161,6 +166,7 @@ void write_graph_file(const std::string& path, bool force, const CsrGraph& graph
   root.set("tokens_seen", attributes.tokens_seen);
   root.set("sae_file", attributes.sae_file);
   root.set("sae_hash", attributes.sae_hash);
+  root.set("encode_precision", attributes.encode_precision);
   file.close();
   output.commit();
 }
@@ -182,6 +188,8 @@ GraphFile read_graph_file(const std::string& path) {
   out.attributes.tokens_seen = root.get_int("tokens_seen");
   out.attributes.sae_file = root.get_string("sae_file");
   out.attributes.sae_hash = root.get_string("sae_hash");
+  // Graphs written before the precision was recorded were encoded in fp32.
+  out.attributes.encode_precision = root.get_string_or("encode_precision", "fp32");
 
   auto indptr = read_vector<std::int64_t>(file, "/csr/indptr", n + 1);
   auto indices = read_vector<std::int32_t>(file, "/csr/indices", -1);

@@ -1,9 +1,12 @@
 #include "coact/graph/graph_statistics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "coact/core/errors.h"
+#include "coact/graph/graph_file.h"
 
 namespace coact::graph {
 
@@ -84,6 +87,34 @@ double density(std::int64_t nodes, std::int64_t edges) {
   if (edges == 0 || nodes <= 1) return 0.0;
   // networkx: m / (n (n - 1)), then doubled (exact) for an undirected graph.
   return static_cast<double>(edges) / static_cast<double>(nodes * (nodes - 1)) * 2.0;
+}
+
+GraphSummary summarise_node_data(const CsrGraph& graph, const NodeData& nodes) {
+  GraphSummary s;
+  s.nodes = graph.num_nodes();
+  s.edges = graph.num_edges();
+  s.average_degree = s.nodes > 0 ? static_cast<double>(2 * s.edges) / static_cast<double>(s.nodes) : 0.0;
+  s.density = density(s.nodes, s.edges);
+  std::map<std::int64_t, std::int64_t> sizes;  // component id -> size
+  for (const auto c : nodes.component) ++sizes[c];
+  s.components = static_cast<std::int64_t>(sizes.size());
+  for (const auto& [id, size] : sizes) {
+    s.largest_component = std::max(s.largest_component, size);
+    s.component_sizes.push_back(size);
+  }
+  std::sort(s.component_sizes.begin(), s.component_sizes.end());
+  s.component_sizes.erase(std::unique(s.component_sizes.begin(), s.component_sizes.end()), s.component_sizes.end());
+  // Sequential, in node order: the additions LocalClustering::average makes.
+  double sum = 0.0;
+  for (const double c : nodes.clustering) sum += c;
+  s.average_clustering = s.nodes > 0 ? sum / static_cast<double>(s.nodes) : 0.0;
+  if (nodes.frequency.empty()) {
+    s.pearson_degree_frequency = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    const std::vector<double> degree(nodes.degree.begin(), nodes.degree.end());
+    s.pearson_degree_frequency = pearson_correlation(degree, nodes.frequency);
+  }
+  return s;
 }
 
 }  // namespace coact::graph

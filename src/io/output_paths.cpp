@@ -153,4 +153,16 @@ std::vector<LabelledPath> store_inputs(const std::string& flag, const std::strin
   return out;
 }
 
+void require_free_space(const std::string& flag, const std::string& path, double bytes, const std::string& what) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path where = fs::absolute(path, ec).parent_path();
+  while (!where.empty() && !fs::exists(where, ec)) where = where.parent_path();
+  const fs::space_info space = fs::space(where.empty() ? fs::path(".") : where, ec);
+  if (ec) return;  // unknown: the write itself reports a full disk
+  if (bytes > static_cast<double>(space.available))
+    throw UsageError(str(flag, ": ", what, " needs ", human_bytes(bytes), "; ", human_bytes(static_cast<double>(space.available)),
+                         " are free in ", where.string()));
+}
+
 }  // namespace coact::io

@@ -57,14 +57,21 @@ TransformerConfig read_gguf_config(const std::string& path) {
   return c;
 }
 
-TransformerConfig read_model_config(const std::string& weights, const std::string& config_path) {
-  if (!config_path.empty()) return read_transformer_config(config_path);
-  if (is_gguf_file(weights)) return read_gguf_config(weights);
+std::string model_config_source(const std::string& weights, const std::string& config_path) {
+  if (!config_path.empty()) return config_path;
+  if (is_gguf_file(weights)) return weights;
   const std::filesystem::path beside =
       std::filesystem::is_directory(weights) ? std::filesystem::path(weights) / "config.json"
                                              : std::filesystem::path(weights).parent_path() / "config.json";
-  COACT_REQUIRE(std::filesystem::exists(beside), InputError, weights, ": no model config given and no config.json beside it");
-  return read_transformer_config(beside.string());
+  return beside.string();
+}
+
+TransformerConfig read_model_config(const std::string& weights, const std::string& config_path) {
+  const std::string source = model_config_source(weights, config_path);
+  if (source == weights && is_gguf_file(weights)) return read_gguf_config(weights);
+  COACT_REQUIRE(!config_path.empty() || std::filesystem::exists(source), InputError, weights,
+                ": no model config given and no config.json beside it");
+  return read_transformer_config(source);
 }
 
 }  // namespace coact::model

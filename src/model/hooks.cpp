@@ -1,6 +1,8 @@
 #include "coact/model/hooks.h"
 
+#include <algorithm>
 #include <charconv>
+#include <sstream>
 
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
@@ -125,6 +127,17 @@ std::vector<std::string> hook_names(const TransformerConfig& config) {
   std::vector<std::string> names;
   for (const HookPoint& point : hook_points(config)) names.push_back(point.name());
   return names;
+}
+
+std::string hook_listing(const std::string& weights, const std::string& config_path) {
+  const TransformerConfig config = read_model_config(weights, config_path);
+  const std::vector<HookPoint> hooks = hook_points(config);
+  std::size_t width = 0;
+  for (const auto& h : hooks) width = std::max(width, h.name().size());
+  std::ostringstream out;
+  out << config.name << " (" << config.family << "): " << hooks.size() << " hooks\n";
+  for (const auto& h : hooks) out << "  " << h.name() << std::string(width + 2 - h.name().size(), ' ') << h.width(config) << "\n";
+  return out.str();
 }
 
 }  // namespace coact::model

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 // The config, name and hook (every rank reads them the same way).
 void read_config(ModelInputs& in) {
-  in.config = read_transformer_config(in.config_path);
+  in.config = read_model_config(in.options.weights, in.options.config);
   if (in.model_name.empty()) in.model_name = in.config.name;
   if (in.model_name.empty()) in.model_name = fs::path(in.options.weights).stem().string();
   in.config.name = in.model_name;
@@ -79,11 +79,12 @@ const options::Table<ModelInputOptions>& model_input_table() {
     using namespace options;
     using O = ModelInputOptions;
     Table<O> t;
-    t.add(text("model", "weights: safetensors or PyTorch .pt, Hugging Face GPT-2 or TransformerLens names").shown_as("FILE")
+    t.add(text("model", "weights: safetensors (a file, a shard index or a directory), PyTorch .pt, or GGUF; the families "
+                        "of docs/formats.md").shown_as("FILE")
               .empty_allowed(),
           &O::weights);
     t.add(text("model-config", "architecture: Hugging Face config.json or TransformerLens config").shown_as("FILE")
-              .derived_from("config.json beside the model"),
+              .derived_from("a GGUF file's own metadata, else config.json beside the model"),
           [](const O& o) { return o.config.empty() ? Value() : Value(o.config); },
           [](O& o, const Value& v) { o.config = is_set(v) ? std::get<std::string>(v) : std::string(); });
     t.add(text("model-name", "name in the outputs").derived_from("the config's").shown_as("NAME"),
@@ -101,7 +102,7 @@ const options::Table<ModelInputOptions>& model_input_table() {
               [member](O& o, const Value& v) { o.*member = is_set(v) ? std::get<std::string>(v) : std::string(); }));
     };
     auto [tok_get, tok_set] = optional_text(&O::tokenizer);
-    t.add(text("tokenizer", "Hugging Face tokenizer.json (for text inputs)").shown_as("FILE").derived_from("none"), tok_get,
+    t.add(text("tokenizer", "tokenizer for text inputs: tokenizer.json, a .gguf, or BERT's vocab.txt").shown_as("FILE").derived_from("none"), tok_get,
           tok_set);
     auto [enc_get, enc_set] = optional_text(&O::encoder);
     t.add(text("encoder", "GPT-2 encoder.json (with merges, for text inputs)").shown_as("FILE").derived_from("none"), enc_get,
@@ -130,10 +131,9 @@ ModelInputs load_model_inputs(dist::MpiComm& world, const ModelInputOptions& opt
   in.options = options;
   if (options.weights.empty()) throw UsageError("no --model weights given");
   model_input_table().check(options, options::flag_labels());
-  in.config_path = !options.config.empty() ? options.config
-                                           : (fs::path(options.weights).parent_path() / "config.json").string();
-  if (options.config.empty() && !fs::exists(in.config_path))
-    throw UsageError(str("no --model-config given and no config.json beside ", options.weights));
+  // The config: --model-config, else a GGUF file's own metadata, else config.json beside the
+  // weights (read_model_config says which is missing).
+  in.config_path = model_config_source(options.weights, options.config);
   in.model_name = options.model_name;
   in.provenance_inputs["model"] = options.weights;
   in.provenance_inputs["config"] = in.config_path;

@@ -23,6 +23,10 @@ const options::Table<RecordStoreOptions>& record_store_table() {
                            [](const io::ElementType& e) { return std::string(e == io::ElementType::F16 ? "float16" : "float32"); },
                            [](const std::string& name) { return *io::store_dtype(name); });
     t.add(flag("shards", "write one shard file per rank into the out directory"), &O::shards);
+    // The forward's GEMMs run in fp32 only: bf16 and tf32 are refused by name, not ignored.
+    t.add(text("precision", "arithmetic of the forward pass (fp32 only: the transformer's GEMMs have no bf16 path yet)")
+              .one_of({"fp32"}),
+          [](const O&) { return options::Value(std::string("fp32")); }, [](O&, const options::Value&) {});
     return t;
   }();
   return table;
@@ -67,7 +71,8 @@ RecordedStore record_store(dist::MpiRuntime& mpi, const ModelInputOptions& input
   record.batch_sequences = options.batch_sequences;
   record.source = in.model_name + " " + result.hook;
   record.provenance = {"activations", options.command_line, options.config_text, in.provenance_inputs};
-  record.string_attributes = {{"model", in.model_name}, {"hook", result.hook}, {"model_format", in.config.format}};
+  record.string_attributes = {{"model", in.model_name}, {"hook", result.hook}, {"model_format", in.config.format},
+                              {"model_family", in.config.family}};
   record.int_attributes = {{"sequences", in.sequences},
                            {"prepend_bos", inputs.prepend_bos ? 1 : 0},
                            {"bos_id", in.bos_id},

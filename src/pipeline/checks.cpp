@@ -92,6 +92,7 @@ std::string check_inputs(const Study& s) {
   } else if (source == Source::Synthetic) {
     d = s.synth.d;
     rows = s.synth.rows;
+    io::require_free_space("synth.rows", s.store_path(), data::synth_store_bytes(s.synth), data::synth_store_size_text(s.synth));
   } else {
     const model::ModelInputOptions& r = s.record_inputs;
     require_file("record.model", r.weights);

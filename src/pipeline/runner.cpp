@@ -12,6 +12,7 @@
 #include "coact/data/synth.h"
 #include "coact/dist/mpi.h"
 #include "coact/dist/root.h"
+#include "coact/eval/evaluation.h"
 #include "coact/model/record_store.h"
 
 namespace coact::pipeline {
@@ -216,20 +217,35 @@ void Runner::compare_and_report_stages() {
     correlation.stores.assign(c.saes.size(), s.store_path());
     c.correlations = compare::activation_correlations(mpi_, correlation);
   }
-  // The comparison and the report run on the root; the others wait for the outcome.
+  // CE-loss recovered on the recorded model, a section of the report (collective: every rank
+  // takes its share of the sequences).
+  compare::ReportOptions report = s.report;
+  if (s.job.evaluate && does_work(plan_.report)) {
+    eval::SaeEvaluationOptions e;
+    e.inputs = s.record_inputs;
+    e.inputs.max_sequences = 256;
+    e.batch_sequences = std::min<std::int64_t>(16, s.record.batch_sequences);
+    e.device = s.job.device;
+    std::vector<std::string> saes;
+    for (const auto seed : s.seeds()) saes.push_back(s.sae_path(seed));
+    log::info("report: CE-loss recovered of ", saes.size(), " SAE(s) on ", e.inputs.weights);
+    report.extra_markdown = eval::evaluation_markdown(eval::evaluate_saes(mpi_, e, saes));
+  }
+  // The matching runs on every rank (cost tiles by GEMM over the ranks); the root writes
+  // compare.h5 and the report while the others wait for the outcome.
+  std::optional<compare::ComparisonFile> comparison;
+  if (does_work(plan_.compare)) {
+    log::info("compare: ", c.out);
+    const auto compute = backend::make_backend(s.job.device, mpi_.local_rank());
+    comparison = compare::run_comparison(*compute, mpi_.world(), c);
+  }
   dist::run_on_root(mpi_.world(), [&] {
-    std::optional<compare::ComparisonFile> comparison;
-    if (does_work(plan_.compare)) {
-      log::info("compare: ", c.out);
-      const auto compute = backend::make_backend(s.job.device, 0);
-      comparison = compare::run_comparison(*compute, c);
-    }
     record("compare", -1, plan_.compare, s.compare_text, clock.seconds(), inputs, {{"compare", c.out}});
 
     clock.restart();
     if (does_work(plan_.report)) {
       if (!comparison) comparison = compare::read_comparison(c.out);
-      compare::ReportOptions r = s.report;
+      compare::ReportOptions r = report;
       r.force = plan_.report == Action::Replace;
       log::info("report: ", r.out);
       compare::write_report(*comparison, r);

@@ -113,6 +113,18 @@ const options::Table<JobOptions>& data_table() {
   return table;
 }
 
+const options::Table<JobOptions>& evaluate_table() {
+  static const options::Table<JobOptions> table = [] {
+    using namespace options;
+    Table<JobOptions> t;
+    t.add(flag("evaluate", "add each SAE's CE-loss recovered (and KL) on the recorded model to the report "
+                           "(data.source = record; 256 sequences of the recorded tokens)"),
+          &JobOptions::evaluate);
+    return t;
+  }();
+  return table;
+}
+
 const options::Table<JobOptions>& seeds_table() {
   static const options::Table<JobOptions> table = [] {
     using namespace options;
@@ -223,7 +235,8 @@ void make_fingerprints(Study& s) {
                                                     ? compare::correlation_table().ini(s.correlation, true)
                                                     : std::string())) +
                    section_text("train", "seeds = " + sae::seed_list_text(s.seeds()) + "\n");
-  s.report_text = s.compare_text + section_text("report", compare::report_table().ini(s.report, true));
+  s.report_text = s.compare_text + section_text("report", compare::report_table().ini(s.report, true) +
+                                                             evaluate_table().ini(s.job, true));
 }
 
 // The stage options' paths and provenance, from the study.
@@ -266,6 +279,8 @@ void check_combinations(const Study& s, const Sources& sources) {
   if (s.job.parallel_seeds > static_cast<std::int64_t>(s.seeds().size()))
     throw ConfigError(str("train.parallel-seeds: ", s.job.parallel_seeds, " is more than the ", s.seeds().size(), " seeds"));
   data::check_synth_combination(s.synth, options::key_labels("synth"));
+  if (s.job.evaluate && s.job.source != Source::Record)
+    throw ConfigError("report.evaluate: needs data.source = record (the model whose hook the SAEs replace)");
 }
 
 }  // namespace
@@ -287,7 +302,8 @@ const std::vector<SectionListing>& study_sections() {
         {"graph", "[graph] co-activation graphs (as coact graph)", options::listing(graph::graph_build_table())},
         {"compare", "[compare] the comparison (as coact compare)",
          join(options::listing(compare::comparison_table()), options::listing(compare::correlation_table()))},
-        {"report", "[report] report.md (as coact report)", options::listing(compare::report_table())},
+        {"report", "[report] report.md (as coact report)",
+         join(options::listing(compare::report_table()), options::listing(evaluate_table()))},
     };
   }();
   return sections;
@@ -330,8 +346,11 @@ Study resolve(const Sources& sources, const std::string& config_path, const std:
     compare::correlation_table().apply(take(sources, "compare", compare::correlation_table(), comparison), s.correlation,
                                        options::key_labels("compare"));
   });
-  applying([&] { compare::report_table().apply(take(sources, "report", compare::report_table(), report), s.report,
-                                               options::key_labels("report")); });
+  applying([&] {
+    compare::report_table().apply(take(sources, "report", compare::report_table(), report), s.report,
+                                  options::key_labels("report"));
+    evaluate_table().apply(take(sources, "report", evaluate_table(), report), s.job, options::key_labels("report"));
+  });
   const std::pair<const char*, const std::set<std::string>*> claimed[] = {
       {"", &top},        {"run", &run},     {"data", &data},   {"synth", &synth},          {"record", &record},
       {"train", &train}, {"graph", &graph}, {"compare", &comparison}, {"report", &report}};
@@ -367,7 +386,7 @@ std::string study_text(const Study& s) {
   out += section_text("graph", graph::graph_build_table().ini(s.graph, false));
   out += section_text("compare", compare::comparison_table().ini(s.compare, false) +
                                      compare::correlation_table().ini(s.correlation, false));
-  out += section_text("report", compare::report_table().ini(s.report, false));
+  out += section_text("report", compare::report_table().ini(s.report, false) + evaluate_table().ini(s.job, false));
   return out;
 }
 
@@ -429,6 +448,7 @@ Study demo_study(const DemoOptions& o, const std::string& command_line) {
   t["graph"]["batch-tokens"] = "16384";
   t["graph"]["num-batches"] = std::to_string(std::max<std::int64_t>(1, o.rows / 16384));  // every batch of the store
   t["report"]["plots"] = o.plots ? "true" : "false";
+  if (o.html) t["report"]["html"] = "true";
   return study_from_texts(t, "coact demo", command_line);
 }
 

@@ -127,6 +127,12 @@ options::Table<SaeConfig> make_config_table() {
             .at_least(0).at_most(1, "a density")
             .performance(),
         &SaeConfig::sparse_max_density);
+  // Changes results slightly (bf16 operands), so it is compared on resume.
+  t.add<backend::Precision>(text("precision", "arithmetic of the step's GEMMs: fp32, or bf16 / tf32 operands with fp32 sums")
+                                .one_of({"fp32", "bf16", "tf32"})
+                                .older_files_had(std::string("fp32")),
+                            &SaeConfig::precision, [](const backend::Precision& p) { return std::string(backend::to_string(p)); },
+                            backend::parse_precision);
   // A default that differs between recipes is shown per recipe ("nanda-1l 0.99, topk 0.999").
   for (auto& f : t.fields()) {
     if (!f.spec.user || f.spec.name == "recipe") continue;

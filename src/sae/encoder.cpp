@@ -5,9 +5,10 @@
 
 namespace coact::sae {
 
-Encoder::Encoder(const Sae& sae, std::int64_t max_rows)
-    : sae_(&sae), max_rows_(max_rows), codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
+Encoder::Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision)
+    : sae_(&sae), max_rows_(max_rows), precision_(precision), codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
   COACT_REQUIRE(max_rows >= 1, UsageError, "Encoder: max_rows must be at least 1 (got ", max_rows, ")");
+  sae.backend().require_precision(precision);
   const auto rows_d = static_cast<std::size_t>(max_rows * sae.d_in());
   if (sae.spec().input_norm != InputNormKind::None) xn_ = backend::Buffer<float>(sae.backend(), rows_d);
   xc_ = backend::Buffer<float>(sae.backend(), rows_d);
@@ -31,8 +32,8 @@ void Encoder::preactivations(const float* x, std::int64_t rows) {
     b.add_row_vector(rows, d, -1.0f, sae_->b_dec(), input, xc_.data());
     input = xc_.data();
   }
-  b.gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, input, d, sae_->w_enc_t(), d, 0.0f,
-         pre_.data(), n);
+  b.gemm_mixed(precision_, backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, input, d,
+               sae_->w_enc_t(), d, 0.0f, pre_.data(), n);
 }
 
 backend::SparseRows Encoder::encode(const float* x, std::int64_t rows) {

@@ -8,7 +8,9 @@
 //   dW_dec = zᵀ g,  dW_enc = cᵀ dpre,  db_enc = Σ_rows dpre,  db_dec = Σ_rows g − W_enc · db_enc
 // (the last term only when b_dec enters the encoder through x − b_dec). The sparse path
 // computes each product from the active (row, feature) entries only; the dense path uses GEMMs
-// and is chosen when the code is too dense for the sparse one to win (at initialisation).
+// and is chosen when the code is too dense for the sparse one to win (at initialisation). The
+// GEMMs run in config.precision (bf16: operands rounded as they are read, fp32 sums, fp32
+// master weights).
 //
 // JumpReLU's threshold θ gets its gradient from the straight-through band, the entries with
 // |v − θ_j| < ε/2 (active or not): ∂z/∂θ_j = −(θ_j/ε) and ∂‖z‖₀/∂θ_j = −1/ε there, so
@@ -37,8 +39,9 @@ namespace {
 using backend::Transpose;
 
 // The dense path's dL/dz = g W_decᵀ is formed this many rows at a time, so it needs a chunk of
-// rows×n rather than a second full code matrix.
-constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 22;
+// rows×n rather than a second full code matrix (64 MiB: 1,024 rows at n = 16,384, enough rows
+// for both threads of a GEMM and few re-reads of W_dec).
+constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 24;
 
 void sum_over(dist::Comm* group, std::int64_t* data, std::size_t count) {
   if (group != nullptr && group->size() > 1) group->allreduce_sum(data, count, dist::DType::I64);
@@ -160,6 +163,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   const Recipe recipe = config_.recipe;
   const bool topk = recipe == Recipe::TopK, batchtopk = recipe == Recipe::BatchTopK;
   const bool jumprelu = recipe == Recipe::JumpRelu, with_aux = topk || batchtopk;
+  const backend::Precision precision = config_.precision;
   float* G = reduce_.data();
   const ParamLayout& p = layout_.params;
   float* g_enc_t = G + p.w_enc_t;
@@ -185,7 +189,8 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   if (rows > 0) {
     b.add_row_vector(rows, d, -1.0f, sae_.b_dec(), batch, w.xc.data());
     const float* encoder_input = config_.subtract_b_dec ? w.xc.data() : batch;
-    b.gemm(Transpose::No, Transpose::Yes, rows, n, d, 1.0f, encoder_input, d, sae_.w_enc_t(), d, 0.0f, w.pre.data(), n);
+    b.gemm_mixed(precision, Transpose::No, Transpose::Yes, rows, n, d, 1.0f, encoder_input, d, sae_.w_enc_t(), d, 0.0f,
+                 w.pre.data(), n);
   }
   // BatchTopK's cut is collective: every rank takes part, with rows or without.
   if (batchtopk) select_batch(rows, global_rows, group);
@@ -255,20 +260,21 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     } else {
       b.bias_relu(rows, n, sae_.b_enc(), z, z);
     }
-    b.gemm(Transpose::No, Transpose::No, rows, d, n, 1.0f, z, n, sae_.w_dec(), d, 0.0f, w.xhat.data(), d);
+    b.gemm_mixed(precision, Transpose::No, Transpose::No, rows, d, n, 1.0f, z, n, sae_.w_dec(), d, 0.0f, w.xhat.data(),
+                 d);
     b.add_row_vector(rows, d, 1.0f, sae_.b_dec(), w.xhat.data(), w.xhat.data());
     b.residual(rows, d, w.xhat.data(), batch, w.xc.data(), mse_scale, w.dxhat.data(), w.row_stats.data());
     b.column_activity(rows, n, z, fire, w.feature_sums.data());
-    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.dxhat.data(), d, 0.0f, g_dec, d);
+    b.gemm_mixed(precision, Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, w.dxhat.data(), d, 0.0f, g_dec, d);
     const std::int64_t chunk = std::max<std::int64_t>(1, std::min(rows, kDenseChunkFloats / n));
     detail::ensure_capacity(b, w.dz_chunk, chunk * n);
     for (std::int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const std::int64_t cr = std::min(chunk, rows - r0);
-      b.gemm(Transpose::No, Transpose::Yes, cr, n, d, 1.0f, w.dxhat.data() + r0 * d, d, sae_.w_dec(), d, 0.0f,
-             w.dz_chunk.data(), n);
+      b.gemm_mixed(precision, Transpose::No, Transpose::Yes, cr, n, d, 1.0f, w.dxhat.data() + r0 * d, d, sae_.w_dec(), d,
+                   0.0f, w.dz_chunk.data(), n);
       b.relu_backward(cr * n, l1, w.dz_chunk.data(), z + r0 * n);  // z becomes dL/dpre
     }
-    b.gemm(Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, encoder_input, d, 0.0f, g_enc_t, d);
+    b.gemm_mixed(precision, Transpose::Yes, Transpose::No, n, d, rows, 1.0f, z, n, encoder_input, d, 0.0f, g_enc_t, d);
     b.column_sums(rows, n, z, false, g_b_enc);
   }
 

@@ -203,8 +203,11 @@ std::pair<std::vector<std::string>, std::vector<std::string>> run_members(const 
 
 ImportPlan plan_import(const std::string& source, const ImportOptions& o) {
   import_table().check(o, options::flag_labels());
-  const std::string format = o.format == "auto" ? detect(source, o) : o.format;
   ImportPlan plan;
+  // Only a folder can be a run; a file is not read here, so that the output checks come first.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(source, ec)) return plan;
+  const std::string format = o.format == "auto" ? detect(source, o) : o.format;
   if (is_run(format, source)) {
     plan.folder = true;
     plan.files = run_members(source).second;

@@ -13,6 +13,7 @@
 #include "coact/core/progress.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
+#include "coact/data/ground_truth.h"
 #include "coact/dist/mpi.h"
 #include "coact/dist/nccl.h"
 #include "coact/io/h5.h"
@@ -124,36 +125,14 @@ std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows) {
 
 Recovery ground_truth_recovery(const std::vector<float>& truth, const std::vector<float>& dictionary, std::int64_t d,
                                double threshold) {
-  const std::int64_t m = static_cast<std::int64_t>(truth.size()) / d, n = static_cast<std::int64_t>(dictionary.size()) / d;
-  std::vector<double> norms(static_cast<std::size_t>(n));
-  for (std::int64_t j = 0; j < n; ++j) {
-    double s = 0;
-    for (std::int64_t c = 0; c < d; ++c) s += static_cast<double>(dictionary[static_cast<std::size_t>(j * d + c)]) * dictionary[static_cast<std::size_t>(j * d + c)];
-    norms[static_cast<std::size_t>(j)] = std::max(std::sqrt(s), 1e-12);
-  }
+  const data::NearestRows nearest = data::nearest_rows(truth, dictionary, d);
   Recovery r;
-  r.total = m;
-  std::vector<double> best(static_cast<std::size_t>(m));
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < m; ++i) {
-    const float* t = truth.data() + i * d;
-    double tn = 0;
-    for (std::int64_t c = 0; c < d; ++c) tn += static_cast<double>(t[c]) * t[c];
-    tn = std::max(std::sqrt(tn), 1e-12);
-    double top = -1;
-    for (std::int64_t j = 0; j < n; ++j) {
-      const float* w = dictionary.data() + j * d;
-      double dot = 0;
-      for (std::int64_t c = 0; c < d; ++c) dot += static_cast<double>(t[c]) * w[c];
-      top = std::max(top, dot / (tn * norms[static_cast<std::size_t>(j)]));
-    }
-    best[static_cast<std::size_t>(i)] = top;
+  r.total = static_cast<std::int64_t>(nearest.cosine.size());
+  for (const double best : nearest.cosine) {
+    r.mmcs += best;
+    r.recovered += best >= threshold;
   }
-  for (double b : best) {
-    r.mmcs += b;
-    r.recovered += b >= threshold;
-  }
-  if (m > 0) r.mmcs /= static_cast<double>(m);
+  if (r.total > 0) r.mmcs /= static_cast<double>(r.total);
   return r;
 }
 
@@ -251,13 +230,6 @@ std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o, cons
   return out;
 }
 
-// True-feature directions of a synthetic store, when it has them.
-std::vector<float> ground_truth_directions(const io::ActivationStore& store) {
-  const io::File f = io::File::open(store.files().front());
-  if (!f.has("/ground_truth/directions")) return {};
-  return f.dataset("/ground_truth/directions").read_all<float>();
-}
-
 struct GroupRun {
   dist::MpiComm& group;
   dist::Comm& gradients;
@@ -268,6 +240,8 @@ struct GroupRun {
 };
 
 TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
+  // Each seed's group root reports its seed (seeds train at once on different ranks).
+  const log::GroupVoice voice(run.group.is_root());
   const TrainingOptions& o = run.options;
   const std::int64_t d = run.store.d(), global_rows = o.batch_rows, steps = run.shape.steps;
   TrainedSae result;
@@ -337,7 +311,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   const std::int64_t todo = std::max<std::int64_t>(0, steps - start);
   io::ShuffledStream stream(run.store, shuffle, run.group.rank(), run.group.size(), start, todo, o.normalisation);
   backend::Buffer<float> batch(run.compute, static_cast<std::size_t>(std::max<std::int64_t>(local_rows, 1) * d));
-  Progress progress(str("train seed ", seed), todo, "steps");
+  Progress progress(str("train seed ", seed), todo, "steps", {.enabled = log::reporting()});
   Stopwatch since_log;
   std::int64_t tokens_since_log = 0;
   StepMetrics last;
@@ -385,9 +359,8 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   }
   progress.finish();
 
-  const std::vector<float> truth = ground_truth_directions(run.store);
-  if (!truth.empty()) {
-    const Recovery r = ground_truth_recovery(truth, sae.to_host().w_dec, d);
+  if (const auto truth = data::read_ground_truth(o.activations)) {
+    const Recovery r = ground_truth_recovery(truth->directions, sae.to_host().w_dec, d);
     checkpoint.ground_truth_mmcs = r.mmcs;
     result.ground_truth_mmcs = r.mmcs;
     log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ", r.mmcs);
@@ -443,10 +416,12 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   while (static_cast<std::int64_t>(color + 1) * ranks / groups <= world.rank()) ++color;
   const auto group = world.split(color, world.rank());
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
+  compute->require_precision(o.config.precision);
   const auto gradients = dist::make_gradient_comm(*group, *compute);
   if (world.is_root())
     log::info("training ", o.seeds.size(), " SAE(s) d=", d, " n=", n, " (", to_string(o.config.recipe), ", ", shape.steps,
-              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description());
+              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description(), "; GEMMs ",
+              compute->precision_description(o.config.precision));
 
   const GroupRun run{*group, *gradients, *compute, store, o, shape};
   std::vector<TrainedSae> mine;

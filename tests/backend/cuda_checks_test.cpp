@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "coact/backend/cuda_check.h"
-#include "coact/dist/nccl_check.h"
+#include "cuda_check.h"
+#include "nccl_check.h"
 
 namespace coact {
 namespace {

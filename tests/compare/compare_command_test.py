@@ -80,6 +80,10 @@ class CompareCommand(unittest.TestCase):
             self.assertGreaterEqual((matching == self.perm).mean(), 0.99)
             self.assertGreaterEqual(float(pair.attrs["shared_fraction"]), 0.99)
             self.assertEqual(float(pair.attrs["certified"]), 1.0)
+            # The decoder matching ran blocked (no n x n matrix); its tile memory is recorded.
+            self.assertEqual(pair.attrs["matching_path"], "blocked")
+            self.assertGreater(float(pair.attrs["matching_block_bytes"]), 0)
+            self.assertGreaterEqual(float(pair.attrs["matching_full_passes"]), 1.0)
             self.assertGreaterEqual(float(pair.attrs["edge_jaccard"]), 0.95)
             # 64 nodes: a node whose degree moves by one changes a histogram bin, so not ~0.
             self.assertLess(float(pair.attrs["js_degree"]), float(pair.attrs["js_degree_random"]) / 3)
@@ -109,6 +113,12 @@ class CompareCommand(unittest.TestCase):
         self.assertIn("seed 52 vs seed 55", text)
         for png in os.listdir(os.path.join(self.dir, "plots")):
             self.assertIn(f"plots/{png}", text)
+        # Plots named by the pair's seeds, and the stability figures.
+        plots = set(os.listdir(os.path.join(self.dir, "plots")))
+        for name in ("matched_degree_seed52_seed55.png", "decoder_cosine_seed55_seed99.png", "stability_shared_fraction.png",
+                     "stability_counts.png"):
+            self.assertIn(name, plots)
+        self.assertIn("## Stability across seeds", text)
 
     def expect_failure(self, args, code, *fragments):
         r = run(args, check=False)

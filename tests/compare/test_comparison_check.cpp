@@ -104,7 +104,7 @@ TEST_F(ComparisonChecks, AValidFileDescribesAndChecks) {
   EXPECT_EQ(s.method, "exact");
   EXPECT_EQ(s.file.saes.size(), 2u);
   ASSERT_EQ(s.file.pairs.size(), 1u);
-  EXPECT_DOUBLE_EQ(s.file.pairs[0].values.at("shared_fraction"), 0.75);
+  EXPECT_DOUBLE_EQ(s.file.pairs[0].values.shared_fraction, 0.75);
   const ComparisonCheckReport r = check_comparison(path_);
   EXPECT_EQ(r.pairs, 1);
   EXPECT_EQ(r.matched_features, kN);

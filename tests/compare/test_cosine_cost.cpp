@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -47,6 +48,24 @@ TEST(CosineCost, EqualsOneMinusCosineOfEveryPair) {
     }
     EXPECT_EQ(cost[static_cast<std::size_t>(i * n2 + 7)], 1.0f);
   }
+}
+
+// In bf16 each unit row is rounded to 8 significant bits: a cosine moves by at most
+// 2 · 2^-8 · Σ|a_k b_k| <= 2^-7 (Cauchy–Schwarz on unit rows), plus fp32 sums.
+TEST(CosineCost, Bf16CostsAreWithinTheBf16BoundOfTheExactCosts) {
+  auto backend = backend::make_backend(backend::DeviceRequest::Cpu);
+  const std::int64_t n1 = 40, n2 = 70, d = 300;
+  const std::vector<float> a = random_rows(n1, d, 11), b = random_rows(n2, d, 12);
+  const std::vector<float> cost = cosine_cost(*backend, {a.data(), n1, d}, {b.data(), n2, d}, backend::Precision::Bf16);
+  double worst = 0;
+  for (std::int64_t i = 0; i < n1; ++i)
+    for (std::int64_t j = 0; j < n2; ++j) {
+      const double want = reference_cost(&a[static_cast<std::size_t>(i * d)], &b[static_cast<std::size_t>(j * d)], d);
+      const double error = std::fabs(cost[static_cast<std::size_t>(i * n2 + j)] - want);
+      ASSERT_LE(error, std::ldexp(1.0, -7) + 1e-5) << i << "," << j;
+      worst = std::max(worst, error);
+    }
+  EXPECT_GT(worst, 1e-6) << "no rounding visible: was the GEMM really bf16?";
 }
 
 TEST(CosineCost, WritesIntoAStridedOutputAndLeavesThePaddingAlone) {

@@ -299,6 +299,21 @@ class Evaluate(unittest.TestCase):
         for e in effects["positive"] + effects["negative"]:
             self.assertAlmostEqual(e["effect"], want_effects[e["token"]], delta=1e-4 * np.abs(want_effects).max())
 
+        # coact report --html --model: every feature's page carries the same effects (top 10).
+        html = FIX.path("report_html")
+        run(["report", "--compare", compare, "--out", report, "--no-plots", "--force", "--html", "--html-dir", html,
+             "--html-tokens", "0", *FIX.model_args()])
+        with open(os.path.join(html, "sae0_b0.js"), encoding="utf-8") as f:
+            block = f.read()
+        records = json.loads(block[block.index(",") + 1:block.rindex(")")])
+        page = next(rec for rec in records if rec["f"] == feature)
+        promoted, suppressed = page["le"]
+        self.assertEqual([t[0] for t in promoted], list(order[:10]))
+        self.assertEqual([t[0] for t in suppressed], list(order[::-1][:10]))
+        for token, text, effect in promoted + suppressed:
+            self.assertEqual(text, f"#{token}")
+            self.assertAlmostEqual(effect, want_effects[token], delta=1e-4 * np.abs(want_effects).max())
+
 
 class BadInputs(unittest.TestCase):
     """One line on stderr naming the problem, a non-zero exit, and no output file."""

@@ -163,8 +163,13 @@ class Train(unittest.TestCase):
         out = self.out("diverge")
         self.train(out, "--seed", "3", "--steps", "6", "--checkpoint-every", "3")
         before = load(os.path.join(out, "sae_3.h5"))
-        r = self.train(out, "--seed", "3", "--steps", "200", "--checkpoint-every", "3", "--lr", "1e30", "--force",
-                       check=False)
+        # Activations of 1e20 square past float32's range: the loss is not finite at the first step.
+        huge = self.out("huge.h5")
+        shutil.copy(self.acts, huge)
+        with h5py.File(huge, "r+") as f:
+            f["activations"][...] = f["activations"][...] * np.float32(1e20)
+        r = run(["train", "--activations", huge, "--out", out, "--seed", "3", "--steps", "200", "--checkpoint-every", "3",
+                 "--expansion", "4", "--batch-size", "512", "--threads", "1", "--force"], check=False)
         self.assertNotEqual(r.returncode, 0)
         lines = coact_lines(r.stderr)
         self.assertEqual(len(lines), 1, r.stderr)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "coact/backend/ops/transformer_params.h"
+#include "coact/backend/precision.h"
 #include "coact/backend/sparse.h"
 
 namespace coact::backend {
@@ -52,6 +53,19 @@ class Backend {
   virtual void gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
                     float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                     float* c, std::int64_t ldc) = 0;
+
+  // gemm() in a chosen precision (precision.h): fp32 is gemm() itself; bf16 rounds every operand
+  // element to bfloat16 as it is read (master copies stay fp32, so no rounded copy can go
+  // stale) and sums the products in fp32; tf32 does the same with TF32 (cuda only). Throws
+  // what require_precision throws when this backend cannot run it.
+  virtual void gemm_mixed(Precision precision, Transpose transpose_a, Transpose transpose_b, std::int64_t m,
+                          std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                          const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) = 0;
+  // UsageError naming what is missing when gemm_mixed cannot run `precision` here (tf32 on the
+  // cpu); commands call it before any work.
+  virtual void require_precision(Precision precision) const = 0;
+  // How this backend runs `precision`, for logs and `coact info` ("avx512_bf16 kernel", ...).
+  virtual std::string precision_description(Precision precision) const = 0;
 
   // ---- element-wise --------------------------------------------------------------------------
   // y[i] += alpha · x[i]

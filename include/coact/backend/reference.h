@@ -11,6 +11,10 @@ namespace coact::backend::reference {
 
 void gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
+// gemm on operands rounded to the precision's input format (bf16 or tf32), summed in double.
+void gemm_mixed(Precision precision, Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n,
+                std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                float beta, float* c, std::int64_t ldc);
 void axpy(std::int64_t n, float alpha, const float* x, float* y);
 void fill(std::int64_t n, float value, float* x);
 void bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out);

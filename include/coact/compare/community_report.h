@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/core/options.h"
 #include "coact/compare/planted_groups.h"
 #include "coact/graph/community_analysis.h"
 
@@ -20,9 +21,11 @@ struct CommunityRequest {
   std::string truth_store;            // "" = no scoring
   std::string sae;                    // "" = the SAE the graph names
   double truth_threshold = 0.9;       // decoder cosine for a feature to count as a true feature
-  backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;
 };
+
+// store and truth-threshold (flags of coact communities; the algorithms' are community_table's).
+const options::Table<CommunityRequest>& community_request_table();
 
 struct CommunityReport {
   std::string graph;

@@ -10,6 +10,7 @@
 
 #include "coact/backend/backend.h"
 #include "coact/core/options.h"
+#include "coact/compare/pair_summary.h"
 #include "coact/compare/study.h"
 #include "coact/graph/graph_statistics.h"
 #include "coact/io/provenance.h"
@@ -43,7 +44,7 @@ struct ComparedSae {
 
 struct ComparedPair {
   std::int64_t first = 0, second = 0;         // indices into `saes`
-  std::map<std::string, double> values;        // every scalar of the pair (shared_fraction, js_degree, q2_hit_at_1, ...)
+  PairSummary values;                          // every number of the pair (shared_fraction, js_degree, Q2, ...)
   std::string method;
 };
 
@@ -56,14 +57,19 @@ struct ComparisonFile {
   bool has_truth = false;
 };
 
-// Runs every pair on this process and writes `out` atomically. Returns what it wrote.
+// Collective over `comm`: every rank calls it with the same options and its own backend. The
+// root reads and checks the inputs, runs each pair's analyses and writes `out` atomically;
+// the decoder matching of each pair runs on every rank (match_decoders), each holding its
+// share of the two decoders, so that no process ever holds the n1×n2 cost matrix. A failure
+// on the root is raised on every rank alike (dist::run_on_root). Returns what it wrote on the
+// root, an empty ComparisonFile elsewhere.
+ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const ComparisonOptions& options);
+
+// The same on this process alone (a communicator of one rank).
 ComparisonFile run_comparison(backend::Backend& compute, const ComparisonOptions& options);
 
 // Reads compare.h5 after the consistency checks of require_consistent_comparison_attributes
 // (comparison_check.h).
 ComparisonFile read_comparison(const std::string& path);
-
-// The scalars of one pair in the order the report prints them.
-std::map<std::string, double> pair_values(const PairResult& result);
 
 }  // namespace coact::compare

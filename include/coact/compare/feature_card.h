@@ -39,6 +39,14 @@ struct Neighbour {
   std::int64_t degree = 0;
 };
 
+// A node of another graph near the feature by standardised statistics.
+struct NearestNode {
+  std::int64_t feature = 0;
+  double distance = 0;
+  double frequency = 0;
+  std::int64_t degree = 0;
+};
+
 struct Match {
   std::int64_t seed = 0;        // the other SAE's seed
   std::string graph;            // its graph file
@@ -46,7 +54,7 @@ struct Match {
   double decoder_cosine = 0;
   double encoder_cosine = 0;
   bool shared = false;
-  std::vector<std::pair<std::int64_t, double>> nearest_by_statistics;  // (feature, distance) in that graph
+  std::vector<NearestNode> nearest_by_statistics;  // in that graph, nearest first
   std::int64_t rank_of_match = 0;  // where the match ranks among them (1 = nearest)
 };
 

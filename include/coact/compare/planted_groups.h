@@ -25,10 +25,9 @@ struct PlantedGroups {
   std::int64_t grouped = 0;         // SAE features with a planted group
 };
 
-// Reads /ground_truth/directions and /ground_truth/group from `store` (InputError when absent or
-// when the widths differ) and maps the SAE's decoder rows onto them.
-PlantedGroups planted_groups(backend::Backend& compute, const sae::SaeTensors& sae, const std::string& store,
-                             double threshold);
+// Reads the store's ground truth (data::read_ground_truth; InputError when absent or when the
+// widths differ) and maps the SAE's decoder rows onto the true features (data::nearest_rows).
+PlantedGroups planted_groups(const sae::SaeTensors& sae, const std::string& store, double threshold);
 
 struct CommunityScore {
   std::int64_t nodes = 0;               // features scored (those with a planted group)

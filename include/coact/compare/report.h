@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coact/compare/comparison.h"
+#include "coact/compare/html_report.h"
 #include "coact/core/options.h"
 
 namespace coact::compare {
@@ -18,6 +19,12 @@ struct ReportOptions {
   std::string python;       // interpreter ("" = COACT_PYTHON or the build's default)
   std::string tools_dir;    // where plot_graphs.py and plot_compare.py live ("" = COACT_TOOLS_DIR or the source tree)
   std::string extra_markdown;  // sections appended to the report (e.g. CE-loss recovered)
+  // The interactive HTML folder (compare/html_report.h), written with the report.
+  bool html = false;
+  std::string html_dir;     // "" = <report dir>/html
+  std::string tokenizer;    // tokenizer.json decoding the top-activating contexts ("" = token ids)
+  std::int64_t html_tokens = 65536;  // store rows scanned for each SAE's top-activating contexts
+  LogitEffectsSource logit_effects;  // the HTML pages' logit effects (set by a caller with a model)
 };
 
 // The options a user sets (coact report's flags, a study's [report] keys).

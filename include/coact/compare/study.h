@@ -4,7 +4,8 @@
 // baseline, edge Jaccard under the matching, rank correlations of matched node statistics),
 // Q2 (can node statistics find a feature's counterpart) and Q3 (does a feature's neighbourhood
 // help find its neighbours' counterparts), each with its chance level. On synthetic data it
-// also scores the SAEs against the true features. Runs on one process (the root).
+// also scores the SAEs against the true features. The decoder matching runs on every rank of a
+// communicator (match_decoders, blocked_matching.h); the rest of a pair on one process (the root).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include "coact/backend/backend.h"
 #include "coact/compare/activation_correlation.h"
+#include "coact/compare/blocked_matching.h"
 #include "coact/compare/node_search.h"
 #include "coact/graph/graph_file.h"
 #include "coact/sae/sae.h"
@@ -46,6 +48,9 @@ struct StudyOptions {
   // Match on activation correlation (compare_pair's `correlation`) instead of decoder cosine;
   // `threshold` then applies to the matched correlation.
   bool match_activations = false;
+  // Tiles and candidate counts of the decoder matching (its `greedy` and `label` come from
+  // the fields above and the pair).
+  BlockedMatchingOptions matching;
 };
 
 struct GroundTruthPair {
@@ -73,6 +78,11 @@ struct PairResult {
   double agreement_with_decoder = 0, agreement_with_decoder_shared = 0;
   bool has_decoder_agreement = false;
   bool certified = false;             // exact: the optimality certificate held
+  // How the matching ran: "blocked" (decoder cosines, blocked_cosine_matching over `ranks`
+  // ranks, with its stats) or "dense" (activation correlations: the n1×n2 matrix is given).
+  std::string matching_path = "blocked";
+  int matching_ranks = 1;
+  BlockedMatchingStats matching_stats;
   double matching_cost = 0;           // Σ (1 − cos)
   double shared_fraction = 0;
   double mean_matched_cosine = 0;
@@ -97,11 +107,37 @@ GraphSide load_graph_side(const std::string& path, const SaeSide& sae);
 // A graph file's Q2 statistics (recomputed from its CSR) without checking which SAE built it.
 GraphSide load_graph_statistics(const std::string& path);
 
+// The decoder matching of a pair: feature i of the first SAE -> matching[i] of the second,
+// with the decoder cosine of each matched pair.
+struct DecoderMatching {
+  std::vector<std::int32_t> matching;
+  std::vector<float> cosine;
+  double cost = 0;              // Σ (1 − cos)
+  bool certified = false;       // exact: the optimality certificate held
+  std::string method;           // "exact" or "greedy"
+  int ranks = 1;
+  BlockedMatchingStats stats;
+};
+
+// Collective over `comm`: the exact (or, with options.greedy, greedy) matching on
+// 1 − cos(W_dec1[i], W_dec2[j]), every rank passing its share row_share(n, rank, size) of both
+// decoders (n1 <= n2). Memory per rank O((n1 + n2)/ranks · d + n · candidates). Every rank
+// gets the whole result.
+DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, MatrixView<const float> first_share,
+                               std::int64_t n1, MatrixView<const float> second_share, std::int64_t n2,
+                               const StudyOptions& options, const std::string& label);
+
+// Refuses (InputError naming both files) a pair the options cannot compare: different d_in
+// for a decoder matching, different sizes without options.rectangular, the larger SAE first.
+void check_pair(const SaeSide& a, const SaeSide& b, const StudyOptions& options);
+
 // One pair. `truth` (m × d true directions) may be empty. With options.match_activations the
 // matching is the exact assignment on 1 − `correlation` (required then; SAEs of different
 // d_in allowed, their decoder and encoder cosines are NaN and the ground truth is skipped).
+// `decoders` is the pair's decoder matching when the caller ran it over ranks (same d_in
+// only); without it compare_pair runs it here, on this process alone.
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const StudyOptions& options, const std::vector<float>& truth,
-                        const PairCorrelation* correlation = nullptr);
+                        const PairCorrelation* correlation = nullptr, const DecoderMatching* decoders = nullptr);
 
 }  // namespace coact::compare

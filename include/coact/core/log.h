@@ -24,6 +24,21 @@ struct Settings {
 void configure(const Settings& settings);
 const Settings& settings();
 
+// While one lives, this rank logs as the root does: work split over rank groups (seeds training
+// at once on different ranks) is reported by each group's root, not by world rank 0 alone.
+class GroupVoice {
+ public:
+  explicit GroupVoice(bool speaks);
+  ~GroupVoice();
+  GroupVoice(const GroupVoice&) = delete;
+  GroupVoice& operator=(const GroupVoice&) = delete;
+
+ private:
+  bool speaks_;
+};
+// Whether this rank reports (the root, a group root with a GroupVoice, or every rank).
+bool reporting();
+
 // Whether a message at this level would be written by this rank.
 bool enabled(Level level);
 

@@ -58,6 +58,10 @@ struct Spec {
   // Further checks of a value of the right kind (a list's syntax, a path's form): throws
   // UsageError with what is wrong; the caller's label is put in front.
   std::function<void(const Value&)> validate;
+  // Stored files from before this field existed lack it; they were made with this value
+  // (io::read_options uses it for a missing attribute, and says so nowhere else: it is a fact
+  // about old files, not a default for new input).
+  Value in_older_files;
 
   Spec& at_least(double v) { min = v; min_exclusive = false; return *this; }
   Spec& above(double v) { min = v; min_exclusive = true; return *this; }
@@ -72,6 +76,7 @@ struct Spec {
   Spec& internal() { user = false; return *this; }
   Spec& shown_as(std::string name_in_help) { value_name = std::move(name_in_help); return *this; }
   Spec& validated_by(std::function<void(const Value&)> check_value) { validate = std::move(check_value); return *this; }
+  Spec& older_files_had(Value value) { in_older_files = std::move(value); return *this; }
 
   // The value name --help shows: value_name, else "N", "X", "BOOL", "TEXT" or the choices.
   std::string shown_value() const;

@@ -56,6 +56,11 @@ struct SynthConfig {
 // SynthConfig's fields (coact synth's flags, a study's [synth] keys) with their ranges. The
 // upper bounds keep every value representable in the stored dtype (float16 holds |x| <= 65504).
 const options::Table<SynthConfig>& synth_table();
+// The store's size on disk (activations; the ground truth is small), and how it comes about
+// ("--rows 409,600 × d 64 × 4 bytes"), for the free-space check before any work.
+double synth_store_bytes(const SynthConfig& config);
+std::string synth_store_size_text(const SynthConfig& config);
+
 // Cross-field checks (min-probability <= max-probability, magnitude-min <= magnitude-max),
 // named by `label`.
 void check_synth_combination(const SynthConfig& config, const options::Labeler& label);

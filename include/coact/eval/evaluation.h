@@ -45,6 +45,9 @@ class SaeReconstruction final : public model::HookEdit {
 struct SaeEvaluationOptions {
   model::ModelInputOptions inputs;  // model, config, hook, tokens (see model/inputs.h)
   std::int64_t batch_sequences = 16;
+  // KL divergences of the next-token distributions (each block keeps 2 · rows · vocab floats of
+  // logits on the device).
+  bool kl = true;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
 };
 
@@ -52,10 +55,17 @@ struct SaeEvaluation {
   std::string sae;
   std::string model;  // the model's name
   std::string hook;
+  bool encoder = false;  // an encoder model (BERT): no next-token loss, reconstruction metrics only
   model::CeLossRecovered result;
+  model::ReconstructionMetrics reconstruction;  // encoders
   double seconds = 0.0;
-  std::string line() const;  // "<sae> at <hook> of <model> over N tokens: CE clean ..., ...; CE-loss recovered P%"
+  // "<sae> at <hook> of <model> over N tokens: CE clean ..., ...; CE-loss recovered P%, KL ..."
+  // (an encoder: "... FVU ..., cosine ...; no next-token loss: <model> is an encoder").
+  std::string line() const;
 };
+
+// batch-sequences and kl (flags of coact evaluate).
+const options::Table<SaeEvaluationOptions>& sae_evaluation_table();
 
 // Loads the model and tokens once and evaluates each SAE (its width must be the hook's).
 // Collective over the world communicator; every rank returns the same results.
@@ -72,8 +82,9 @@ struct EvaluationRequest {
   std::int64_t seq_len = 0;   // 0 = the store's sequence length
   std::int64_t sequences = 256;        // 0: all
   std::int64_t batch_sequences = 16;
+  bool kl = true;
 };
-// model, model-config, hook, eval-tokens, eval-seq-len, eval-sequences, eval-batch-sequences.
+// model, model-config, hook, eval-tokens, eval-seq-len, eval-sequences, eval-batch-sequences, kl.
 const options::Table<EvaluationRequest>& evaluation_table();
 
 // nullopt without a model. Fills what the request leaves out from `store` (an activation store

@@ -18,10 +18,15 @@ struct FeatureEffects {
   std::vector<std::pair<std::int32_t, double>> positive, negative;  // (token, effect), largest first
 };
 
-// `hook` "" = the hook the SAE's store was recorded at; `config` "" = config.json beside the
-// weights. UsageError when the feature is not one of the SAE's.
+// `hook` "" = the hook the SAE's store was recorded at; `config` "" = the GGUF's metadata or
+// config.json beside the weights. UsageError when the feature is not one of the SAE's.
 FeatureEffects feature_effects(const std::string& sae_path, std::int64_t feature, int top, const std::string& weights,
-                               std::string config, std::string hook);
+                               const std::string& config, std::string hook);
+
+// The same for every feature of the SAE, the model loaded once (the HTML report's pages). Cost:
+// one pass of the unembedding per feature.
+std::vector<FeatureEffects> all_feature_effects(const std::string& sae_path, int top, const std::string& weights,
+                                                const std::string& config, std::string hook);
 
 std::string effects_text(const FeatureEffects& effects, const std::optional<data::Tokenizer>& tokenizer);
 // The `"logit_effects":{...}` member of a card's JSON object.

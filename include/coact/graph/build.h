@@ -28,6 +28,7 @@ struct GraphBuildOptions {
   ZeroPolicy zero_policy = ZeroPolicy::Positive;
   bool strict = false;               // fail when the store holds fewer than N_b batches
   std::int64_t encode_rows = 4096;   // rows encoded at once (bounds the dense pre-activations)
+  backend::Precision precision = backend::Precision::Fp32;  // the encoder GEMM's arithmetic
   bool force = false;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;

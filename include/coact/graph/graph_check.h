@@ -50,6 +50,12 @@ struct GraphCheckReport {
 // attribute '<name>' ...". The coact_kind is checked by the caller.
 void require_consistent_graph_attributes(const io::File& file);
 
+// The node datasets a reader is about to reuse agree with the CSR where that costs one pass over
+// the edges: degrees equal the CSR's, both ends of every edge are in one component, clustering
+// lies in [0, 1] and strengths are finite. (describe --check recomputes everything.)
+// InputError naming the file and the dataset.
+void require_node_data_matches_csr(const GraphFile& file);
+
 // The summary of `path` (kind "graph"), after the cheap checks.
 GraphFileSummary describe_graph_file(const std::string& path);
 

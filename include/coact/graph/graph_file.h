@@ -25,6 +25,7 @@ struct GraphAttributes {
   std::int64_t tokens_seen = 0;
   std::string sae_file;
   std::string sae_hash;
+  std::string encode_precision = "fp32";  // arithmetic of the encoder GEMM (backend::Precision)
 };
 
 // The /nodes datasets, each with one entry per node.
@@ -76,8 +77,12 @@ NodeData compute_node_data(const CsrGraph& graph, std::span<const double> freque
 NodeData compute_node_data(const GraphStatistics& finished, std::span<const double> frequency,
                            std::span<const std::int64_t> topk_count);
 
-// Writes the file atomically (refusing an existing `path` without `force`), deriving the node
-// statistics from the CSR. `provenance.kind` is set to "graph".
+// Writes the file atomically (refusing an existing `path` without `force`) with node data
+// already computed for this CSR (compute_node_data). `provenance.kind` is set to "graph".
+void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, const NodeData& nodes,
+                      const GraphAttributes& attributes, io::Provenance provenance, const NodeAnalytics& analytics);
+
+// The same, deriving the node statistics from the CSR.
 void write_graph_file(const std::string& path, bool force, const CsrGraph& graph, std::span<const double> frequency,
                       std::span<const std::int64_t> topk_count, const GraphAttributes& attributes,
                       io::Provenance provenance = {});

@@ -55,6 +55,11 @@ class GraphStatistics final : public Algorithm {
 // series is constant or has fewer than two values.
 double pearson_correlation(std::span<const double> x, std::span<const double> y);
 
+struct NodeData;
+// The same summary from node data already computed for this CSR (a graph file's /nodes): the
+// same numbers as GraphStatistics, without a second pass over the graph.
+GraphSummary summarise_node_data(const CsrGraph& graph, const NodeData& nodes);
+
 // density as networkx.density computes it for an undirected graph.
 double density(std::int64_t nodes, std::int64_t edges);
 

@@ -70,6 +70,11 @@ void check_output_directory(const std::string& flag, const std::string& path);
 // (their reader reports them).
 void require_outputs_not_inputs(std::span<const LabelledPath> inputs, std::span<const OutputSpec> outputs);
 
+// Refuses (UsageError naming `flag`) an output of about `bytes` that would not fit the space
+// free where `path` goes: "--rows 10^12 × d 64 × 4 bytes needs 256 TB; 50 GB are free in DIR".
+// `what` says how the size comes about ("--rows 1,000,000 × d 64 × 4 bytes").
+void require_free_space(const std::string& flag, const std::string& path, double bytes, const std::string& what);
+
 // The files behind an activation-store spec for require_outputs_not_inputs: a glob expands to
 // its matches, a folder stays a folder (so an output inside it is refused); anything else is
 // returned as given. Never throws for a spec that matches nothing (the store's reader does).

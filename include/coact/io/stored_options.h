@@ -2,7 +2,8 @@
 // as underscores: cfg_lr_warmup_steps), integers and flags as int64, numbers as float64, text
 // as strings. An unset optional field is not written, and reads back unset. Reading a file
 // whose attribute is missing or of the wrong kind, or whose value is out of the field's range,
-// is an InputError naming the file and the attribute.
+// is an InputError naming the file and the attribute — except a field added after the file was
+// written, which reads as the value such files were made with (Spec::in_older_files).
 #pragma once
 
 #include <string>
@@ -32,8 +33,10 @@ S read_options(const Attributes& attributes, const std::string& prefix, const op
                const std::string& where) {
   for (const auto& f : table.fields()) {
     const std::string name = prefix + options::attribute_name(f.spec.name);
-    const bool optional = !options::is_set(f.get(base)) || !f.spec.derived.empty();
-    const options::Value v = get_option_value(attributes, name, f.spec.kind, optional);
+    const bool older = options::is_set(f.spec.in_older_files);
+    const bool optional = !options::is_set(f.get(base)) || !f.spec.derived.empty() || older;
+    options::Value v = get_option_value(attributes, name, f.spec.kind, optional);
+    if (!options::is_set(v) && older) v = f.spec.in_older_files;
     if (!options::is_set(v)) continue;
     try {
       f.spec.check(v, name);

@@ -131,5 +131,7 @@ TransformerConfig read_gguf_config(const std::string& path);
 // The config of the model whose weights are at `weights`: `config_path` when not empty, else
 // a GGUF file's own metadata, else config.json beside the weights (InputError when absent).
 TransformerConfig read_model_config(const std::string& weights, const std::string& config_path);
+// Which file read_model_config reads (for provenance).
+std::string model_config_source(const std::string& weights, const std::string& config_path);
 
 }  // namespace coact::model

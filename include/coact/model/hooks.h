@@ -61,5 +61,7 @@ HookPoint parse_hook(std::string_view name, const TransformerConfig& config);
 std::vector<std::string> hook_names(const TransformerConfig& config);
 // The same as HookPoints, in forward order.
 std::vector<HookPoint> hook_points(const TransformerConfig& config);
+// "name  width" lines of every hook of the model at `weights` (config as read_model_config).
+std::string hook_listing(const std::string& weights, const std::string& config_path);
 
 }  // namespace coact::model

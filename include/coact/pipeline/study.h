@@ -53,6 +53,7 @@ struct JobOptions {
   Source source = Source::Synthetic;
   std::string store;                                    // data.store ("" = OUT/acts.h5)
   std::int64_t parallel_seeds = 0;                      // train.parallel-seeds (0: min(seeds, ranks))
+  bool evaluate = false;                                // report.evaluate: CE-loss recovered on the recorded model
 };
 
 struct Study {
@@ -117,6 +118,7 @@ struct DemoOptions {
   std::int64_t steps = 1500;
   std::int64_t rows = data::SynthConfig{}.rows;
   bool plots = true;
+  bool html = false;  // the interactive HTML report beside report.md
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
 };
 Study demo_study(const DemoOptions& options, const std::string& command_line);

@@ -31,6 +31,8 @@
 
 #include "coact/core/options.h"
 
+#include "coact/backend/precision.h"
+
 namespace coact::sae {
 
 enum class Recipe { Nanda1L, TopK, BatchTopK, JumpRelu };
@@ -101,6 +103,9 @@ struct SaeConfig {
   // ---- performance -----------------------------------------------------------------------------
   ComputePath path = ComputePath::Auto;
   double sparse_max_density = 0.03;  // measured crossover on a 2-core AVX-512 cpu (bench/RESULTS.md)
+  // Arithmetic of the step's GEMMs: the encoder product and the dense path's decoder and
+  // backward products. Parameters, Adam state and the sparse path stay fp32 (precision.h).
+  backend::Precision precision = backend::Precision::Fp32;
 };
 
 // The defaults of a recipe for a d_in × n_features SAE (recipe-dependent fields as above).

@@ -1,7 +1,9 @@
 // Inference: the codes z of a batch of activations, as a sparse CSR on the device (what graph
 // building consumes) or as a dense matrix, under the SAE's encoder kind and input
 // normalisation (encoder_spec.h); and the reconstruction of the last batch. Owns the work
-// space for up to max_rows rows; each call overwrites the previous result.
+// space for up to max_rows rows; each call overwrites the previous result. The encoder GEMM
+// runs in the chosen precision (the weights stay fp32; bf16 rounds the GEMM's operands as it
+// reads them).
 #pragma once
 
 #include <cstdint>
@@ -29,7 +31,7 @@ struct CodeBuffers;
 
 class Encoder {
  public:
-  Encoder(const Sae& sae, std::int64_t max_rows);
+  Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision = backend::Precision::Fp32);
   ~Encoder();
   Encoder(Encoder&&) noexcept;
   Encoder& operator=(Encoder&&) = delete;
@@ -53,6 +55,7 @@ class Encoder {
 
   const Sae* sae_;
   std::int64_t max_rows_;
+  backend::Precision precision_;
   backend::Buffer<float> xn_, xc_, pre_, row_stats_;
   std::unique_ptr<detail::CodeBuffers> codes_;
   std::int64_t rows_ = 0, nnz_ = 0;

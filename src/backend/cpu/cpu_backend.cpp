@@ -9,6 +9,7 @@
 #include "coact/backend/ops/elementwise.h"
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
+#include "cpu/bf16_gemm.h"
 #include "cpu/parallel_for.h"
 
 namespace coact::backend::cpu {
@@ -46,6 +47,37 @@ void CpuBackend::gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t
   cblas_sgemm(CblasRowMajor, to_cblas(transpose_a), to_cblas(transpose_b), static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
               static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void CpuBackend::require_precision(Precision precision) const {
+  COACT_REQUIRE(precision != Precision::Tf32, UsageError,
+                "--precision tf32: TF32 is a tensor-core format of CUDA GPUs and the cpu backend has no tf32 "
+                "arithmetic (use fp32, or bf16 for reduced-precision GEMMs on the cpu)");
+}
+
+std::string CpuBackend::precision_description(Precision precision) const {
+  switch (precision) {
+    case Precision::Fp32: return "fp32: OpenBLAS sgemm";
+    case Precision::Bf16:
+      return bf16_kernel() == Bf16Kernel::Avx512Bf16
+                 ? "bf16: coact's AVX512_BF16 kernel (VDPBF16PS, fp32 accumulation)"
+                 : str("bf16: fp32 fallback (OpenBLAS sgemm on bf16-rounded operands; ",
+                       cpu_has_avx512_bf16() ? "forced by COACT_CPU_BF16=fallback" : "this cpu lacks AVX512_BF16",
+                       ")");
+    case Precision::Tf32: return "tf32: not available on the cpu";
+  }
+  return "?";
+}
+
+void CpuBackend::gemm_mixed(Precision precision, Transpose transpose_a, Transpose transpose_b, std::int64_t m,
+                            std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                            const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  require_precision(precision);
+  if (precision == Precision::Fp32) {
+    gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemm_bf16(bf16_kernel(), transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void CpuBackend::axpy(std::int64_t n, float alpha, const float* x, float* y) { parallel_for(n, ops::Axpy{alpha, x, y}); }

@@ -6,7 +6,7 @@
 // chunks so that the scratch (scores are seq_len² per head) stays below kScratchBytes.
 #include <algorithm>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/backend/ops/attention.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"

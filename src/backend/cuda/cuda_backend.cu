@@ -1,12 +1,16 @@
 #include "cuda/cuda_backend.h"
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/core/strings.h"
 
 namespace coact::backend::cuda {
 
 CudaBackend::CudaBackend(int device) : device_(device) {
   COACT_CUDA_CHECK(cudaSetDevice(device_));
+  int major = 0, minor = 0;
+  COACT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
+  COACT_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));
+  compute_capability_ = major * 10 + minor;
   COACT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   COACT_CUBLAS_CHECK(cublasCreate(&blas_));
   COACT_CUBLAS_CHECK(cublasSetStream(blas_, stream_));

@@ -29,6 +29,11 @@ class CudaBackend final : public Backend {
   void gemm(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
             const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
             std::int64_t ldc) override;
+  void gemm_mixed(Precision precision, Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n,
+                  std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                  float beta, float* c, std::int64_t ldc) override;
+  void require_precision(Precision precision) const override;
+  std::string precision_description(Precision precision) const override;
   void axpy(std::int64_t n, float alpha, const float* x, float* y) override;
   void fill(std::int64_t n, float value, float* x) override;
   void bias_relu(std::int64_t rows, std::int64_t cols, const float* bias, const float* in, float* out) override;
@@ -114,6 +119,7 @@ class CudaBackend final : public Backend {
 
  private:
   int device_;
+  int compute_capability_ = 0;  // major · 10 + minor
   cudaStream_t stream_ = nullptr;
   cublasHandle_t blas_ = nullptr;
 };

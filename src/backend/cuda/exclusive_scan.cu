@@ -2,7 +2,7 @@
 // which sizes the code arrays.
 #include <cub/device/device_scan.cuh>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/scratch.cuh"
 

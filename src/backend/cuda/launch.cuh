@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 
 namespace coact::backend::cuda {
 

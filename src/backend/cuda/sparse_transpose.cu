@@ -3,7 +3,7 @@
 // entries in increasing row order — the same layout the cpu's counting sort produces.
 #include <cub/device/device_radix_sort.cuh>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda/cuda_check.h"
 #include "coact/backend/ops/sparse_encode.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/launch.cuh"

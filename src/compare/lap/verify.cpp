@@ -6,59 +6,36 @@
 
 #include "coact/compare/assignment.h"
 #include "coact/core/strings.h"
+#include "lap/certificate.h"
 #include "lap/parallel.h"
 #include "lap/pricing.h"
 
 namespace coact::compare {
 
-OptimalityCertificate verify_optimality(MatrixView<const float> cost, const Assignment& assignment,
-                                        double tolerance) {
-  OptimalityCertificate certificate;
-  const std::int64_t rows = cost.rows;
-  const std::int64_t columns = cost.cols;
-  const auto& column_of_row = assignment.column_of_row;
-  const auto& u = assignment.row_potential;
-  const auto& v = assignment.column_potential;
+namespace lap {
 
-  if (static_cast<std::int64_t>(column_of_row.size()) != rows) {
-    certificate.problem = str(column_of_row.size(), " assigned rows for ", rows, " rows");
-    return certificate;
-  }
-  std::vector<std::uint8_t> column_used(static_cast<std::size_t>(columns), 0);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const std::int32_t column = column_of_row[static_cast<std::size_t>(i)];
+bool check_assignment(const std::vector<std::int32_t>& column_of_row, std::int64_t columns,
+                      OptimalityCertificate& certificate, std::vector<std::uint8_t>& column_used) {
+  column_used.assign(static_cast<std::size_t>(columns), 0);
+  for (std::size_t i = 0; i < column_of_row.size(); ++i) {
+    const std::int32_t column = column_of_row[i];
     if (column < 0 || column >= columns) {
       certificate.problem = str("row ", i, " has column ", column, " outside [0, ", columns, ")");
-      return certificate;
+      return false;
     }
     if (column_used[static_cast<std::size_t>(column)]++) {
       certificate.problem = str("column ", column, " is assigned to more than one row");
-      return certificate;
+      return false;
     }
   }
   certificate.valid_assignment = true;
-  if (static_cast<std::int64_t>(u.size()) != rows || static_cast<std::int64_t>(v.size()) != columns) {
-    certificate.problem = "no dual potentials to certify the assignment with (greedy result?)";
-    return certificate;
-  }
+  return true;
+}
 
-  double min_reduced = std::numeric_limits<double>::infinity();
-  double matched_reduced_sum = 0;
-  double max_matched = 0;
-#pragma omp parallel for schedule(static) reduction(min : min_reduced) reduction(+ : matched_reduced_sum) \
-    reduction(max : max_matched) if (lap::worth_a_team(rows * columns))
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const float* costs = cost.row(i);
-    const double ui = u[static_cast<std::size_t>(i)];
-    min_reduced = std::min(min_reduced, lap::row_reduced_minimum(costs, v.data(), columns) - ui);
-    const std::int32_t column = column_of_row[static_cast<std::size_t>(i)];
-    const double matched = static_cast<double>(costs[column]) - ui - v[static_cast<std::size_t>(column)];
-    matched_reduced_sum += matched;
-    max_matched = std::max(max_matched, std::fabs(matched));
-  }
-  certificate.min_reduced_cost = rows > 0 ? min_reduced : 0.0;
-  certificate.max_matched_reduced_cost = max_matched;
-
+void conclude_certificate(OptimalityCertificate& certificate, const std::vector<std::uint8_t>& column_used,
+                          const std::vector<double>& v, std::int64_t rows, double matched_reduced_sum,
+                          double tolerance) {
+  const auto columns = static_cast<std::int64_t>(v.size());
   // Rectangular: any other assignment leaves some n2 − n1 columns out, whose potentials sum
   // to at most the n2 − n1 largest; ours must leave out exactly those.
   double free_term = 0;
@@ -96,6 +73,48 @@ OptimalityCertificate verify_optimality(MatrixView<const float> cost, const Assi
   } else {
     certificate.optimal = true;
   }
+}
+
+}  // namespace lap
+
+OptimalityCertificate verify_optimality(MatrixView<const float> cost, const Assignment& assignment,
+                                        double tolerance) {
+  OptimalityCertificate certificate;
+  const std::int64_t rows = cost.rows;
+  const std::int64_t columns = cost.cols;
+  const auto& column_of_row = assignment.column_of_row;
+  const auto& u = assignment.row_potential;
+  const auto& v = assignment.column_potential;
+
+  if (static_cast<std::int64_t>(column_of_row.size()) != rows) {
+    certificate.problem = str(column_of_row.size(), " assigned rows for ", rows, " rows");
+    return certificate;
+  }
+  std::vector<std::uint8_t> column_used;
+  if (!lap::check_assignment(column_of_row, columns, certificate, column_used)) return certificate;
+  if (static_cast<std::int64_t>(u.size()) != rows || static_cast<std::int64_t>(v.size()) != columns) {
+    certificate.problem = "no dual potentials to certify the assignment with (greedy result?)";
+    return certificate;
+  }
+
+  double min_reduced = std::numeric_limits<double>::infinity();
+  double matched_reduced_sum = 0;
+  double max_matched = 0;
+#pragma omp parallel for schedule(static) reduction(min : min_reduced) reduction(+ : matched_reduced_sum) \
+    reduction(max : max_matched) if (lap::worth_a_team(rows * columns))
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const float* costs = cost.row(i);
+    const double ui = u[static_cast<std::size_t>(i)];
+    min_reduced = std::min(min_reduced, lap::row_reduced_minimum(costs, v.data(), columns) - ui);
+    const std::int32_t column = column_of_row[static_cast<std::size_t>(i)];
+    const double matched = static_cast<double>(costs[column]) - ui - v[static_cast<std::size_t>(column)];
+    matched_reduced_sum += matched;
+    max_matched = std::max(max_matched, std::fabs(matched));
+  }
+  certificate.min_reduced_cost = rows > 0 ? min_reduced : 0.0;
+  certificate.max_matched_reduced_cost = max_matched;
+
+  lap::conclude_certificate(certificate, column_used, v, rows, matched_reduced_sum, tolerance);
   return certificate;
 }
 

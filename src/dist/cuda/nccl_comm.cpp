@@ -3,9 +3,9 @@
 #include <mpi.h>
 #include <nccl.h>
 
-#include "coact/backend/cuda_check.h"
+#include "cuda_check.h"
 #include "coact/dist/nccl.h"
-#include "coact/dist/nccl_check.h"
+#include "cuda/nccl_check.h"
 
 namespace coact::dist {
 namespace {
