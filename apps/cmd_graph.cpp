@@ -12,7 +12,7 @@ namespace coact::app {
 
 int run_graph(const Invocation& invocation) {
   CommandLine cli("graph", "--sae sae_52.h5 --activations acts.h5 --out graph_52.h5 [options]",
-                  "Builds the co-activation graph exactly as DESIGN.md defines it: tokens in stored order, in\n"
+                  "Builds the co-activation graph exactly as docs/method.md defines it: tokens in stored order, in\n"
                   "batches of B, the first N_b batches; per token the top-k features (ties to the lower index);\n"
                   "each pair among them adds 1 to its count and the batch cosine of the two features' columns\n"
                   "to its weight sum; weight = sum / count. Ranks take batches round-robin and reduce their\n"

@@ -1,4 +1,4 @@
-// Activation correlation against the encoder GEMMs that produce the activations (issue 10's
+// Activation correlation against the encoder GEMMs that produce the activations (the
 // target: within 2x of their time at n = 16,384 x 16,384 over 819,200 tokens). Two TopK SAEs
 // (random init, d_in = d) encode the same Gaussian tokens batch by batch on the cpu backend;
 // timed per batch: the two encoder GEMMs alone (Backend::gemm, batch x d times d x n, the

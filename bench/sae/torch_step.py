@@ -2,7 +2,7 @@
 """The nanda-1l training step in PyTorch, the peer of bench_sae_step.
 
 The step as Neel Nanda's 1L-Sparse-Autoencoder writes it (forward, loss, loss.backward(), the
-decoder-gradient projection, Adam step), with DESIGN.md's renormalisation of decoder rows after
+decoder-gradient projection, Adam step), with the recipe's renormalisation of decoder rows after
 the step. Reads the problem bench_sae_step prepared and prints the median step time and the
 first step's loss (run_step_bench.sh checks it against the C++ one).
 

@@ -6,7 +6,7 @@ ranks, compared dataset by dataset.
   apart from timing figures.
 - 1 vs 2 vs 3 ranks: the activation store bit-identical; SAE parameters within TOL of the
   1-rank run (max |a - b| / max |a| per tensor: gradients are summed in another order, the
-  floating-point reassociation DESIGN.md allows); the rest (graphs, comparison) is reported
+  floating-point reassociation docs/method.md allows); the rest (graphs, comparison) is reported
   with its largest difference and must agree within GRAPH_TOL where the edge sets agree.
 
 Datasets that hold timings (tokens_per_second, elapsed_seconds) and the provenance attributes

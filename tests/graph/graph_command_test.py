@@ -1,5 +1,5 @@
 """`coact graph` as users run it: the same graph for 1, 2 and 3 ranks (counts exact, weights to
-1e-9 relative), and every bad input of issue 5 giving one line and no output.
+1e-9 relative), and every bad input giving one line and no output.
 
 Usage: graph_command_test.py path/to/coact path/to/mpiexec
 """

@@ -1,5 +1,5 @@
 """`coact train` as users run it: rank-count equivalence, bit-identical resume (after a clean
-stop and after SIGTERM), seed groups, and every bad input of issue 4 giving one line.
+stop and after SIGTERM), seed groups, and every bad input giving one line.
 
 Usage: train_command_test.py path/to/coact path/to/mpiexec
 """

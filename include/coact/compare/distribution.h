@@ -1,4 +1,4 @@
-// Distributions compared across seeds (DESIGN.md, "Cross-seed comparison"): density
+// Distributions compared across seeds (docs/method.md, "Cross-seed comparison"): density
 // histograms on shared bins and the Jensen–Shannon distance between them, exactly as
 // scipy.spatial.distance.jensenshannon(p, q) computes it (natural log).
 #pragma once

@@ -1,4 +1,4 @@
-// Q2 and Q3 of the study (DESIGN.md, "Cross-seed comparison"): can node statistics of one graph
+// Q2 and Q3 of the study (docs/method.md, "Cross-seed comparison"): can node statistics of one graph
 // find a feature's counterpart in another, and does a feature's neighbourhood help find the
 // counterparts of its neighbours? Inputs are plain arrays so any graph source can feed them.
 #pragma once
@@ -24,12 +24,12 @@ struct Adjacency {
 // Per-node statistics that describe a feature's place in its graph.
 struct NodeStatistics {
   std::vector<double> degree, strength, frequency, clustering, component_size, mean_neighbor_degree;
-  // Centralities (issue 10), for the extended Q2 search: k-core number, PageRank (sums to 1),
+  // Centralities, for the extended Q2 search: k-core number, PageRank (sums to 1),
   // betweenness (normalised as networkx's). Empty when not computed.
   std::vector<double> core_number, pagerank, betweenness;
 };
 
-// The standardised statistic vectors of DESIGN.md's Q2: log degree, strength, log frequency,
+// The standardised statistic vectors of docs/method.md's Q2: log degree, strength, log frequency,
 // clustering, log component size, mean neighbour degree; each column z-scored over the
 // graph's nodes (constant columns become 0). Row-major n × kStatisticCount.
 inline constexpr int kStatisticCount = 6;

@@ -1,4 +1,4 @@
-// The cross-seed comparison (DESIGN.md, "Cross-seed comparison"), for every pair of SAEs and
+// The cross-seed comparison (docs/method.md, "Cross-seed comparison"), for every pair of SAEs and
 // their graphs: the exact feature matching on decoder cosines and the shared fraction, then
 // Q1 (are the graphs alike: degree/strength Jensen–Shannon distances against an Erdős–Rényi
 // baseline, edge Jaccard under the matching, rank correlations of matched node statistics),

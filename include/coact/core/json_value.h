@@ -1,7 +1,7 @@
 // A strict JSON parser into a small value tree, for the JSON coact reads from other tools:
 // safetensors headers, SAELens cfg.json, Hugging Face config.json and tokenizer.json.
 //
-// Strict because these files may be hostile (issue 9): RFC 8259 grammar only (no comments,
+// Strict because these files may be hostile: RFC 8259 grammar only (no comments,
 // no trailing commas, no NaN), valid UTF-8, no lone surrogates, no duplicate keys, and limits
 // on size and nesting so no input can exhaust the stack or memory. Every error is an
 // InputError of one line naming the caller's context (usually the file), the byte offset and

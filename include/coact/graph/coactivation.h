@@ -1,4 +1,4 @@
-// Co-activation accumulation: the seed study's graph definition (DESIGN.md), batch by batch.
+// Co-activation accumulation: the seed study's graph definition (docs/method.md), batch by batch.
 //
 // For batch b with activations Z (B × n): every token's top-k features (highest activation;
 // ties to the lower index) contribute each unordered pair {i, j} among them once:

@@ -1,4 +1,4 @@
-// The seed study's descriptive table for one graph (DESIGN.md, "Graph statistics"), with
+// The seed study's descriptive table for one graph (docs/method.md, "Graph statistics"), with
 // networkx semantics: nodes; edges; average degree 2E/N; density 2E/(N(N-1)) (0 when E = 0
 // or N <= 1); connected components (isolated nodes count); largest component size; the set of
 // distinct component sizes; average clustering over all nodes; and the Pearson correlation of

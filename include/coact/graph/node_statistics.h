@@ -1,5 +1,5 @@
 // Per-node statistics read off the CSR rows: degree, strength (the mean weight of the incident
-// edges, DESIGN.md) and mean neighbour degree (networkx.average_neighbor_degree, unweighted).
+// edges, docs/method.md) and mean neighbour degree (networkx.average_neighbor_degree, unweighted).
 // Both means are 0 for an isolated node.
 #pragma once
 

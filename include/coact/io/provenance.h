@@ -1,5 +1,5 @@
 // Provenance attributes every coact file carries at its root, so any output can be traced to
-// the producer, inputs and configuration that made it, and re-run (DESIGN.md, Storage).
+// the producer, inputs and configuration that made it, and re-run (docs/method.md, Storage).
 #pragma once
 
 #include <map>

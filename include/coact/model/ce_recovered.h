@@ -1,4 +1,4 @@
-// CE-loss recovered (DESIGN.md, "Metrics"): how much of the next-token loss a replacement of
+// CE-loss recovered (docs/method.md, "Metrics"): how much of the next-token loss a replacement of
 // one hook's activations keeps, between the clean model (1) and zero-ablating the hook (0):
 //   recovered = (CE_zero − CE_replaced) / (CE_zero − CE_clean)
 // with each CE the mean next-token cross-entropy over every position that has a next token.

@@ -2,7 +2,7 @@
 // come from. Field names are the configuration keys (the trainer's flags use them with dashes).
 //
 // nanda-1l (default): Neel Nanda's 1L-Sparse-Autoencoder (github.com/neelnanda-io/
-//   1L-Sparse-Autoencoder, utils.py default_cfg and AutoEncoder, train.py), as DESIGN.md "SAE".
+//   1L-Sparse-Autoencoder, utils.py default_cfg and AutoEncoder, train.py), as docs/method.md, "SAE".
 // topk: Gao et al. 2024, "Scaling and evaluating sparse autoencoders" (github.com/openai/
 //   sparse_autoencoder, train.py) as the EleutherAI `sae` library implements it
 //   (github.com/EleutherAI/sae, sae/sae.py, sae/trainer.py, sae/config.py; later `sparsify`):
