@@ -60,7 +60,7 @@ int run_compare(const Invocation& invocation) {
   const auto guard = cli.protect(invocation, inputs, {io::OutputSpec::file("--out", o.out)});
 
   Stopwatch clock;
-  if (o.study.match_activations) {
+  if (o.pair.match_activations) {
     // Collective: every rank encodes its share of the token batches.
     c.saes = o.saes;
     c.stores = cli.has("activations") ? cli.get<std::vector<std::string>>("activations") : std::vector<std::string>{};

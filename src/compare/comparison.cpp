@@ -24,29 +24,29 @@ const options::Table<ComparisonOptions>& comparison_table() {
     Table<O> t;
     t.add(real("threshold", "decoder cosine (or correlation) at which a matched pair is shared").at_least(-1)
               .at_most(1, "a cosine"),
-          [](const O& o) { return Value(o.study.threshold); }, [](O& o, const Value& v) { o.study.threshold = std::get<double>(v); });
+          [](const O& o) { return Value(o.pair.threshold); }, [](O& o, const Value& v) { o.pair.threshold = std::get<double>(v); });
     t.add(text("method", "exact (linear assignment) or greedy (approximate)").one_of({"exact", "greedy"}),
-          [](const O& o) { return Value(std::string(o.study.greedy ? "greedy" : "exact")); },
-          [](O& o, const Value& v) { o.study.greedy = std::get<std::string>(v) == "greedy"; });
+          [](const O& o) { return Value(std::string(o.pair.greedy ? "greedy" : "exact")); },
+          [](O& o, const Value& v) { o.pair.greedy = std::get<std::string>(v) == "greedy"; });
     t.add(flag("rectangular", "allow SAEs of different sizes (give the smaller first)"),
-          [](const O& o) { return Value(o.study.rectangular); }, [](O& o, const Value& v) { o.study.rectangular = std::get<bool>(v); });
+          [](const O& o) { return Value(o.pair.rectangular); }, [](O& o, const Value& v) { o.pair.rectangular = std::get<bool>(v); });
     t.add(integer("baseline-seed", "seed of the Erdős–Rényi baselines").at_least(0),
-          [](const O& o) { return Value(static_cast<std::int64_t>(o.study.baseline_seed)); },
-          [](O& o, const Value& v) { o.study.baseline_seed = static_cast<std::uint64_t>(std::get<std::int64_t>(v)); });
+          [](const O& o) { return Value(static_cast<std::int64_t>(o.pair.baseline_seed)); },
+          [](O& o, const Value& v) { o.pair.baseline_seed = static_cast<std::uint64_t>(std::get<std::int64_t>(v)); });
     t.add(integer("strength-bins", "bins of the strength histograms").at_least(1).at_most(1e6),
-          [](const O& o) { return Value(o.study.strength_bins); },
-          [](O& o, const Value& v) { o.study.strength_bins = std::get<std::int64_t>(v); });
+          [](const O& o) { return Value(o.pair.strength_bins); },
+          [](O& o, const Value& v) { o.pair.strength_bins = std::get<std::int64_t>(v); });
     t.add(text("truth", "synthetic store with /ground_truth").derived_from("the SAEs' training store, when it has one"),
           [](const O& o) { return o.truth_store.empty() ? Value() : Value(o.truth_store); },
           [](O& o, const Value& v) { o.truth_store = is_set(v) ? std::get<std::string>(v) : std::string(); });
     t.add(text("precision", "arithmetic of the matching's cost GEMM: fp32, or bf16 / tf32 operands with fp32 sums")
               .one_of({"fp32", "bf16", "tf32"}),
-          [](const O& o) { return Value(std::string(backend::to_string(o.study.matching.precision))); },
-          [](O& o, const Value& v) { o.study.matching.precision = backend::parse_precision(std::get<std::string>(v)); });
+          [](const O& o) { return Value(std::string(backend::to_string(o.pair.matching.precision))); },
+          [](O& o, const Value& v) { o.pair.matching.precision = backend::parse_precision(std::get<std::string>(v)); });
     t.add(text("match", "decoder (cosine of decoder rows) or activations (correlation of activations on the same tokens)")
               .one_of({"decoder", "activations"}),
-          [](const O& o) { return Value(std::string(o.study.match_activations ? "activations" : "decoder")); },
-          [](O& o, const Value& v) { o.study.match_activations = std::get<std::string>(v) == "activations"; });
+          [](const O& o) { return Value(std::string(o.pair.match_activations ? "activations" : "decoder")); },
+          [](O& o, const Value& v) { o.pair.match_activations = std::get<std::string>(v) == "activations"; });
     return t;
   }();
   return table;
@@ -135,9 +135,9 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
                                 const std::vector<PairResult>& results, const std::optional<Stability>& stability) {
   ComparisonFile file;
   file.path = o.out;
-  file.threshold = o.study.threshold;
+  file.threshold = o.pair.threshold;
   file.has_truth = !truth.empty();
-  file.match = o.study.match_activations ? "activations" : "decoder";
+  file.match = o.pair.match_activations ? "activations" : "decoder";
   io::AtomicOutput output(o.out, o.force);
   {
     io::File f = io::File::create(output.temporary_path());
@@ -148,12 +148,12 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
     }
     io::write_provenance(f, provenance);
     auto a = f.attributes();
-    a.set("threshold", o.study.threshold);
-    a.set("method", o.study.greedy ? "greedy" : "exact");
+    a.set("threshold", o.pair.threshold);
+    a.set("method", o.pair.greedy ? "greedy" : "exact");
     a.set("match", file.match);
-    a.set("cost_precision", backend::to_string(o.study.matching.precision));
-    a.set("baseline_seed", static_cast<std::int64_t>(o.study.baseline_seed));
-    a.set("strength_bins", o.study.strength_bins);
+    a.set("cost_precision", backend::to_string(o.pair.matching.precision));
+    a.set("baseline_seed", static_cast<std::int64_t>(o.pair.baseline_seed));
+    a.set("strength_bins", o.pair.strength_bins);
     a.set("n_saes", static_cast<std::int64_t>(saes.size()));
     a.set("ground_truth", static_cast<std::int64_t>(file.has_truth));
 
@@ -247,7 +247,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
     if (o.saes.size() < 2) throw UsageError(str("a comparison needs at least two SAEs (got ", o.saes.size(), ")"));
     if (o.graphs.size() != o.saes.size())
       throw UsageError(str("give one graph per SAE, in the same order (", o.saes.size(), " SAEs, ", o.graphs.size(), " graphs)"));
-    if (!(o.study.threshold >= -1 && o.study.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
+    if (!(o.pair.threshold >= -1 && o.pair.threshold <= 1)) throw UsageError(str("--threshold must be in [-1, 1]"));
     io::require_writable_output(o.out, o.force);
     for (std::size_t i = 0; i < o.saes.size(); ++i) {
       saes.push_back(load_sae_side(o.saes[i]));
@@ -256,12 +256,12 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
     truth = load_truth(o.truth_store, saes);
     for (std::size_t i = 0; i < saes.size(); ++i)
       for (std::size_t j = i + 1; j < saes.size(); ++j) {
-        if (o.study.match_activations) {
+        if (o.pair.match_activations) {
           const bool found = std::any_of(o.correlations.begin(), o.correlations.end(),
                                          [&](const PairCorrelation& c) { return c.first == i && c.second == j; });
           if (!found) throw Error(str("no activation correlations for SAEs ", i, " and ", j));
         }
-        check_pair(saes[i], saes[j], o.study);
+        check_pair(saes[i], saes[j], o.pair);
         const sae::SaeTensors& a = saes[i].params;
         const sae::SaeTensors& b = saes[j].params;
         plans.push_back({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j), static_cast<std::int64_t>(saes[i].seed),
@@ -281,14 +281,14 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
     if (plan.decoder) {
       const RowsShare first = share_rows(comm, root ? saes[i].params.w_dec.data() : nullptr, plan.n1, plan.width);
       const RowsShare second = share_rows(comm, root ? saes[j].params.w_dec.data() : nullptr, plan.n2, plan.width);
-      decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.study,
+      decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.pair,
                                 str("matching ", plan.first_seed, " to ", plan.second_seed));
     }
     dist::run_on_root(comm, [&] {
       const PairCorrelation* correlation = nullptr;
       for (const auto& c : o.correlations)
         if (c.first == i && c.second == j) correlation = &c;
-      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.study, truth, correlation,
+      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.pair, truth, correlation,
                                      plan.decoder ? &decoders : nullptr));
       results.back().first = i;
       results.back().second = j;
@@ -296,7 +296,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
   }
   dist::run_on_root(comm, [&] {
     const auto stability = feature_stability(compute, saes, graphs, results,
-                                             {.threshold = o.study.threshold, .null_seed = o.study.baseline_seed});
+                                             {.threshold = o.pair.threshold, .null_seed = o.pair.baseline_seed});
     file = write_comparison(o, saes, graphs, truth, results, stability);
   });
   return file;

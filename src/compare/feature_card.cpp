@@ -6,7 +6,7 @@
 #include <queue>
 
 #include "coact/compare/comparison.h"
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 #include "coact/core/errors.h"
 #include "coact/core/json.h"
 #include "coact/core/markdown.h"

@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "coact/compare/stability.h"
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 #include "coact/core/errors.h"
 #include "coact/core/json.h"
 #include "coact/core/log.h"

@@ -1,6 +1,6 @@
 #include "coact/compare/pair_summary.h"
 
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 
 namespace coact::compare {
 

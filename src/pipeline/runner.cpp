@@ -210,7 +210,7 @@ void Runner::compare_and_report_stages() {
   }
   c.force = plan_.compare == Action::Replace;
   Stopwatch clock;
-  if (does_work(plan_.compare) && c.study.match_activations) {
+  if (does_work(plan_.compare) && c.pair.match_activations) {
     // Every rank encodes its share of the token batches: the correlations are collective.
     compare::ActivationCorrelationOptions correlation = s.correlation;
     correlation.saes = c.saes;

@@ -231,7 +231,7 @@ void make_fingerprints(Study& s) {
   s.graph_text = s.train_text + section_text("graph", graph::graph_build_table().ini(s.graph, true));
   s.compare_text = s.graph_text +
                    section_text("compare", compare::comparison_table().ini(s.compare, true) +
-                                               (s.compare.study.match_activations
+                                               (s.compare.pair.match_activations
                                                     ? compare::correlation_table().ini(s.correlation, true)
                                                     : std::string())) +
                    section_text("train", "seeds = " + sae::seed_list_text(s.seeds()) + "\n");

@@ -99,10 +99,10 @@ class CollectiveComparison : public ::testing::Test {
     o.graphs = {path("graph_52.h5"), path("graph_55.h5")};
     o.out = path(out);
     // Small tiles and few candidates: blocks end mid-share and pricing has work to do.
-    o.study.matching.block_rows = 4;
-    o.study.matching.block_columns = 7;
-    o.study.matching.row_candidates = 2;
-    o.study.matching.column_candidates = 1;
+    o.pair.matching.block_rows = 4;
+    o.pair.matching.block_columns = 7;
+    o.pair.matching.row_candidates = 2;
+    o.pair.matching.column_candidates = 1;
     return o;
   }
 
@@ -149,7 +149,7 @@ TEST_F(CollectiveComparison, EveryRankCountWritesTheSingleProcessFile) {
 TEST_F(CollectiveComparison, GreedyRunsOverRanksToo) {
   const auto cpu = backend::make_backend(backend::DeviceRequest::Cpu);
   ComparisonOptions o = options("greedy.h5");
-  o.study.greedy = true;
+  o.pair.greedy = true;
   run_comparison(*cpu, world(), o);
   if (!world().is_root()) return;
   o.out = path("greedy_alone.h5");

@@ -11,7 +11,7 @@
 #include "coact/backend/backend.h"
 #include "coact/core/options.h"
 #include "coact/compare/pair_summary.h"
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 #include "coact/graph/graph_statistics.h"
 #include "coact/io/provenance.h"
 
@@ -22,16 +22,16 @@ struct ComparisonOptions {
   std::vector<std::string> graphs;   // one per SAE, same order
   std::string out;                   // compare.h5
   bool force = false;
-  StudyOptions study;
+  PairOptions pair;
   std::string truth_store;           // store with /ground_truth ("" = the SAEs' training store, if it has one)
   std::string command_line;
   std::string config_text;
-  // study.match_activations: the correlations of every pair (activation_correlations).
+  // pair.match_activations: the correlations of every pair (activation_correlations).
   std::vector<PairCorrelation> correlations;
 };
 
 // The options a user sets (coact compare's flags, a study's [compare] keys): the matching and
-// the study's settings. SAE and graph lists, paths and provenance belong to the caller.
+// each pair's analysis. SAE and graph lists, paths and provenance belong to the caller.
 const options::Table<ComparisonOptions>& comparison_table();
 
 // What compare.h5 holds, as read back: per SAE, per graph and per pair.

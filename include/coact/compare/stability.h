@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 
 namespace coact::io {
 class File;

@@ -1,4 +1,4 @@
-#include "coact/compare/study.h"
+#include "coact/compare/pair_comparison.h"
 
 #include <algorithm>
 #include <cmath>
@@ -152,7 +152,7 @@ double js_real(const std::vector<double>& a, const std::vector<double>& b, std::
 
 namespace {
 
-Assignment solve(MatrixView<const float> cost, const StudyOptions& o, const std::string& label, PairResult& r) {
+Assignment solve(MatrixView<const float> cost, const PairOptions& o, const std::string& label, PairResult& r) {
   if (o.greedy) {
     r.method = "greedy";
     return greedy_assignment(cost);
@@ -188,7 +188,7 @@ std::vector<float> matched_cosines(const std::vector<float>& a, const std::vecto
 
 DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, MatrixView<const float> first_share,
                                std::int64_t n1, MatrixView<const float> second_share, std::int64_t n2,
-                               const StudyOptions& options, const std::string& label) {
+                               const PairOptions& options, const std::string& label) {
   BlockedMatchingOptions matching = options.matching;
   matching.greedy = options.greedy;
   matching.label = label;
@@ -205,7 +205,7 @@ DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, Matr
   return out;
 }
 
-void check_pair(const SaeSide& a, const SaeSide& b, const StudyOptions& o) {
+void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& o) {
   const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
   if (b.params.d_in != d && !o.match_activations)
     throw InputError(str(a.path, " has d_in = ", d, " but ", b.path, " has d_in = ", b.params.d_in,
@@ -219,7 +219,7 @@ void check_pair(const SaeSide& a, const SaeSide& b, const StudyOptions& o) {
 }
 
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
-                        const GraphSide& gb, const StudyOptions& o, const std::vector<float>& truth,
+                        const GraphSide& gb, const PairOptions& o, const std::vector<float>& truth,
                         const PairCorrelation* correlation, const DecoderMatching* decoders) {
   const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
   const bool same_width = b.params.d_in == d;

@@ -38,7 +38,8 @@ struct GraphSide {
   std::vector<double> extended;      // standardised_extended_statistics(stats)
 };
 
-struct StudyOptions {
+// How each pair of SAEs is compared.
+struct PairOptions {
   double threshold = 0.7;        // decoder cosine at or above which a matched pair is "shared"
   bool greedy = false;           // approximate matching instead of the exact assignment
   bool rectangular = false;      // allow different dictionary sizes (the smaller is matched)
@@ -125,11 +126,11 @@ struct DecoderMatching {
 // gets the whole result.
 DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, MatrixView<const float> first_share,
                                std::int64_t n1, MatrixView<const float> second_share, std::int64_t n2,
-                               const StudyOptions& options, const std::string& label);
+                               const PairOptions& options, const std::string& label);
 
 // Refuses (InputError naming both files) a pair the options cannot compare: different d_in
 // for a decoder matching, different sizes without options.rectangular, the larger SAE first.
-void check_pair(const SaeSide& a, const SaeSide& b, const StudyOptions& options);
+void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& options);
 
 // One pair. `truth` (m × d true directions) may be empty. With options.match_activations the
 // matching is the exact assignment on 1 − `correlation` (required then; SAEs of different
@@ -137,7 +138,7 @@ void check_pair(const SaeSide& a, const SaeSide& b, const StudyOptions& options)
 // `decoders` is the pair's decoder matching when the caller ran it over ranks (same d_in
 // only); without it compare_pair runs it here, on this process alone.
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
-                        const GraphSide& gb, const StudyOptions& options, const std::vector<float>& truth,
+                        const GraphSide& gb, const PairOptions& options, const std::vector<float>& truth,
                         const PairCorrelation* correlation = nullptr, const DecoderMatching* decoders = nullptr);
 
 }  // namespace coact::compare
