@@ -1,4 +1,5 @@
-// Every op of every available backend against the plain reference path (STYLE.md, ggml).
+// Every op of every available backend against the plain reference path (the habit of ggml's
+// test-backend-ops).
 // The cuda backend is a parameter too; it skips when this machine has no GPU.
 #include <gtest/gtest.h>
 
