@@ -12,10 +12,8 @@
 #include <fstream>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include "coact/core/json.h"
-#include "coact/core/timer.h"
 #include "coact/graph/betweenness.h"
 #include "coact/graph/core_decomposition.h"
 #include "coact/graph/graph_file.h"
@@ -24,28 +22,9 @@
 #include "coact/graph/louvain.h"
 #include "coact/graph/modularity.h"
 #include "coact/graph/pagerank.h"
-
-namespace {
+#include "bench_driver.h"
 
 using namespace coact;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-template <class Run>
-double time_median(int repeat, const Run& run) {
-  std::vector<double> seconds;
-  for (int r = 0; r < repeat; ++r) {
-    Stopwatch clock;
-    run();
-    seconds.push_back(clock.seconds());
-  }
-  return median(seconds);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -67,19 +46,19 @@ int main(int argc, char** argv) {
   for (const auto& [name, trials, rounds] : {std::tuple{"louvain", std::int64_t{1}, std::int64_t{0}},
                                              std::tuple{"louvain_default", std::int64_t{0}, std::int64_t{4}}}) {
     graph::Louvain louvain(g, {.seed = 0, .weighting = weighting, .refinement_rounds = rounds, .trials = trials});
-    const double seconds = time_median(repeat, [&] { louvain.run(); });
+    const double seconds = bench::time_runs(0, repeat, [&] { louvain.run(); }).median();
     j.key(name).begin_object().field("seconds", seconds).field("modularity", louvain.modularity()).field("trials", louvain.trials());
     j.field("communities", louvain.num_communities()).field("levels", louvain.levels()).field("moves", louvain.moves()).end_object();
   }
   {
     graph::LabelPropagation lpa(g);
-    const double seconds = time_median(repeat, [&] { lpa.run(); });
+    const double seconds = bench::time_runs(0, repeat, [&] { lpa.run(); }).median();
     j.key("label_propagation").begin_object().field("seconds", seconds).field("communities", lpa.num_communities());
     j.field("rounds", lpa.rounds()).field("modularity", graph::modularity(g, lpa.community_of(), weighting)).end_object();
   }
   {
     graph::PageRank pagerank(g, {.weighting = weighting});
-    const double seconds = time_median(repeat, [&] { pagerank.run(); });
+    const double seconds = bench::time_runs(0, repeat, [&] { pagerank.run(); }).median();
     j.key("pagerank").begin_object().field("seconds", seconds).field("iterations", pagerank.iterations()).end_object();
     // Tight-tolerance values for checking the peers (which stop by other rules).
     graph::PageRank tight(g, {.tolerance = 1e-13, .max_iterations = 1000, .weighting = weighting});
@@ -91,12 +70,12 @@ int main(int argc, char** argv) {
   }
   {
     graph::CoreDecomposition cores(g);
-    const double seconds = time_median(repeat, [&] { cores.run(); });
+    const double seconds = bench::time_runs(0, repeat, [&] { cores.run(); }).median();
     j.key("cores").begin_object().field("seconds", seconds).field("max_core", cores.max_core()).end_object();
   }
   {
     graph::Betweenness bc(g, {.samples = 256, .seed = 1});
-    const double seconds = time_median(std::min(repeat, 3), [&] { bc.run(); });
+    const double seconds = bench::time_runs(0, std::min(repeat, 3), [&] { bc.run(); }).median();
     j.key("betweenness_256").begin_object().field("seconds", seconds).field("sources", bc.sources()).end_object();
   }
   {
@@ -111,7 +90,7 @@ int main(int argc, char** argv) {
       }
     }
     graph::KShortestPaths yen(g, a, b, 10, graph::PathMetric::Weighted);
-    const double seconds = time_median(repeat, [&] { yen.run(); });
+    const double seconds = bench::time_runs(0, repeat, [&] { yen.run(); }).median();
     j.key("yen_10_weighted").begin_object().field("seconds", seconds).field("paths", static_cast<std::int64_t>(yen.paths().size())).end_object();
   }
   j.end_object();

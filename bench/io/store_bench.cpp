@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,17 +22,16 @@
 
 #include "coact/backend/backend.h"
 #include "coact/backend/buffer.h"
+#include "coact/core/timer.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/activation_writer.h"
 #include "coact/io/batch_reader.h"
 #include "coact/io/shuffle.h"
+#include "bench_driver.h"
 
 using namespace coact;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string arg(int argc, char** argv, const char* name, const char* fallback) {
   for (int i = 1; i + 1 < argc; ++i)
@@ -66,11 +64,11 @@ double plain_read_seconds(const std::string& path, std::size_t buffer_bytes, std
   std::vector<char> buffer(buffer_bytes);
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) std::exit(1);
-  const auto start = Clock::now();
+  const Stopwatch clock;
   std::size_t bytes = 0;
   ssize_t got;
   while ((got = ::read(fd, buffer.data(), buffer.size())) > 0) bytes += static_cast<std::size_t>(got);
-  const double t = seconds_since(start);
+  const double t = clock.seconds();
   ::close(fd);
   *total = bytes;
   return t;
@@ -99,17 +97,21 @@ int main(int argc, char** argv) {
   std::size_t file_bytes = 0;
   plain_read_seconds(path, 16u << 20, &file_bytes);
   const std::int64_t batch_rows = 16384;
-  double plain = 1e30, ordered = 1e30;
-  std::size_t wrong = 0;
+  // The two readers alternate trial by trial, so both see the same machine load; the check of
+  // each row stays inside the timed loop, as a consumer of the batches would touch them.
+  bench::Samples plain_s, ordered_s;
+  bench::Verification verification;
   for (int trial = 0; trial < 3; ++trial) {
-    plain = std::min(plain, plain_read_seconds(path, static_cast<std::size_t>(batch_rows * d * 4), &file_bytes));
-    const auto start = Clock::now();
+    plain_s.add(plain_read_seconds(path, static_cast<std::size_t>(batch_rows * d * 4), &file_bytes));
+    const Stopwatch clock;
     io::OrderedBatchReader reader(store, batch_rows, 0, 0, 1);
     io::OrderedBatch batch;
     while (reader.next(batch))
-      for (std::int64_t r = 0; r < batch.rows; ++r) wrong += batch.values[r * d] != static_cast<float>(batch.first_row + r);
-    ordered = std::min(ordered, seconds_since(start));
+      for (std::int64_t r = 0; r < batch.rows; ++r)
+        verification.check(batch.values[r * d] == static_cast<float>(batch.first_row + r));
+    ordered_s.add(clock.seconds());
   }
+  const double plain = plain_s.min(), ordered = ordered_s.min();
   const double plain_rate = static_cast<double>(file_bytes) / plain / 1e9;
   const double ordered_rate = (data_bytes - std::fmod(data_bytes, static_cast<double>(batch_rows * d * 4))) / ordered / 1e9;
   std::printf("\n%-46s %10s %10s\n", "reader (page cache)", "GB/s", "vs plain");
@@ -120,19 +122,19 @@ int main(int argc, char** argv) {
   const std::int64_t train_batch = 4096, steps = 200;
   double stream_tokens_per_s[2] = {0, 0};
   for (int ranks : {1, 2}) {
-    const auto start = Clock::now();
+    Stopwatch clock;
     io::ShuffledStream stream(store, {.seed = 52, .batch_rows = train_batch, .buffer_rows = 0, .chunk_rows = 4096}, 0, ranks,
                               0, steps);
-    const auto t0 = seconds_since(start);  // schedule set-up
-    const auto loop = Clock::now();
+    const double t0 = clock.seconds();  // schedule set-up
+    clock.restart();
     for (std::int64_t s = 0; s < steps; ++s) {
       const float* v = stream.next();
       for (std::int64_t r = 0; r < stream.local_rows(); ++r) {
         const float id = v[r * d];
-        wrong += !(id >= 0 && id < static_cast<float>(rows) && id == std::floor(id));
+        verification.check(id >= 0 && id < static_cast<float>(rows) && id == std::floor(id));
       }
     }
-    const double t = seconds_since(loop);
+    const double t = clock.seconds();
     stream_tokens_per_s[ranks - 1] = static_cast<double>(steps * stream.local_rows()) / t;
     std::printf("shuffled stream, rank 0 of %d: %.0f tokens/s (%lld rows per step, set-up %.2fs, waited %.2fs)\n", ranks,
                 stream_tokens_per_s[ranks - 1], static_cast<long long>(stream.local_rows()), t0, stream.wait_seconds());
@@ -144,18 +146,16 @@ int main(int argc, char** argv) {
       z(*cpu, static_cast<std::size_t>(train_batch * n));
   cpu->fill(train_batch * d, 0.01f, x.data());
   cpu->fill(d * n, 0.02f, w.data());
-  double gemm = 1e30;
-  for (int trial = 0; trial < 3; ++trial) {
-    const auto start = Clock::now();
-    cpu->gemm(backend::Transpose::No, backend::Transpose::No, train_batch, n, d, 1.0f, x.data(), d, w.data(), n, 0.0f, z.data(), n);
-    gemm = std::min(gemm, seconds_since(start));
-  }
+  const double gemm = bench::time_runs(0, 3, [&] {
+    cpu->gemm(backend::Transpose::No, backend::Transpose::No, train_batch, n, d, 1.0f, x.data(), d, w.data(), n, 0.0f,
+              z.data(), n);
+  }).min();
   const double trainer_ceiling = static_cast<double>(train_batch) / gemm;
   std::printf("trainer ceiling (encoder GEMM %lldx%lldx%lld alone: %.3fs): %.0f tokens/s\n", static_cast<long long>(train_batch),
               static_cast<long long>(d), static_cast<long long>(n), gemm, trainer_ceiling);
   std::printf("shuffled stream / trainer ceiling: %.1fx (1 rank), %.1fx (rank 0 of 2, per rank vs per-rank need %.0f)\n",
               stream_tokens_per_s[0] / trainer_ceiling, stream_tokens_per_s[1] / (trainer_ceiling / 2),
               trainer_ceiling / 2);
-  std::printf("verification: %zu wrong rows\n", wrong);
-  return wrong == 0 ? 0 : 1;
+  verification.print(stdout);
+  return verification.exit_code();
 }

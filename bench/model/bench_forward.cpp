@@ -17,10 +17,10 @@
 #include "coact/backend/backend.h"
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
-#include "coact/core/timer.h"
 #include "coact/data/token_source.h"
 #include "coact/model/config.h"
 #include "coact/model/transformer.h"
+#include "bench_driver.h"
 
 namespace coact::model {
 namespace {
@@ -44,6 +44,7 @@ int run(int argc, char** argv) {
     else if (key == "--device") device = value;
     else throw UsageError(str("unknown option ", key));
   }
+  COACT_REQUIRE(repeats >= 1, UsageError, "--repeats must be at least 1");
   const TransformerConfig config = read_transformer_config(config_path);
   const HookPoint hook = parse_hook(hook_name, config);
   const data::TokenArray tokens = data::read_npy_tokens(tokens_path);
@@ -55,9 +56,8 @@ int run(int argc, char** argv) {
   std::cerr << config.summary() << "; " << compute->description() << "; " << sequences << " sequences × " << seq_len
             << ", batches of " << pass.max_sequences() << "\n";
 
-  // One pass over every batch in the given mode; returns its seconds.
+  // One pass over every batch in the given mode, ending when the device has finished it.
   auto sweep = [&](bool losses, bool keep_first) {
-    Stopwatch clock;
     for (std::int64_t first = 0; first < sequences; first += pass.max_sequences()) {
       const std::int64_t count = std::min(pass.max_sequences(), sequences - first);
       ForwardRequest request;
@@ -76,12 +76,12 @@ int run(int argc, char** argv) {
       }
     }
     compute->synchronize();
-    return clock.seconds();
   };
   for (const bool losses : {false, true}) {
-    sweep(losses, true);  // warm-up, and the outputs to verify
-    double best = 1e300;
-    for (std::int64_t r = 0; r < repeats; ++r) best = std::min(best, sweep(losses, false));
+    // The warm-up pass also writes the outputs the script verifies, which the timed passes must
+    // not spend time on, so it runs here rather than as time_runs' warm-up.
+    sweep(losses, true);
+    const double best = bench::time_runs(0, static_cast<int>(repeats), [&] { sweep(losses, false); }).min();
     std::printf("%s tokens/s %.1f\n", losses ? "loss" : "hook", static_cast<double>(sequences * seq_len) / best);
     std::fflush(stdout);
   }

@@ -31,6 +31,7 @@
 #include "coact/core/errors.h"
 #include "coact/core/timer.h"
 #include "coact/sae/trainer.h"
+#include "bench_driver.h"
 
 namespace coact::sae {
 namespace {
@@ -69,6 +70,7 @@ Args parse(int argc, char** argv) {
     else if (key == "--device") a.device = backend::parse_device_request(value);
     else throw UsageError("bench_sae_step: unknown option " + key);
   }
+  if (a.repeats < 1) throw UsageError("--repeats must be at least 1");
   return a;
 }
 
@@ -93,11 +95,6 @@ std::map<std::string, std::int64_t> read_meta(const fs::path& dir) {
   while (in >> key >> value) meta[key] = value;
   if (meta.size() < 3) throw InputError((dir / "meta.txt").string() + ": run `bench_sae_step prepare` first");
   return meta;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 std::string proc_status(const char* field) {
@@ -270,8 +267,8 @@ void time_step(const Args& a) {
   }
 
   // The floor: the fp32 encoder GEMM alone, on its own output buffer (and the same GEMM in the
-  // step's precision).
-  std::vector<double> gemm_seconds, precision_gemm_seconds;
+  // step's precision). The two alternate, so both see the same machine state.
+  bench::Samples gemm_seconds, precision_gemm_seconds;
   {
     backend::Buffer<float> pre(*l.backend, static_cast<std::size_t>(rows * n));
     for (std::int64_t r = 0; r <= a.repeats; ++r) {
@@ -279,18 +276,20 @@ void time_step(const Args& a) {
       l.backend->gemm(backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f, l.x.data(), d,
                       l.sae->w_enc_t(), d, 0.0f, pre.data(), n);
       l.backend->synchronize();
-      if (r > 0) gemm_seconds.push_back(watch.seconds());  // the first run warms up
+      if (r > 0) gemm_seconds.add(watch.seconds());  // the first run warms up
       watch.restart();
       l.backend->gemm_mixed(a.precision, backend::Transpose::No, backend::Transpose::Yes, rows, n, d, 1.0f,
                             l.x.data(), d, l.sae->w_enc_t(), d, 0.0f, pre.data(), n);
       l.backend->synchronize();
-      if (r > 0) precision_gemm_seconds.push_back(watch.seconds());
+      if (r > 0) precision_gemm_seconds.add(watch.seconds());
     }
   }
 
   const double rss_before = status_mib("VmRSS:");
   { std::ofstream("/proc/self/clear_refs") << "5"; }  // reset VmHWM: the peak of the steps alone
-  std::vector<double> step_seconds, gradient_seconds;
+  // The gradients are timed inside each step, so one loop records both; the first step warms up
+  // and gives the loss and the path (its time is not a sample).
+  bench::Samples step_seconds, gradient_seconds;
   LocalStepInfo info;
   double first_loss = 0.0;
   {
@@ -307,13 +306,13 @@ void time_step(const Args& a) {
         first_loss = m.loss;
         info = trainer.last_local();
       } else {
-        step_seconds.push_back(step_time);
-        gradient_seconds.push_back(gradient_time);
+        step_seconds.add(step_time);
+        gradient_seconds.add(gradient_time);
       }
     }
   }
   const double peak_steps = status_mib("VmHWM:");
-  const double step = median(step_seconds), gemm = median(gemm_seconds);
+  const double step = step_seconds.median(), gemm = gemm_seconds.median();
   const auto mib = [](double floats) { return floats * 4.0 / (1024.0 * 1024.0); };
   const ParamLayout p = ParamLayout::make(d, n);
   const double params = mib(static_cast<double>(p.count));
@@ -323,9 +322,9 @@ void time_step(const Args& a) {
               l.backend->kind() == backend::DeviceKind::Cpu ? backend::cpu_threads() : 0,
               backend::to_string(a.precision), l.backend->precision_description(a.precision).c_str());
   std::printf("step %.3f s (gradients %.3f s) = %.0f tokens/s; encoder GEMM alone %.3f s; step/GEMM %.2f\n", step,
-              median(gradient_seconds), static_cast<double>(rows) / step, gemm, step / gemm);
+              gradient_seconds.median(), static_cast<double>(rows) / step, gemm, step / gemm);
   std::printf("encoder GEMM in %s %.3f s (%.2fx the fp32 GEMM)\n", backend::to_string(a.precision),
-              median(precision_gemm_seconds), median(precision_gemm_seconds) / gemm);
+              precision_gemm_seconds.median(), precision_gemm_seconds.median() / gemm);
   std::printf("first step loss %.9g\n", first_loss);
   std::printf("verified: gradients agree with the %s path to %.2e relative\n", verified_against.c_str(), verify_error);
   std::printf("memory MiB: parameters %.0f, gradients %.0f, Adam %.0f, batch x %.0f, pre-activations %.0f = %.0f; "
@@ -335,7 +334,10 @@ void time_step(const Args& a) {
   // bf16 rounds the dense path's GEMM operands (the sparse path's products stay fp32): the two
   // paths then differ by about 2^-8 relative.
   const double tolerance = a.precision == backend::Precision::Fp32 ? 1e-4 : 2e-2;
-  if (verify_error > tolerance) throw NumericError("verification failed: dense and sparse gradients differ");
+  bench::Verification verification;  // nothing checked with --verify 0, and the line says so
+  if (a.verify) verification.check(verify_error <= tolerance);
+  verification.print(stdout);
+  if (!verification.ok()) throw NumericError("verification failed: dense and sparse gradients differ");
 }
 
 // ---- sweep ---------------------------------------------------------------------------------
@@ -358,13 +360,10 @@ void sweep(const Args& a) {
       SaeConfig c = l.config;
       c.path = which == 0 ? ComputePath::Dense : ComputePath::Sparse;
       SaeTrainer trainer(*l.sae, c, rows);
-      std::vector<double> seconds;
-      for (std::int64_t r = 0; r <= a.repeats; ++r) {
-        Stopwatch watch;
+      // One untimed warm-up call, then the median of --repeats gradient computations.
+      times[which] = bench::time_runs(1, static_cast<int>(a.repeats), [&] {
         trainer.compute_gradients(l.x.data(), rows, rows);
-        if (r > 0) seconds.push_back(watch.seconds());
-      }
-      times[which] = median(seconds);
+      }).median();
       density = trainer.last_local().density;
     }
     std::printf("%-7.0f %-9.4f %-9.3f %-9.3f\n", density * static_cast<double>(n), density, times[0], times[1]);
