@@ -54,15 +54,82 @@ const options::Table<ComparisonOptions>& comparison_table() {
 
 namespace {
 
-std::map<std::string, double> graph_summary_values(const graph::GraphSummary& s) {
-  return {{"nodes", static_cast<double>(s.nodes)},
-          {"edges", static_cast<double>(s.edges)},
-          {"average_degree", s.average_degree},
-          {"density", s.density},
-          {"components", static_cast<double>(s.components)},
-          {"largest_component", static_cast<double>(s.largest_component)},
-          {"average_clustering", s.average_clustering},
-          {"pearson_degree_frequency", s.pearson_degree_frequency}};
+// The graph statistics of each SAE in compare.h5: attribute graph_<name> of /saes/<i>, all float64.
+struct SummaryAttribute {
+  const char* name;
+  double (*get)(const graph::GraphSummary&);
+  void (*set)(graph::GraphSummary&, double);
+};
+const SummaryAttribute kSummaryAttributes[] = {
+    {"nodes", [](const graph::GraphSummary& g) { return static_cast<double>(g.nodes); },
+     [](graph::GraphSummary& g, double v) { g.nodes = static_cast<std::int64_t>(v); }},
+    {"edges", [](const graph::GraphSummary& g) { return static_cast<double>(g.edges); },
+     [](graph::GraphSummary& g, double v) { g.edges = static_cast<std::int64_t>(v); }},
+    {"average_degree", [](const graph::GraphSummary& g) { return g.average_degree; },
+     [](graph::GraphSummary& g, double v) { g.average_degree = v; }},
+    {"density", [](const graph::GraphSummary& g) { return g.density; },
+     [](graph::GraphSummary& g, double v) { g.density = v; }},
+    {"components", [](const graph::GraphSummary& g) { return static_cast<double>(g.components); },
+     [](graph::GraphSummary& g, double v) { g.components = static_cast<std::int64_t>(v); }},
+    {"largest_component", [](const graph::GraphSummary& g) { return static_cast<double>(g.largest_component); },
+     [](graph::GraphSummary& g, double v) { g.largest_component = static_cast<std::int64_t>(v); }},
+    {"average_clustering", [](const graph::GraphSummary& g) { return g.average_clustering; },
+     [](graph::GraphSummary& g, double v) { g.average_clustering = v; }},
+    {"pearson_degree_frequency", [](const graph::GraphSummary& g) { return g.pearson_degree_frequency; },
+     [](graph::GraphSummary& g, double v) { g.pearson_degree_frequency = v; }},
+};
+
+// Stored communities as graph_<method>_<number> attributes; a number is written only when the
+// graph file held it.
+struct CommunityNumber {
+  const char* name;
+  double StoredCommunities::*member;
+};
+const CommunityNumber kCommunityNumbers[] = {{"modularity", &StoredCommunities::modularity},
+                                             {"communities", &StoredCommunities::communities},
+                                             {"truth_adjusted_rand", &StoredCommunities::truth_adjusted_rand},
+                                             {"truth_nmi", &StoredCommunities::truth_nmi}};
+const char* const kCommunityMethods[] = {"louvain", "label_propagation"};
+
+const graph::NodeColumn<std::int64_t>& community_column(const graph::NodeAnalytics& a, const std::string& method) {
+  return method == "louvain" ? a.community_louvain : a.community_label_propagation;
+}
+
+std::vector<StoredCommunities> stored_communities(const graph::NodeAnalytics& analytics) {
+  std::vector<StoredCommunities> out;
+  for (const char* method : kCommunityMethods) {
+    const auto& column = community_column(analytics, method);
+    if (!column.present || !column.numbers.count("modularity")) continue;
+    StoredCommunities c{.method = method};
+    for (const auto& number : kCommunityNumbers) {
+      const auto it = column.numbers.find(number.name);
+      c.*number.member = it == column.numbers.end() ? std::nan("") : it->second;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void write_graph_numbers(io::Attributes& g, const ComparedSae& s) {
+  for (const auto& a : kSummaryAttributes) g.set(str("graph_", a.name), a.get(s.graph));
+  g.set("graph_component_sizes", s.graph.component_sizes);
+  for (const auto& c : s.communities)
+    for (const auto& number : kCommunityNumbers)
+      if (!std::isnan(c.*number.member)) g.set(str("graph_", c.method, "_", number.name), c.*number.member);
+}
+
+void read_graph_numbers(const io::Attributes& g, ComparedSae& s) {
+  for (const auto& a : kSummaryAttributes) a.set(s.graph, g.get_double(str("graph_", a.name)));
+  s.graph.component_sizes = g.get_ints("graph_component_sizes");
+  for (const char* method : kCommunityMethods) {
+    if (!g.has(str("graph_", method, "_modularity"))) continue;
+    StoredCommunities c{.method = method};
+    for (const auto& number : kCommunityNumbers) {
+      const std::string name = str("graph_", method, "_", number.name);
+      c.*number.member = g.has(name) ? g.get_double(name) : std::nan("");
+    }
+    s.communities.push_back(std::move(c));
+  }
 }
 
 // The store holding the true features, if any: the given one, else the first SAE's training store.
@@ -165,15 +232,9 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       s.seed = static_cast<std::int64_t>(saes[i].seed);
       s.d_in = saes[i].params.d_in;
       s.n_features = saes[i].params.n_features;
-      const graph::GraphSummary summary = graph::summarise_node_data(graphs[i].file.graph, graphs[i].file.nodes);
-      s.graph_summary = graph_summary_values(summary);
-      s.component_sizes = summary.component_sizes;
-      // Communities stored by `coact communities`, for the report (graph_louvain_modularity, ...).
-      const graph::NodeAnalytics& analytics = graphs[i].file.analytics;
-      for (const auto& [prefix, column] : {std::pair<const char*, const graph::NodeColumn<std::int64_t>*>{"louvain_", &analytics.community_louvain},
-                                           {"label_propagation_", &analytics.community_label_propagation}})
-        for (const char* key : {"modularity", "communities", "truth_adjusted_rand", "truth_nmi"})
-          if (column->present && column->numbers.count(key)) s.graph_summary[str(prefix, key)] = column->numbers.at(key);
+      s.graph = graph::summarise_node_data(graphs[i].file.graph, graphs[i].file.nodes);
+      // Communities stored by `coact communities`, for the report.
+      s.communities = stored_communities(graphs[i].file.analytics);
       const std::string group = "/saes/" + std::to_string(i);
       f.create_group(group);
       auto g = f.group_attributes(group);
@@ -183,8 +244,7 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       g.set("seed", s.seed);
       g.set("d_in", s.d_in);
       g.set("n_features", s.n_features);
-      for (const auto& [key, value] : s.graph_summary) g.set("graph_" + key, value);
-      g.set("graph_component_sizes", s.component_sizes);
+      write_graph_numbers(g, s);
       file.saes.push_back(std::move(s));
     }
     const auto count = static_cast<std::int64_t>(saes.size());
@@ -324,9 +384,7 @@ ComparisonFile read_comparison(const std::string& path) {
     s.seed = g.get_int("seed");
     s.d_in = g.get_int("d_in");
     s.n_features = g.get_int("n_features");
-    for (const auto& name : g.names())
-      if (name.rfind("graph_", 0) == 0 && name != "graph_component_sizes") s.graph_summary[name.substr(6)] = g.get_double(name);
-    s.component_sizes = g.get_ints("graph_component_sizes");
+    read_graph_numbers(g, s);
     out.saes.push_back(std::move(s));
   }
   for (std::int64_t i = 0; i < count; ++i)

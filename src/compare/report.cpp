@@ -69,24 +69,6 @@ std::string pair_name(const ComparisonFile& c, const ComparedPair& p) {
   return name_of(c.saes[static_cast<std::size_t>(p.first)]) + " vs " + name_of(c.saes[static_cast<std::size_t>(p.second)]);
 }
 
-graph::GraphSummary summary_of(const ComparedSae& s) {
-  graph::GraphSummary g;
-  const auto get = [&](const char* key) {
-    const auto it = s.graph_summary.find(key);
-    return it == s.graph_summary.end() ? std::nan("") : it->second;
-  };
-  g.nodes = static_cast<std::int64_t>(get("nodes"));
-  g.edges = static_cast<std::int64_t>(get("edges"));
-  g.average_degree = get("average_degree");
-  g.density = get("density");
-  g.components = static_cast<std::int64_t>(get("components"));
-  g.largest_component = static_cast<std::int64_t>(get("largest_component"));
-  g.component_sizes = s.component_sizes;
-  g.average_clustering = get("average_clustering");
-  g.pearson_degree_frequency = get("pearson_degree_frequency");
-  return g;
-}
-
 // "0.412 (chance 0.001)"
 std::string with_chance(double observed, double chance, bool percent) {
   return percent ? str(pct(observed), " (", pct(chance), ")") : str(num(observed), " (", num(chance), ")");
@@ -127,7 +109,7 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
     std::vector<graph::GraphSummary> summaries;
     for (const auto& s : c.saes) {
       names.push_back(name_of(s));
-      summaries.push_back(summary_of(s));
+      summaries.push_back(s.graph);
     }
     out += graph::seed_table_markdown(names, summaries) + "\n";
   }
@@ -228,15 +210,12 @@ std::string report_markdown(const ComparisonFile& c, const std::vector<std::stri
     // Communities stored in the graph files by `coact communities` (absent: no section).
     std::vector<std::vector<std::string>> rows;
     for (const auto& sae : c.saes)
-      for (const auto& [prefix, title] : {std::pair<std::string, std::string>{"louvain_", "Louvain"}, {"label_propagation_", "label propagation"}}) {
-        const auto get = [&](const std::string& key) {
-          const auto it = sae.graph_summary.find(prefix + key);
-          return it == sae.graph_summary.end() ? std::nan("") : it->second;
-        };
-        if (!std::isfinite(get("modularity"))) continue;
-        rows.push_back({name_of(sae), title, with_commas(static_cast<std::int64_t>(get("communities"))), num(get("modularity")),
-                        std::isfinite(get("truth_adjusted_rand")) ? num(get("truth_adjusted_rand")) : "–",
-                        std::isfinite(get("truth_nmi")) ? num(get("truth_nmi")) : "–"});
+      for (const auto& stored : sae.communities) {
+        if (!std::isfinite(stored.modularity)) continue;
+        rows.push_back({name_of(sae), stored.method == "louvain" ? "Louvain" : "label propagation",
+                        with_commas(static_cast<std::int64_t>(stored.communities)), num(stored.modularity),
+                        std::isfinite(stored.truth_adjusted_rand) ? num(stored.truth_adjusted_rand) : "–",
+                        std::isfinite(stored.truth_nmi) ? num(stored.truth_nmi) : "–"});
       }
     if (!rows.empty()) {
       out += "## Communities\n\n";

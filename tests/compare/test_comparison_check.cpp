@@ -45,6 +45,12 @@ void write_valid(const std::string& path) {
     g.set("n_features", kN);
     g.set("graph_nodes", static_cast<double>(kN));
     g.set("graph_edges", 2.0);
+    // The rest of the graph statistics every compare.h5 holds (docs/formats.md).
+    for (const char* name : {"graph_average_degree", "graph_density", "graph_average_clustering",
+                             "graph_pearson_degree_frequency"})
+      g.set(name, 0.25);
+    g.set("graph_components", 3.0);
+    g.set("graph_largest_component", 2.0);
     g.set("graph_component_sizes", std::vector<std::int64_t>{2, 1, 1});
   }
   f.write_dataset<std::int64_t>("/pairs/0_1/matching", std::vector<std::int64_t>{1, 0, 2, 3}, {kN});

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -35,11 +34,18 @@ struct ComparisonOptions {
 const options::Table<ComparisonOptions>& comparison_table();
 
 // What compare.h5 holds, as read back: per SAE, per graph and per pair.
+// The communities `coact communities` stored in an SAE's graph file, for one method; a number
+// the file did not hold is NaN (truth scores exist only on synthetic data).
+struct StoredCommunities {
+  std::string method;  // "louvain" or "label_propagation"
+  double modularity = 0, communities = 0, truth_adjusted_rand = 0, truth_nmi = 0;
+};
+
 struct ComparedSae {
   std::string path, hash, graph_path;
   std::int64_t seed = 0, d_in = 0, n_features = 0;
-  std::map<std::string, double> graph_summary;  // nodes, edges, average_degree, density, components, ...
-  std::vector<std::int64_t> component_sizes;
+  graph::GraphSummary graph;                   // the graph's descriptive statistics
+  std::vector<StoredCommunities> communities;  // only the methods the graph file held
 };
 
 struct ComparedPair {
