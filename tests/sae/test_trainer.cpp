@@ -193,6 +193,43 @@ TEST(SaeTrainer, SameInputsGiveBitIdenticalResultsWhateverTheThreadCount) {
   backend::set_cpu_threads(threads);
 }
 
+// The cpu launchers run AVX-512 builds of the ops where the processor has them and baseline
+// x86-64 builds otherwise (COACT_CPU_VECTORS=baseline forces those): training must give the
+// same bits with either, every recipe, both paths.
+TEST(SaeTrainer, SameInputsGiveBitIdenticalResultsWhateverTheVectorWidth) {
+  unsetenv("COACT_CPU_VECTORS");
+  if (backend::make_backend(backend::DeviceRequest::Cpu)->description().find("avx512 loops") == std::string::npos)
+    GTEST_SKIP() << "this processor has no AVX-512: only the baseline build of the loops can run";
+  for (const Recipe recipe : {Recipe::Nanda1L, Recipe::TopK, Recipe::BatchTopK, Recipe::JumpRelu})
+    for (const ComputePath path : {ComputePath::Sparse, ComputePath::Dense}) {
+      SaeTensors params[2];
+      double losses[2] = {0, 0};
+      for (int run = 0; run < 2; ++run) {
+        if (run == 1) {
+          ASSERT_EQ(setenv("COACT_CPU_VECTORS", "baseline", 1), 0);
+        }
+        SaeConfig c = with_path(testing::small_config(recipe, 72, 96), path);
+        c.dead_tokens = 100;
+        Problem p(c, 9);
+        SaeTrainer trainer(p.sae, c, kRows);
+        if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) make_dead(trainer, 4);
+        const auto batch = p.upload(0, kRows);
+        for (int step = 0; step < 3; ++step) {
+          if (trainer.needs_data_init()) {
+            trainer.compute_data_init(batch.data(), kRows);
+            trainer.apply_data_init();
+          }
+          trainer.compute_gradients(batch.data(), kRows, kRows);
+          losses[run] = trainer.apply_update().loss;
+        }
+        params[run] = p.sae.to_host();
+        unsetenv("COACT_CPU_VECTORS");
+      }
+      EXPECT_TRUE(params[1] == params[0]) << to_string(recipe) << " " << to_string(path);
+      EXPECT_EQ(losses[1], losses[0]) << to_string(recipe) << " " << to_string(path);
+    }
+}
+
 // Two steps uninterrupted vs one step, a host round trip of everything, a fresh trainer, one
 // more step: identical bits (cpu backend).
 void expect_resume_bit_identical(const SaeConfig& c, bool dead) {

@@ -21,7 +21,9 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::No ? CblasNoTrans
 
 }  // namespace
 
-std::string CpuBackend::description() const { return str("cpu: ", blas_description(), ", ", cpu_threads(), " threads"); }
+std::string CpuBackend::description() const {
+  return str("cpu: ", blas_description(), ", ", cpu_threads(), " threads, ", to_string(vector_isa()), " loops");
+}
 
 void* CpuBackend::allocate_bytes(std::size_t bytes) {
   const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
