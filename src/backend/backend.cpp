@@ -8,6 +8,15 @@
 
 namespace coact::backend {
 
+void Backend::decode_residual_row_dots(std::int64_t rows, std::int64_t cols, std::int64_t nnz, SparseRows codes,
+                                       const std::int32_t* entry_rows, const float* weights, const float* bias,
+                                       const float* x, const float* xc, float scale, float add, float* xhat,
+                                       float* grad, float* row_stats, float* entry_grad) {
+  sparse_decode(rows, cols, codes, weights, bias, xhat);
+  residual(rows, cols, xhat, x, xc, scale, grad, row_stats);
+  sparse_row_dots(nnz, cols, codes, entry_rows, grad, weights, add, entry_grad);
+}
+
 const char* to_string(DeviceKind kind) { return kind == DeviceKind::Cpu ? "cpu" : "cuda"; }
 
 DeviceRequest parse_device_request(const std::string& text) {

@@ -242,11 +242,11 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
 
   if (sparse) {
     detail::CodeBuffers& c = w.main;
-    b.sparse_decode(rows, d, c.view(), sae_.w_dec(), sae_.b_dec(), w.xhat.data());
-    b.residual(rows, d, w.xhat.data(), batch, w.xc.data(), mse_scale, w.dxhat.data(), w.row_stats.data());
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, nnz);
-    b.sparse_row_dots(nnz, d, c.view(), c.entry_rows.data(), w.dxhat.data(), sae_.w_dec(), l1, c.grad.data());
+    b.decode_residual_row_dots(rows, d, nnz, c.view(), c.entry_rows.data(), sae_.w_dec(), sae_.b_dec(), batch,
+                               w.xc.data(), mse_scale, l1, w.xhat.data(), w.dxhat.data(), w.row_stats.data(),
+                               c.grad.data());
     b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.dxhat.data(), g_dec, c.grad.data(), encoder_input,
                              g_enc_t, false);
     b.segment_counts(n, c.col_offsets.data(), fire);

@@ -315,6 +315,29 @@ TEST_P(SaeOps, SparseProductsMatchReference) {
   EXPECT_EQ(dcounts.to_host(), counts);
 }
 
+// The fused decoder/residual/code-gradient sequence gives the bits of its three ops run apart.
+TEST_P(SaeOps, FusedDecodeResidualRowDotsEqualsTheOpsInOrder) {
+  const std::int64_t rows = 97, n = 211, d = 83;
+  const auto codes = random_codes(rows, n, 0.06, 31);
+  const auto weights = random_vector(n * d, 32), bias = random_vector(d, 33), x = random_vector(rows * d, 34);
+  const auto xc = random_vector(rows * d, 35);
+  const auto dev = to_device(b(), codes);
+  auto dweights = upload(b(), weights), dbias = upload(b(), bias), dx = upload(b(), x), dxc = upload(b(), xc);
+  Buffer<float> xhat(b(), rows * d), grad(b(), rows * d), stats(b(), rows * 3), dots(b(), codes.nnz());
+  b().sparse_decode(rows, d, dev.view(), dweights.data(), dbias.data(), xhat.data());
+  b().residual(rows, d, xhat.data(), dx.data(), dxc.data(), 0.375f, grad.data(), stats.data());
+  b().sparse_row_dots(codes.nnz(), d, dev.view(), dev.entry_rows.data(), grad.data(), dweights.data(), 2e-3f,
+                      dots.data());
+  Buffer<float> fxhat(b(), rows * d), fgrad(b(), rows * d), fstats(b(), rows * 3), fdots(b(), codes.nnz());
+  b().decode_residual_row_dots(rows, d, codes.nnz(), dev.view(), dev.entry_rows.data(), dweights.data(), dbias.data(),
+                               dx.data(), dxc.data(), 0.375f, 2e-3f, fxhat.data(), fgrad.data(), fstats.data(),
+                               fdots.data());
+  EXPECT_EQ(fxhat.to_host(), xhat.to_host());
+  EXPECT_EQ(fgrad.to_host(), grad.to_host());
+  EXPECT_EQ(fstats.to_host(), stats.to_host());
+  EXPECT_EQ(fdots.to_host(), dots.to_host());
+}
+
 TEST_P(SaeOps, AdamMatchesReference) {
   const std::int64_t count = 40000;
   const auto grad = random_vector(count, 23), param0 = random_vector(count, 24), m0 = random_vector(count, 25, -0.1f, 0.1f);

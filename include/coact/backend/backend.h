@@ -59,6 +59,17 @@ class Backend {
 #define COACT_DECLARE_PURE_OP(result, name, parameters) virtual result name parameters = 0;
   COACT_BACKEND_OPS(COACT_DECLARE_PURE_OP)
 #undef COACT_DECLARE_PURE_OP
+
+  // ---- Fused sequences. Each is defined as ops above run in order, which this default does; a
+  // backend may override it with one pass that gives the same bits.
+  // The SAE decoder and the code gradient of the nnz entries of `codes` (entry_rows from
+  // sparse_transpose): sparse_decode(→ xhat), residual(→ grad, row_stats), sparse_row_dots(grad →
+  // entry_grad). The cpu runs the three per row, so the weight rows the decode brought into
+  // cache serve the dot products too instead of a second pass over the decoder in memory.
+  virtual void decode_residual_row_dots(std::int64_t rows, std::int64_t cols, std::int64_t nnz, SparseRows codes,
+                                        const std::int32_t* entry_rows, const float* weights, const float* bias,
+                                        const float* x, const float* xc, float scale, float add, float* xhat,
+                                        float* grad, float* row_stats, float* entry_grad);
 };
 
 // Which backend a command asked for with --device.

@@ -25,6 +25,10 @@ class CpuBackend final : public Backend {
 
   void require_precision(Precision precision) const override;
   std::string precision_description(Precision precision) const override;
+  void decode_residual_row_dots(std::int64_t rows, std::int64_t cols, std::int64_t nnz, SparseRows codes,
+                                const std::int32_t* entry_rows, const float* weights, const float* bias, const float* x,
+                                const float* xc, float scale, float add, float* xhat, float* grad, float* row_stats,
+                                float* entry_grad) override;
 
 #define COACT_DECLARE_OVERRIDE_OP(result, name, parameters) result name parameters override;
   COACT_BACKEND_OPS(COACT_DECLARE_OVERRIDE_OP)

@@ -1,5 +1,6 @@
 // cpu: building and using sparse codes. Row-producing items take the whole row (block = cols)
 // so the inner loop over columns is one contiguous, vectorised pass per entry.
+#include "coact/backend/ops/loss.h"
 #include "coact/backend/ops/sparse_codes.h"
 #include "coact/backend/ops/sparse_encode.h"
 #include "cpu/cpu_backend.h"
@@ -41,6 +42,22 @@ void CpuBackend::scatter_rows(std::int64_t rows, std::int64_t cols, SparseRows c
 void CpuBackend::sparse_decode(std::int64_t rows, std::int64_t cols, SparseRows codes, const float* weights,
                                const float* bias, float* out) {
   parallel_for_items(rows, ops::SparseDecode{cols, cols, codes, weights, bias, out});
+}
+
+void CpuBackend::decode_residual_row_dots(std::int64_t rows, std::int64_t cols, std::int64_t, SparseRows codes,
+                                          const std::int32_t* entry_rows, const float* weights, const float* bias, const float* x,
+                                          const float* xc, float scale, float add, float* xhat, float* grad,
+                                          float* row_stats, float* entry_grad) {
+  // Row r's entries are r's (entry_rows[e] == r), so each row's items run back to back; the
+  // functors and their order per output are the separate ops'.
+  const ops::SparseDecode decode{cols, cols, codes, weights, bias, xhat};
+  const ops::Residual residual{cols, xhat, x, xc, scale, grad, row_stats};
+  const ops::SparseRowDots dots{cols, codes, entry_rows, grad, weights, add, entry_grad};
+  parallel_for_items(rows, [&](std::int64_t r) {
+    decode(r);
+    residual(r);
+    for (std::int64_t e = codes.offsets[r]; e < codes.offsets[r + 1]; ++e) dots(e);
+  });
 }
 
 void CpuBackend::sparse_row_dots(std::int64_t nnz, std::int64_t cols, SparseRows codes, const std::int32_t* entry_rows,
