@@ -25,6 +25,7 @@
 //   batchtopk: L = (Σ‖x̂ − x‖² + α·s·Σ‖ê − e‖²) / N_global;
 //   jumprelu: L = (Σ‖x̂ − x‖² + λ_t Σ‖z‖₀) / N_global.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -130,7 +131,11 @@ void SaeTrainer::select_batch(std::int64_t rows, std::int64_t global_rows, dist:
     for (int r = 0; r < rank; ++r) before += counts[static_cast<std::size_t>(r)];
   }
   std::int64_t allowed = std::clamp<std::int64_t>(needed - before, 0, mine);
-  if (allowed > 0) {
+  if (allowed == mine) {
+    // Every tie on this rank is taken (the usual case with continuous values): the code is
+    // {v ≥ level} = {v > the float just below it}, with no pass to count each row's ties.
+    rule.level = std::nextafter(batch_level_, 0.0f);
+  } else if (allowed > 0) {
     // Each row's ties, then the first `allowed` of them in row order.
     backend::CodeRule equal;
     equal.kind = backend::CodeRule::Kind::Equal;

@@ -46,9 +46,9 @@ COACT_HD inline bool rule_selects(const CodeRule& rule, float in, float bias, st
   return false;
 }
 
-// The count of a row. Threshold, Band and Equal are branch-free comparisons written out per kind
-// (the same expressions as rule_selects), so the loop vectorises; the other kinds keep the
-// shared rule.
+// The count of a row. Threshold, Band, Equal and Above without ties are branch-free comparisons
+// written out per kind (the same expressions as rule_selects), so the loop vectorises; the other
+// kinds keep the shared rule.
 struct CountSelected {
   std::int64_t cols;
   const float* in;
@@ -58,24 +58,22 @@ struct CountSelected {
   COACT_HD void operator()(std::int64_t r) const {
     const float* row = in + r * cols;
     std::int64_t count = 0;
-    switch (rule.kind) {
-      case CodeRule::Kind::Threshold:
-        for (std::int64_t c = 0; c < cols; ++c) count += row[c] + bias[c] > rule.threshold[c] ? 1 : 0;
-        break;
-      case CodeRule::Kind::Band:
-        for (std::int64_t c = 0; c < cols; ++c) {
-          const float u = (row[c] + bias[c] - rule.threshold[c]) / rule.bandwidth;
-          count += u > -0.5f && u < 0.5f ? 1 : 0;
-        }
-        break;
-      case CodeRule::Kind::Equal:
-        for (std::int64_t c = 0; c < cols; ++c) count += row[c] + bias[c] == rule.level ? 1 : 0;
-        break;
-      default: {
-        std::int64_t ties = rule.ties ? rule.ties[r] : 0;
-        float value = 0.0f;
-        for (std::int64_t c = 0; c < cols; ++c) count += rule_selects(rule, row[c], bias[c], c, ties, value) ? 1 : 0;
+    using Kind = CodeRule::Kind;
+    if (rule.kind == Kind::Threshold) {
+      for (std::int64_t c = 0; c < cols; ++c) count += row[c] + bias[c] > rule.threshold[c] ? 1 : 0;
+    } else if (rule.kind == Kind::Band) {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const float u = (row[c] + bias[c] - rule.threshold[c]) / rule.bandwidth;
+        count += u > -0.5f && u < 0.5f ? 1 : 0;
       }
+    } else if (rule.kind == Kind::Equal) {
+      for (std::int64_t c = 0; c < cols; ++c) count += row[c] + bias[c] == rule.level ? 1 : 0;
+    } else if (rule.kind == Kind::Above && !rule.ties) {
+      for (std::int64_t c = 0; c < cols; ++c) count += row[c] + bias[c] > rule.level ? 1 : 0;
+    } else {  // gated, and Above with a tie allowance (taken in column order)
+      std::int64_t ties = rule.ties ? rule.ties[r] : 0;
+      float value = 0.0f;
+      for (std::int64_t c = 0; c < cols; ++c) count += rule_selects(rule, row[c], bias[c], c, ties, value) ? 1 : 0;
     }
     counts[r] = count;
   }
