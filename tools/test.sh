@@ -34,6 +34,9 @@ fi
 # machine that keeps its cache builds the three trees in minutes; a cold cache builds as before.
 launcher=()
 if command -v ccache >/dev/null; then
+  # Paths under the clone are hashed relative to it (every CI clone has a new folder), and the
+  # folder is left out of the hash of -g builds (their debug info then names the first clone).
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 fi
 
