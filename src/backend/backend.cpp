@@ -17,6 +17,21 @@ void Backend::decode_residual_row_dots(std::int64_t rows, std::int64_t cols, std
   sparse_row_dots(nnz, cols, codes, entry_rows, grad, weights, add, entry_grad);
 }
 
+void Backend::count_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                 const CodeRule& first, std::int64_t* first_counts, const CodeRule& second,
+                                 std::int64_t* second_counts) {
+  count_selected(rows, cols, in, bias, first, first_counts);
+  count_selected(rows, cols, in, bias, second, second_counts);
+}
+
+void Backend::gather_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                  const CodeRule& first, const std::int64_t* first_offsets, std::int32_t* first_index,
+                                  float* first_value, const CodeRule& second, const std::int64_t* second_offsets,
+                                  std::int32_t* second_index, float* second_value) {
+  gather_selected(rows, cols, in, bias, first, first_offsets, first_index, first_value);
+  gather_selected(rows, cols, in, bias, second, second_offsets, second_index, second_value);
+}
+
 const char* to_string(DeviceKind kind) { return kind == DeviceKind::Cpu ? "cpu" : "cuda"; }
 
 DeviceRequest parse_device_request(const std::string& text) {

@@ -1,5 +1,7 @@
 #include "codes.h"
 
+#include "coact/core/errors.h"
+
 namespace coact::sae::detail {
 
 Selection inference_selection(const Sae& sae) {
@@ -25,8 +27,10 @@ Selection inference_selection(const Sae& sae) {
   return Selection::relu();
 }
 
-std::int64_t count_codes(const Selection& selection, const float* pre, const float* bias, std::int64_t rows,
-                         std::int64_t cols, CodeBuffers& codes) {
+namespace {
+
+// A code about to be counted: its shape, selection and count arrays.
+void start_count(const Selection& selection, std::int64_t rows, std::int64_t cols, CodeBuffers& codes) {
   backend::Backend& b = *codes.backend;
   codes.rows = rows;
   codes.cols = cols;
@@ -34,6 +38,19 @@ std::int64_t count_codes(const Selection& selection, const float* pre, const flo
   codes.stride = 0;
   ensure_capacity(b, codes.counts, rows);
   ensure_capacity(b, codes.offsets, rows + 1);
+}
+
+void reserve_entries(CodeBuffers& codes) {
+  ensure_capacity(*codes.backend, codes.index, codes.nnz);
+  ensure_capacity(*codes.backend, codes.value, codes.nnz);
+}
+
+}  // namespace
+
+std::int64_t count_codes(const Selection& selection, const float* pre, const float* bias, std::int64_t rows,
+                         std::int64_t cols, CodeBuffers& codes) {
+  backend::Backend& b = *codes.backend;
+  start_count(selection, rows, cols, codes);
   switch (selection.mode) {
     case Selection::Mode::Relu: b.count_positive(rows, cols, pre, bias, codes.counts.data()); break;
     case Selection::Mode::Rule: b.count_selected(rows, cols, pre, bias, selection.rule, codes.counts.data()); break;
@@ -51,10 +68,31 @@ std::int64_t count_codes(const Selection& selection, const float* pre, const flo
   return codes.nnz;
 }
 
+void count_codes_two(const backend::CodeRule& first_rule, const backend::CodeRule& second_rule, const float* pre,
+                     const float* bias, std::int64_t rows, std::int64_t cols, CodeBuffers& first,
+                     CodeBuffers& second) {
+  backend::Backend& b = *first.backend;
+  start_count(Selection::by_rule(first_rule), rows, cols, first);
+  start_count(Selection::by_rule(second_rule), rows, cols, second);
+  b.count_selected_two(rows, cols, pre, bias, first_rule, first.counts.data(), second_rule, second.counts.data());
+  first.nnz = b.exclusive_scan(rows, first.counts.data(), first.offsets.data());
+  second.nnz = b.exclusive_scan(rows, second.counts.data(), second.offsets.data());
+}
+
+void fill_codes_two(const float* pre, const float* bias, CodeBuffers& first, CodeBuffers& second) {
+  COACT_REQUIRE(first.selection.mode == Selection::Mode::Rule && second.selection.mode == Selection::Mode::Rule &&
+                    first.rows == second.rows && first.cols == second.cols,
+                Error, "fill_codes_two: two rule codes of the same pre-activations (count_codes_two)");
+  reserve_entries(first);
+  reserve_entries(second);
+  first.backend->gather_selected_two(first.rows, first.cols, pre, bias, first.selection.rule, first.offsets.data(),
+                                     first.index.data(), first.value.data(), second.selection.rule,
+                                     second.offsets.data(), second.index.data(), second.value.data());
+}
+
 void fill_codes(const float* pre, const float* bias, CodeBuffers& codes) {
   backend::Backend& b = *codes.backend;
-  ensure_capacity(b, codes.index, codes.nnz);
-  ensure_capacity(b, codes.value, codes.nnz);
+  reserve_entries(codes);
   switch (codes.selection.mode) {
     case Selection::Mode::Relu:
       b.gather_positive(codes.rows, codes.cols, pre, bias, codes.offsets.data(), codes.index.data(), codes.value.data());

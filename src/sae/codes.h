@@ -64,6 +64,11 @@ std::int64_t count_codes(const Selection& selection, const float* pre, const flo
                          std::int64_t cols, CodeBuffers& codes);
 // Phase 2: writes the CSR arrays (index, value) of the counted code (same pre and bias).
 void fill_codes(const float* pre, const float* bias, CodeBuffers& codes);
+// Both phases for two rule codes of the same pre-activations at once (JumpReLU's code and its
+// band): each row of `pre` is read once for the two.
+void count_codes_two(const backend::CodeRule& first_rule, const backend::CodeRule& second_rule, const float* pre,
+                     const float* bias, std::int64_t rows, std::int64_t cols, CodeBuffers& first, CodeBuffers& second);
+void fill_codes_two(const float* pre, const float* bias, CodeBuffers& first, CodeBuffers& second);
 // Groups the filled code by column (entry_rows, col_*).
 void group_by_column(CodeBuffers& codes);
 

@@ -209,7 +209,16 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   if (topk) selection = detail::Selection::topk(config_.k);
   if (batchtopk) selection = detail::Selection::by_rule(main_rule_);
   if (jumprelu) selection = detail::inference_selection(sae_);
-  const std::int64_t nnz = detail::count_codes(selection, w.pre.data(), sae_.b_enc(), rows, n, w.main);
+  // JumpReLU's straight-through band is selected with its code, in the same passes over `pre`.
+  backend::CodeRule band;
+  band.kind = backend::CodeRule::Kind::Band;
+  band.threshold = sae_.threshold();
+  band.bandwidth = static_cast<float>(config_.bandwidth);
+  if (jumprelu)
+    detail::count_codes_two(selection.rule, band, w.pre.data(), sae_.b_enc(), rows, n, w.main, w.band);
+  else
+    detail::count_codes(selection, w.pre.data(), sae_.b_enc(), rows, n, w.main);
+  const std::int64_t nnz = w.main.nnz;
   const double density = static_cast<double>(nnz) / (static_cast<double>(rows) * static_cast<double>(n));
   const bool sparse = config_.path == ComputePath::Sparse ||
                       (config_.path == ComputePath::Auto && density <= config_.sparse_max_density);
@@ -217,10 +226,12 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   last_local_.path = sparse ? ComputePath::Sparse : ComputePath::Dense;
   last_local_.density = density;
   last_local_.nnz = nnz;
-  if (sparse || code_selected) detail::fill_codes(w.pre.data(), sae_.b_enc(), w.main);
+  if (jumprelu)
+    detail::fill_codes_two(w.pre.data(), sae_.b_enc(), w.main, w.band);
+  else if (sparse || code_selected)
+    detail::fill_codes(w.pre.data(), sae_.b_enc(), w.main);
 
-  // AuxK's and the band's codes are selected from the same pre-activations, before the dense
-  // path overwrites them.
+  // AuxK's code is selected from the same pre-activations, before the dense path overwrites them.
   const bool use_aux = aux_scale_ > 0;
   std::int64_t aux_nnz = 0;
   if (use_aux) {
@@ -231,16 +242,8 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     last_local_.aux_nnz = aux_nnz;
     last_local_.dead = dead_count_;
   }
-  std::int64_t band_nnz = 0;
-  if (jumprelu) {
-    backend::CodeRule band;
-    band.kind = backend::CodeRule::Kind::Band;
-    band.threshold = sae_.threshold();
-    band.bandwidth = static_cast<float>(config_.bandwidth);
-    band_nnz = detail::count_codes(detail::Selection::by_rule(band), w.pre.data(), sae_.b_enc(), rows, n, w.band);
-    detail::fill_codes(w.pre.data(), sae_.b_enc(), w.band);
-    last_local_.band_nnz = band_nnz;
-  }
+  const std::int64_t band_nnz = jumprelu ? w.band.nnz : 0;
+  last_local_.band_nnz = band_nnz;
 
   const float mse_scale = topk ? 2.0f : static_cast<float>(2.0 / static_cast<double>(global_rows));
   const float l1 = recipe == Recipe::Nanda1L ? static_cast<float>(config_.l1_coeff) : 0.0f;

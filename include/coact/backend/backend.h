@@ -70,6 +70,16 @@ class Backend {
                                         const std::int32_t* entry_rows, const float* weights, const float* bias,
                                         const float* x, const float* xc, float scale, float add, float* xhat,
                                         float* grad, float* row_stats, float* entry_grad);
+  // Two codes selected from the same pre-activations (JumpReLU's code and its straight-through
+  // band): count_selected (or gather_selected) with `first`, then with `second`. The cpu runs
+  // both per row, reading each row of `in` from memory once.
+  virtual void count_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                  const CodeRule& first, std::int64_t* first_counts, const CodeRule& second,
+                                  std::int64_t* second_counts);
+  virtual void gather_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                   const CodeRule& first, const std::int64_t* first_offsets, std::int32_t* first_index,
+                                   float* first_value, const CodeRule& second, const std::int64_t* second_offsets,
+                                   std::int32_t* second_index, float* second_value);
 };
 
 // Which backend a command asked for with --device.

@@ -29,6 +29,13 @@ class CpuBackend final : public Backend {
                                 const std::int32_t* entry_rows, const float* weights, const float* bias, const float* x,
                                 const float* xc, float scale, float add, float* xhat, float* grad, float* row_stats,
                                 float* entry_grad) override;
+  void count_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                          const CodeRule& first, std::int64_t* first_counts, const CodeRule& second,
+                          std::int64_t* second_counts) override;
+  void gather_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                           const CodeRule& first, const std::int64_t* first_offsets, std::int32_t* first_index,
+                           float* first_value, const CodeRule& second, const std::int64_t* second_offsets,
+                           std::int32_t* second_index, float* second_value) override;
 
 #define COACT_DECLARE_OVERRIDE_OP(result, name, parameters) result name parameters override;
   COACT_BACKEND_OPS(COACT_DECLARE_OVERRIDE_OP)

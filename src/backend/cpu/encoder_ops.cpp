@@ -16,6 +16,30 @@ void CpuBackend::count_selected(std::int64_t rows, std::int64_t cols, const floa
   parallel_for_items(rows, ops::CountSelected{cols, in, bias, rule, counts});
 }
 
+// The two codes' functors run on a row back to back: the second reads the row from cache.
+void CpuBackend::count_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                    const CodeRule& first, std::int64_t* first_counts, const CodeRule& second,
+                                    std::int64_t* second_counts) {
+  const ops::CountSelected a{cols, in, bias, first, first_counts}, b{cols, in, bias, second, second_counts};
+  parallel_for_items(rows, [&](std::int64_t r) {
+    a(r);
+    b(r);
+  });
+}
+
+void CpuBackend::gather_selected_two(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
+                                     const CodeRule& first, const std::int64_t* first_offsets,
+                                     std::int32_t* first_index, float* first_value, const CodeRule& second,
+                                     const std::int64_t* second_offsets, std::int32_t* second_index,
+                                     float* second_value) {
+  const ops::GatherSelected a{cols, in, bias, first, first_offsets, first_index, first_value};
+  const ops::GatherSelected b{cols, in, bias, second, second_offsets, second_index, second_value};
+  parallel_for_items(rows, [&](std::int64_t r) {
+    a(r);
+    b(r);
+  });
+}
+
 void CpuBackend::gather_selected(std::int64_t rows, std::int64_t cols, const float* in, const float* bias,
                                  const CodeRule& rule, const std::int64_t* offsets, std::int32_t* index, float* value) {
   parallel_for_items(rows, ops::GatherSelected{cols, in, bias, rule, offsets, index, value});
