@@ -107,10 +107,12 @@ TEST_P(EncoderOps, CodeRulesMatchReference) {
   CodeRule above_rule{CodeRule::Kind::Above};
   above_rule.level = level;
   above_rule.ties = ties.data();
+  CodeRule above_all_ties{CodeRule::Kind::Above};  // no allowance: strictly above the level
+  above_all_ties.level = level;
   CodeRule equal_rule{CodeRule::Kind::Equal};
   equal_rule.level = level;
   std::int64_t total_ties = 0;
-  for (const CodeRule& rule : {threshold_rule, band_rule, gated_rule, above_rule, equal_rule}) {
+  for (const CodeRule& rule : {threshold_rule, band_rule, gated_rule, above_rule, above_all_ties, equal_rule}) {
     const Csr want = reference_codes(rows, cols, in, bias, rule);
     EXPECT_GT(want.offsets.back(), 0) << "rule " << static_cast<int>(rule.kind) << " selects nothing";
     EXPECT_EQ(backend_codes(b(), rows, cols, in, bias, rule, threshold, mag_scale, mag_bias, ties), want)
@@ -123,6 +125,35 @@ TEST_P(EncoderOps, CodeRulesMatchReference) {
   const Csr t = reference_codes(rows, cols, in, bias, threshold_rule);
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t e = t.offsets[r]; e < t.offsets[r + 1]; ++e) EXPECT_GT(t.value[e], threshold[t.index[e]]);
+}
+
+// The two-rule sequences (JumpReLU's code and band in one pass) give each rule's own code.
+TEST_P(EncoderOps, TwoRulesAtOnceEqualEachRuleAlone) {
+  const std::int64_t rows = 61, cols = 157;
+  const auto in = random_vector(rows * cols, 21), bias = random_vector(cols, 22, -0.2f, 0.2f);
+  const auto threshold = random_vector(cols, 23, 0.0f, 0.6f);
+  auto din = upload(b(), in), dbias = upload(b(), bias), dthreshold = upload(b(), threshold);
+  const CodeRule host_rules[2] = {{CodeRule::Kind::Threshold, threshold.data()},
+                                  {CodeRule::Kind::Band, threshold.data(), 0.1f}};
+  const CodeRule first{CodeRule::Kind::Threshold, dthreshold.data()};
+  const CodeRule second{CodeRule::Kind::Band, dthreshold.data(), 0.1f};
+  Buffer<std::int64_t> counts[2] = {Buffer<std::int64_t>(b(), rows), Buffer<std::int64_t>(b(), rows)};
+  Buffer<std::int64_t> offsets[2] = {Buffer<std::int64_t>(b(), rows + 1), Buffer<std::int64_t>(b(), rows + 1)};
+  b().count_selected_two(rows, cols, din.data(), dbias.data(), first, counts[0].data(), second, counts[1].data());
+  std::int64_t nnz[2];
+  for (int i = 0; i < 2; ++i) nnz[i] = b().exclusive_scan(rows, counts[i].data(), offsets[i].data());
+  Buffer<std::int32_t> index[2] = {Buffer<std::int32_t>(b(), nnz[0] + 1), Buffer<std::int32_t>(b(), nnz[1] + 1)};
+  Buffer<float> value[2] = {Buffer<float>(b(), nnz[0] + 1), Buffer<float>(b(), nnz[1] + 1)};
+  b().gather_selected_two(rows, cols, din.data(), dbias.data(), first, offsets[0].data(), index[0].data(),
+                          value[0].data(), second, offsets[1].data(), index[1].data(), value[1].data());
+  for (int i = 0; i < 2; ++i) {
+    Csr got{counts[i].to_host(), offsets[i].to_host(), index[i].to_host(), value[i].to_host()};
+    got.index.resize(nnz[i]);
+    got.value.resize(nnz[i]);
+    const Csr want = reference_codes(rows, cols, in, bias, host_rules[i]);
+    EXPECT_GT(want.offsets.back(), 0) << "rule " << i << " selects nothing";
+    EXPECT_EQ(got, want) << "rule " << i;
+  }
 }
 
 TEST_P(EncoderOps, ValueHistogramsLocateEveryRank) {
