@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "coact/backend/ops/bf16.h"
+#include "cpu/env_switch.h"
 #include "coact/core/errors.h"
 
 #define COACT_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -244,12 +245,7 @@ bool cpu_has_avx512_bf16() {
 
 Bf16Kernel bf16_kernel() {
   static const bool hardware = cpu_has_avx512_bf16();
-  const char* forced = std::getenv("COACT_CPU_BF16");
-  if (forced && *forced) {
-    const std::string value = forced;
-    if (value == "fallback") return Bf16Kernel::Fp32Fallback;
-    COACT_REQUIRE(value == "auto", UsageError, "COACT_CPU_BF16: '", value, "' is not one of auto, fallback");
-  }
+  if (env_forces("COACT_CPU_BF16", "fallback")) return Bf16Kernel::Fp32Fallback;
   return hardware ? Bf16Kernel::Avx512Bf16 : Bf16Kernel::Fp32Fallback;
 }
 

@@ -1,8 +1,5 @@
 // The launchers' run-time choice of vector width (parallel_for.h).
-#include <cstdlib>
-#include <string>
-
-#include "coact/core/errors.h"
+#include "cpu/env_switch.h"
 #include "cpu/parallel_for.h"
 
 namespace coact::backend::cpu {
@@ -21,14 +18,7 @@ bool cpu_has_avx512() {
 
 VectorIsa vector_isa() {
   static const bool hardware = cpu_has_avx512();
-  // Read on every launch (a short scan of the environment) so a test can compare both versions
-  // in one process.
-  const char* forced = std::getenv("COACT_CPU_VECTORS");
-  if (forced && *forced) {
-    const std::string value = forced;
-    if (value == "baseline") return VectorIsa::Baseline;
-    COACT_REQUIRE(value == "auto", UsageError, "COACT_CPU_VECTORS: '", value, "' is not one of auto, baseline");
-  }
+  if (env_forces("COACT_CPU_VECTORS", "baseline")) return VectorIsa::Baseline;
   return hardware ? VectorIsa::Avx512 : VectorIsa::Baseline;
 }
 
