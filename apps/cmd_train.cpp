@@ -18,7 +18,9 @@ int run_train(const Invocation& invocation) {
   CommandLine cli("train", "--activations acts.h5 --out DIR (--seeds 52,55 | --seed 52) [options]",
                   "Trains one SAE per seed (DIR/sae_<seed>.h5) data-parallel over the job's ranks: with enough\n"
                   "ranks the seeds train at once on disjoint rank groups. The default recipe is nanda-1l\n"
-                  "(docs/method.md); --recipe topk is the OpenAI/EleutherAI TopK SAE. Hyper-parameters not given\n"
+                  "(docs/method.md); --recipe topk is the OpenAI/EleutherAI TopK SAE, batchtopk and jumprelu the\n"
+                  "BatchTopK and JumpReLU SAEs, matryoshka the Matryoshka BatchTopK SAE (--matryoshka-widths\n"
+                  "w1,w2,...,n: its nested levels). Hyper-parameters not given\n"
                   "take the recipe's defaults. Checkpoints are written atomically every --checkpoint-every\n"
                   "steps, at the end, and on SIGTERM/SIGUSR1; --resume continues bit-identically.\n"
                   "Without --steps or --tokens it trains one pass over the store.\n"

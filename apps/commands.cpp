@@ -7,7 +7,7 @@ const std::vector<CommandEntry>& commands() {
       {"run", "a whole study from one INI file (--config), skipping finished stages; for batch jobs", run_run},
       {"demo", "the whole study on synthetic data: synth, train two seeds, graphs, compare, report", run_demo},
       {"synth", "write ground-truth synthetic activations (the embedded default data set)", run_synth},
-      {"train", "train SAEs for one or more seeds, data-parallel (nanda-1l, topk, batchtopk, jumprelu)", run_train},
+      {"train", "train SAEs for one or more seeds, data-parallel (nanda-1l, topk, batchtopk, jumprelu, matryoshka)", run_train},
       {"graph", "build an SAE's co-activation graph over an activation store (distributed)", run_graph},
       {"encode", "write an SAE's sparse codes over an activation store (codes.h5, CSR; distributed)", run_encode},
       {"compare", "match features between SAEs and answer Q1-Q3 on their graphs (compare.h5)", run_compare},

@@ -12,7 +12,9 @@ files), recomputes the step in float64 and checks that the C++ float32 results a
   RNG (Philox4x32-10), as it does for the recipes' initial weights; for batchtopk the
   selection of the k·B largest activations over the batch and the learned global threshold,
   for jumprelu the straight-through threshold gradient (rectangle kernel of bandwidth eps)
-  of the L2 and L0 terms and the threshold kept >= 0.
+  of the L2 and L0 terms and the threshold kept >= 0; for matryoshka the batchtopk step
+  plus each inner level's error, from its first w features alone (written here level by
+  level, not as the C++ code's cumulative residuals).
 
 The peers test tests/sae/sae_reference_torch_peers_test.py checks the hand-derived loss and
 gradients against torch.autograd on the same forward (float64); this script needs numpy only.
@@ -144,7 +146,7 @@ def batch_topk_mask(values, count):
 def forward_backward(cfg, p, x, since_fired):
     """Loss parts and gradients of the global batch loss, float64."""
     recipe = cfg["recipe"]
-    topk, batchtopk, jumprelu = recipe == "topk", recipe == "batchtopk", recipe == "jumprelu"
+    topk, batchtopk, jumprelu = recipe == "topk", recipe in ("batchtopk", "matryoshka"), recipe == "jumprelu"
     rows = x.shape[0]
     xc = x - p["b_dec"]
     enc_in = xc if cfg["subtract_b_dec"] else x
@@ -176,7 +178,8 @@ def forward_backward(cfg, p, x, since_fired):
     e = xhat - x
     variance = np.sum((x - x.mean(axis=0)) ** 2)
     sse = np.sum(e ** 2)
-    out.update(l2=sse / rows, l0=sel.sum() / rows, fvu=sse / variance, l1=0.0, auxk=0.0, fires=sel.sum(axis=0))
+    out.update(l2=sse / rows, l0=sel.sum() / rows, fvu=sse / variance, l1=0.0, auxk=0.0, inner_l2=0.0,
+               fires=sel.sum(axis=0))
     z_aux = daux = aux_sel = None
     lam = cfg["l1_coeff"]
     if topk or batchtopk:
@@ -201,6 +204,19 @@ def forward_backward(cfg, p, x, since_fired):
         if daux is not None:
             dpre += (daux @ p["w_dec"].T) * aux_sel
             g_dec += z_aux.T @ daux
+        if recipe == "matryoshka":
+            # SAELens: each inner level's error, reconstructed from its first w features alone.
+            widths = [int(float(w)) for w in str(cfg["matryoshka_widths"]).split(",")]
+            inner = 0.0
+            for w in widths[:-1]:
+                e_w = z[:, :w] @ p["w_dec"][:w] + p["b_dec"] - x
+                inner += np.sum(e_w ** 2)
+                d_w = 2.0 * e_w / rows
+                dpre[:, :w] += (d_w @ p["w_dec"][:w].T) * sel[:, :w]
+                g_dec[:w] += z[:, :w].T @ d_w
+                dxhat = dxhat + d_w
+            out["inner_l2"] = inner / rows
+            out["loss"] += out["inner_l2"]
     elif jumprelu:
         step = int(cfg["step_before"]) + 1
         warm = int(cfg["l0_warmup_steps"])
@@ -263,7 +279,7 @@ def update(cfg, p, grads, m, v, fires, in_window_fires, rows, level=0.0):
         new_p["w_dec"] = new_p["w_dec"] / (np.linalg.norm(new_p["w_dec"], axis=1, keepdims=True) + norm_eps)
     if recipe == "jumprelu":
         new_p["threshold"] = np.maximum(new_p["threshold"], 0.0)
-    if recipe == "batchtopk" and step > cfg["threshold_start_step"]:
+    if recipe in ("batchtopk", "matryoshka") and step > cfg["threshold_start_step"]:
         beta = cfg["threshold_beta"]
         first = step == cfg["threshold_start_step"] + 1
         value = level if first else beta * p["threshold"][0] + (1 - beta) * level
@@ -312,8 +328,10 @@ def run_case(dir_):
         if not margin > 1e-5:  # 10x the float32 error of O(1) pre-activations
             failures.append(f"{case}: {kind} selection margin {margin:.3g} is too small for a float32 "
                             "comparison; change the driver's data")
-    for name in ("loss", "l2", "l1", "l0", "fvu", "auxk"):
+    for name in ("loss", "l2", "l1", "l0", "fvu", "auxk", "inner_l2"):
         check(case, name, cfg[name], fb[name])
+    if cfg["recipe"] == "matryoshka" and not fb["inner_l2"] > 0:
+        failures.append(f"{case}: no inner level error: the matryoshka levels went unchecked")
     if "band_nnz" in fb:
         if fb["band_nnz"] == 0:
             failures.append(f"{case}: no entry in the straight-through band: the threshold gradient went unchecked")

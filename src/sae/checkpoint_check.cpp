@@ -61,7 +61,7 @@ void require_consistent_sae_attributes(const io::File& file) {
   try {
     parse_recipe(recipe);
   } catch (const UsageError&) {
-    bad_attribute(file, "recipe", str("is '", recipe, "', expected one of nanda-1l, topk, batchtopk, jumprelu"));
+    bad_attribute(file, "recipe", str("is '", recipe, "', expected one of nanda-1l, topk, batchtopk, jumprelu, matryoshka"));
   }
   if (a.has("cfg_recipe") && a.get_string("cfg_recipe") != recipe)
     bad_attribute(file, "recipe", str("is '", recipe, "' but 'cfg_recipe' is '", a.get_string("cfg_recipe"), "'"));

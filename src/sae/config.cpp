@@ -1,13 +1,15 @@
 #include "coact/sae/config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "coact/core/errors.h"
 
 namespace coact::sae {
 
 const std::vector<std::string>& recipe_names() {
-  static const std::vector<std::string> names = {"nanda-1l", "topk", "batchtopk", "jumprelu"};
+  static const std::vector<std::string> names = {"nanda-1l", "topk", "batchtopk", "jumprelu", "matryoshka"};
   return names;
 }
 
@@ -16,7 +18,7 @@ const char* to_string(Recipe recipe) { return recipe_names().at(static_cast<std:
 Recipe parse_recipe(const std::string& text) {
   for (std::size_t i = 0; i < recipe_names().size(); ++i)
     if (recipe_names()[i] == text) return static_cast<Recipe>(i);
-  throw UsageError(str("sae config: recipe '", text, "' is not one of nanda-1l, topk, batchtopk, jumprelu"));
+  throw UsageError(str("sae config: recipe '", text, "' is not one of nanda-1l, topk, batchtopk, jumprelu, matryoshka"));
 }
 
 const char* to_string(ComputePath path) {
@@ -40,7 +42,7 @@ SaeConfig default_config(Recipe recipe, std::int64_t d_in, std::int64_t n_featur
   config.d_in = d_in;
   config.n_features = n_features;
   config.seed = seed;
-  if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) {
+  if (recipe == Recipe::TopK || selects_over_batch(recipe)) {
     // EleutherAI sae trainer.py: "Auto-select LR using 1 / sqrt(d) scaling law from Figure 3 of
     // the paper" — 2e-4 at 2^14 latents; torch.optim.Adam's default betas and eps. BatchTopK
     // (bartbussmann/BatchTopK, dictionary_learning) keeps the same rate, betas and warm-up.
@@ -50,8 +52,9 @@ SaeConfig default_config(Recipe recipe, std::int64_t d_in, std::int64_t n_featur
     config.l1_coeff = 0.0;
     config.resample_every = 0;
   }
-  if (recipe == Recipe::BatchTopK) {
-    // dictionary_learning BatchTopKTrainer: threshold_beta 0.999, threshold_start_step 1000.
+  if (selects_over_batch(recipe)) {
+    // dictionary_learning BatchTopKTrainer: threshold_beta 0.999, threshold_start_step 1000
+    // (SAELens' matryoshka trainer inherits the batchtopk threshold).
     config.threshold_beta = 0.999;
     config.threshold_start_step = 1000;
   }
@@ -74,6 +77,30 @@ SaeConfig default_config(Recipe recipe, std::int64_t d_in, std::int64_t n_featur
 }
 
 std::int64_t effective_k_aux(const SaeConfig& config) { return config.k_aux > 0 ? config.k_aux : config.d_in / 2; }
+
+bool selects_over_batch(Recipe recipe) { return recipe == Recipe::BatchTopK || recipe == Recipe::Matryoshka; }
+
+std::vector<std::int64_t> matryoshka_widths(const SaeConfig& config) {
+  std::vector<std::int64_t> widths;
+  const std::string& text = config.matryoshka_widths;
+  if (text.empty()) return widths;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size())
+      throw UsageError(str("sae config: matryoshka_widths = '", text, "': '", item, "' is not an integer"));
+    widths.push_back(value);
+    if (comma == text.size()) return widths;
+    start = comma + 1;
+  }
+}
 
 namespace {
 
@@ -116,6 +143,9 @@ options::Table<SaeConfig> make_config_table() {
         &SaeConfig::threshold_beta);
   t.add(integer("threshold-start-step", "batchtopk: steps before the threshold is learned").at_least(0),
         &SaeConfig::threshold_start_step);
+  t.add(text("matryoshka-widths", "matryoshka: the nested levels' widths w1,w2,...,n (increasing, the last = n)")
+            .empty_allowed(),
+        &SaeConfig::matryoshka_widths);
   t.add(real("l0-coeff", "jumprelu: coefficient of the L0 term").at_least(0), &SaeConfig::l0_coeff);
   t.add(integer("l0-warmup-steps", "jumprelu: linear warm-up of the L0 coefficient").at_least(0),
         &SaeConfig::l0_warmup_steps);
@@ -161,7 +191,7 @@ void validate(const SaeConfig& c) {
   require(c.lr_decay_steps == 0 || c.lr_decay_steps > c.lr_warmup_steps, "lr_decay_steps", c.lr_decay_steps,
           "must exceed lr_warmup_steps (the decay ends after the warm-up)");
   const std::string recipe = to_string(c.recipe);
-  if (c.recipe == Recipe::TopK || c.recipe == Recipe::BatchTopK) {
+  if (c.recipe == Recipe::TopK || selects_over_batch(c.recipe)) {
     require(c.k >= 1 && c.k <= c.n_features, "k", c.k, "must be in [1, n_features]");
     require(c.k_aux >= 0 && c.k_aux <= c.n_features, "k_aux", c.k_aux, "must be in [0, n_features] (0: d_in / 2)");
     require(c.l1_coeff == 0, "l1_coeff", c.l1_coeff, str("must be 0 for recipe ", recipe, " (its sparsity is the TopK)").c_str());
@@ -175,9 +205,26 @@ void validate(const SaeConfig& c) {
   } else {
     require(c.l0_coeff == 0, "l0_coeff", c.l0_coeff, "is a jumprelu setting (must be 0 for this recipe)");
   }
-  if (c.recipe != Recipe::BatchTopK)
+  if (!selects_over_batch(c.recipe))
     require(c.threshold_start_step == 0 && c.threshold_beta == 0, "threshold_beta", c.threshold_beta,
             "and threshold_start_step are batchtopk settings (must be 0 for this recipe)");
+  if (c.recipe == Recipe::Matryoshka) {
+    const std::vector<std::int64_t> widths = matryoshka_widths(c);
+    require(!widths.empty(), "matryoshka_widths", "''",
+            "recipe matryoshka needs its levels' widths, increasing, the last = n_features (e.g. 2048,4096,8192,16384)");
+    std::int64_t previous = 0;
+    for (const std::int64_t w : widths) {
+      require(w > previous, "matryoshka_widths", c.matryoshka_widths, "must increase from a first width of at least 1");
+      previous = w;
+    }
+    require(c.n_features == 0 || previous == c.n_features, "matryoshka_widths", c.matryoshka_widths,
+            str("must end at n_features = ", c.n_features, " (the outer level is the whole SAE)").c_str());
+    require(c.path != ComputePath::Dense, "path", "dense",
+            "recipe matryoshka trains on the sparse path (its levels' residuals need the code's entries)");
+  } else {
+    require(c.matryoshka_widths.empty(), "matryoshka_widths", c.matryoshka_widths,
+            "is a matryoshka setting (must be empty for this recipe)");
+  }
 }
 
 }  // namespace coact::sae

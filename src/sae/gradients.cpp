@@ -23,6 +23,7 @@
 //             known only after the allreduce: the buffer holds the gradient of V·L and
 //             apply_update multiplies by 1/V (Adam's grad_scale);
 //   batchtopk: L = (Σ‖x̂ − x‖² + α·s·Σ‖ê − e‖²) / N_global;
+//   matryoshka: L = (Σ_levels Σ‖x̂_l − x‖² + α·s·Σ‖ê − e‖²) / N_global (matryoshka.cpp);
 //   jumprelu: L = (Σ‖x̂ − x‖² + λ_t Σ‖z‖₀) / N_global.
 #include <algorithm>
 #include <cmath>
@@ -166,7 +167,8 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   Workspace& w = *work_;
   const std::int64_t d = sae_.d_in(), n = sae_.n_features(), rows = local_rows;
   const Recipe recipe = config_.recipe;
-  const bool topk = recipe == Recipe::TopK, batchtopk = recipe == Recipe::BatchTopK;
+  const bool topk = recipe == Recipe::TopK, batchtopk = selects_over_batch(recipe);
+  const bool matryoshka = recipe == Recipe::Matryoshka;
   const bool jumprelu = recipe == Recipe::JumpRelu, with_aux = topk || batchtopk;
   const backend::Precision precision = config_.precision;
   float* G = reduce_.data();
@@ -220,7 +222,8 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     detail::count_codes(selection, w.pre.data(), sae_.b_enc(), rows, n, w.main);
   const std::int64_t nnz = w.main.nnz;
   const double density = static_cast<double>(nnz) / (static_cast<double>(rows) * static_cast<double>(n));
-  const bool sparse = config_.path == ComputePath::Sparse ||
+  // Matryoshka's levels are sums over the code's entries: it always takes the sparse path.
+  const bool sparse = config_.path == ComputePath::Sparse || matryoshka ||
                       (config_.path == ComputePath::Auto && density <= config_.sparse_max_density);
   const bool code_selected = recipe != Recipe::Nanda1L;  // the dense path scatters the code
   last_local_.path = sparse ? ComputePath::Sparse : ComputePath::Dense;
@@ -248,7 +251,9 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   const float mse_scale = topk ? 2.0f : static_cast<float>(2.0 / static_cast<double>(global_rows));
   const float l1 = recipe == Recipe::Nanda1L ? static_cast<float>(config_.l1_coeff) : 0.0f;
 
-  if (sparse) {
+  if (matryoshka) {
+    matryoshka_backward(batch, encoder_input, rows, mse_scale);
+  } else if (sparse) {
     detail::CodeBuffers& c = w.main;
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, nnz);
@@ -329,6 +334,8 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   // Statistics: centred sums for the batch variance; the loss parts, L1 and L0 sums.
   b.column_sums(rows, d, w.xc.data(), false, G + layout_.centered_sums);
   b.column_sums(rows, 3, w.row_stats.data(), false, scalars + kSquaredError);  // sse, centred², aux
+  if (matryoshka) b.column_sums(1, 1, w.level_sums.data(), false, scalars + kInnerSquaredError);
+  else b.fill(1, 0.0f, scalars + kInnerSquaredError);
   b.column_sums(n, 1, w.feature_sums.data(), false, scalars + kL1Sum);
   b.column_sums(n, 1, fire, false, scalars + kActiveCount);
   b.fill(1, static_cast<float>(rows), scalars + kRowCount);

@@ -135,13 +135,20 @@ SaeConfig imported_config(const ImportedSae& sae, std::uint64_t seed) {
   Recipe recipe = Recipe::Nanda1L;
   switch (sae.encoder.kind) {
     case EncoderKind::TopK: recipe = Recipe::TopK; break;
-    case EncoderKind::BatchTopK:
-    case EncoderKind::Matryoshka: recipe = Recipe::BatchTopK; break;
+    case EncoderKind::BatchTopK: recipe = Recipe::BatchTopK; break;
+    case EncoderKind::Matryoshka: recipe = Recipe::Matryoshka; break;
     case EncoderKind::JumpRelu: recipe = Recipe::JumpRelu; break;
     default: break;
   }
   SaeConfig config = default_config(recipe, sae.params.d_in, sae.params.n_features, seed);
   if (uses_k(sae.encoder.kind)) config.k = sae.encoder.k;
+  if (recipe == Recipe::Matryoshka) {  // the groups' sizes as the levels' widths
+    std::int64_t width = 0;
+    for (const std::int64_t size : group_sizes(sae.encoder)) {
+      width += size;
+      config.matryoshka_widths += str(config.matryoshka_widths.empty() ? "" : ",", width);
+    }
+  }
   config.subtract_b_dec = sae.encoder.subtract_b_dec;
   for (const auto& [name, value] : sae.training) config_table().find(name)->set(config, value);
   validate(config);

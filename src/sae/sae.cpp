@@ -77,6 +77,17 @@ EncoderSpec encoder_spec(const SaeConfig& config) {
     case Recipe::TopK: spec.kind = EncoderKind::TopK; break;
     case Recipe::BatchTopK: spec.kind = EncoderKind::BatchTopK; break;
     case Recipe::JumpRelu: spec.kind = EncoderKind::JumpRelu; break;
+    case Recipe::Matryoshka: {
+      spec.kind = EncoderKind::Matryoshka;
+      std::vector<std::int64_t> sizes;  // the levels' widths as the groups' sizes
+      std::int64_t previous = 0;
+      for (const std::int64_t width : matryoshka_widths(config)) {
+        sizes.push_back(width - previous);
+        previous = width;
+      }
+      spec.groups = group_text(sizes);
+      break;
+    }
   }
   if (uses_k(spec.kind)) spec.k = config.k;
   spec.subtract_b_dec = config.subtract_b_dec;

@@ -21,7 +21,7 @@ float decoder_norm_eps(Recipe recipe) { return recipe == Recipe::Nanda1L ? 0.0f 
 
 // What the summed buffer says about the global batch.
 struct BatchTotals {
-  double rows = 0, sse = 0, centered = 0, aux = 0, l1_sum = 0, active = 0;
+  double rows = 0, sse = 0, centered = 0, aux = 0, l1_sum = 0, active = 0, inner_sse = 0;
   double variance = 0;  // Σ ‖x − mean(x)‖² = Σ‖x − c‖² − ‖Σ(x − c)‖² / N with c = b_dec
 };
 
@@ -40,6 +40,7 @@ BatchTotals read_totals(const backend::Buffer<float>& reduce, const ReduceLayout
   t.aux = s[kAuxSquaredError];
   t.l1_sum = s[kL1Sum];
   t.active = s[kActiveCount];
+  t.inner_sse = s[kInnerSquaredError];
   double mean_norm2 = 0.0;
   for (std::int64_t c = 0; c < d; ++c) mean_norm2 += static_cast<double>(host[c]) * host[c];
   t.variance = t.rows > 0 ? t.centered - mean_norm2 / t.rows : 0.0;
@@ -92,7 +93,7 @@ float* SaeTrainer::reduce_buffer() { return reduce_.data(); }
 // ---- topk data initialisation ------------------------------------------------------------
 
 bool SaeTrainer::needs_data_init() const {
-  return (config_.recipe == Recipe::TopK || config_.recipe == Recipe::BatchTopK) && !data_initialized_;
+  return (config_.recipe == Recipe::TopK || selects_over_batch(config_.recipe)) && !data_initialized_;
 }
 
 float* SaeTrainer::data_init_buffer() { return data_init_.data(); }
@@ -193,8 +194,11 @@ StepMetrics SaeTrainer::apply_update() {
       m.loss = m.fvu + config_.auxk_alpha * m.auxk;
       break;
     case Recipe::BatchTopK:
+    case Recipe::Matryoshka:
+      // SAELens MatryoshkaBatchTopKTrainingSAE: the batchtopk loss plus each inner level's error.
+      m.inner_l2 = totals.inner_sse / rows;
       m.auxk = aux_scale_ * totals.aux / rows;
-      m.loss = m.l2 + config_.auxk_alpha * m.auxk;
+      m.loss = m.l2 + m.inner_l2 + config_.auxk_alpha * m.auxk;
       break;
     case Recipe::JumpRelu:
       m.l1 = l0_weight_ * m.l0;

@@ -90,7 +90,7 @@ const options::Table<TrainingOptions>& training_table() {
           &O::checkpoint_every);
     t.add(integer("log-every", "steps between metrics rows").at_least(1).performance(), &O::log_every);
     t.add(real("lr", "Adam learning rate").above(0).at_most(1, "larger Adam steps diverge")
-              .derived_from("nanda-1l 1e-4, topk and batchtopk 2e-4/sqrt(n/2^14), jumprelu 7e-5"),
+              .derived_from("nanda-1l 1e-4, topk, batchtopk and matryoshka 2e-4/sqrt(n/2^14), jumprelu 7e-5"),
           &O::lr);
     t.include(config_table(), &O::config, true);
     return t;

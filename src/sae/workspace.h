@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "codes.h"
 #include "coact/backend/buffer.h"
@@ -30,6 +31,10 @@ struct SaeTrainer::Workspace {
   detail::CodeBuffers band;          // jumprelu: entries in the straight-through band
   backend::Buffer<std::int64_t> histogram;  // batchtopk: kValueBuckets, then the ranks' tie counts
   backend::Buffer<std::int64_t> row_ties;   // batchtopk: ties each row lets in
+  // matryoshka: each level's share of the code, dL/dx̂ of levels 1.. (level 0's is dxhat), a
+  // level's partial decode, the inner levels' row statistics and their sums.
+  std::vector<detail::CodeBuffers> levels;
+  backend::Buffer<float> level_grads, partial, level_stats, level_sums;
 };
 
 }  // namespace coact::sae

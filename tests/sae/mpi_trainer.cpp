@@ -63,6 +63,15 @@ TEST(SaeTrainerMpi, BatchTopkRanksEqualOneProcess) {
   train_data_parallel(c);
 }
 
+TEST(SaeTrainerMpi, MatryoshkaRanksEqualOneProcess) {
+  // The batchtopk cut over the global batch, then each level's residuals on every rank's rows.
+  SaeConfig c = testing::small_config(Recipe::Matryoshka, 24, 64);
+  c.dead_tokens = 200;
+  c.lr = 3e-3;
+  c.threshold_start_step = 5;
+  train_data_parallel(c);
+}
+
 TEST(SaeTrainerMpi, JumpReluRanksEqualOneProcess) {
   SaeConfig c = testing::small_config(Recipe::JumpRelu, 24, 64);
   c.l0_warmup_steps = 10;

@@ -32,9 +32,11 @@ inline std::vector<float> make_batch(std::int64_t rows, std::int64_t d, unsigned
 
 inline SaeConfig small_config(Recipe recipe, std::int64_t d = 24, std::int64_t n = 64) {
   SaeConfig c = default_config(recipe, d, n, 99);
-  if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) {
+  if (recipe == Recipe::TopK || selects_over_batch(recipe)) {
     c.k = 6;
     c.lr_warmup_steps = 0;
+    // Three levels whose widths do not divide n evenly.
+    if (recipe == Recipe::Matryoshka) c.matryoshka_widths = str(n / 8, ",", n / 3, ",", n);
   } else if (recipe == Recipe::JumpRelu) {
     c.lr = 1e-3;
     c.lr_warmup_steps = 0;

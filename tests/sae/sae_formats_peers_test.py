@@ -90,6 +90,7 @@ def check(venv_python, work):
     # coact's exports, loaded by SAELens.
     exports = []
     for recipe, extra in (("nanda-1l", []), ("topk", ["--k", "5"]), ("batchtopk", ["--k", "5", "--threshold-start-step", "3"]),
+                          ("matryoshka", ["--k", "5", "--threshold-start-step", "3", "--matryoshka-widths", "8,24,64"]),
                           ("jumprelu", ["--l0-warmup-steps", "5"]), ("nanda-1l", ["--normalise", "center-scale"]),
                           ("jumprelu", ["--normalise", "scale"])):
         name = recipe + ("_" + extra[1] if extra and extra[0] == "--normalise" else "")

@@ -97,7 +97,8 @@ class Formats(unittest.TestCase):
 
     def test_trained_recipes_encode_as_their_kind(self):
         recipes = {"nanda-1l": [], "topk": ["--k", "5"], "batchtopk": ["--k", "5", "--threshold-start-step", "2"],
-                   "jumprelu": ["--l0-warmup-steps", "5"]}
+                   "jumprelu": ["--l0-warmup-steps", "5"],
+                   "matryoshka": ["--k", "5", "--threshold-start-step", "2", "--matryoshka-widths", f"{N // 8},{N // 2},{N}"]}
         for recipe, extra in recipes.items():
             out = self.path("train_" + recipe)
             run(["train", "--activations", self.acts, "--out", out, "--seed", "3", "--steps", "40", "--n", str(N),
@@ -106,7 +107,9 @@ class Formats(unittest.TestCase):
             enc, got = self.check_coact_file(sae, "trained_" + recipe)
             want_kind = {"nanda-1l": "relu"}.get(recipe, recipe)
             self.assertEqual(enc["kind"], want_kind)
-            if recipe == "batchtopk":  # a learned global threshold, the same for every feature
+            if recipe == "matryoshka":  # the levels stored as the groups' sizes
+                self.assertEqual(enc["groups"], f"{N // 8},{N // 2 - N // 8},{N - N // 2}")
+            if recipe in ("batchtopk", "matryoshka"):  # a learned global threshold, the same for every feature
                 self.assertGreater(enc["threshold"].min(), 0)
                 self.assertEqual(enc["threshold"].min(), enc["threshold"].max())
             if recipe == "jumprelu":

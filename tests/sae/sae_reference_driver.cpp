@@ -66,7 +66,7 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
     params.b_enc = uniform(kN, gen, -0.1f, 0.1f);
   }
   if (c.config.recipe == Recipe::JumpRelu) params.threshold = uniform(kN, gen, 0.05f, 0.6f);
-  if (c.config.recipe == Recipe::BatchTopK) params.threshold.assign(kN, 0.37f);  // learned at earlier steps
+  if (selects_over_batch(c.config.recipe)) params.threshold.assign(kN, 0.37f);  // learned at earlier steps
   sae.from_host(params);
 
   // A batch with a mean offset and unequal scales per dimension.
@@ -88,7 +88,7 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
   if (c.config.recipe == Recipe::JumpRelu) {
     state.adam_m.threshold = uniform(kN, gen, -1e-2f, 1e-2f);
     state.adam_v.threshold = uniform(kN, gen, 1e-4f, 1e-3f);
-  } else if (c.config.recipe == Recipe::BatchTopK) {
+  } else if (selects_over_batch(c.config.recipe)) {
     // Adam never moves batchtopk's threshold: its gradient is always zero, so are its moments.
     state.adam_m.threshold = zeros_like(state.adam_m.threshold);
     state.adam_v.threshold = zeros_like(state.adam_v.threshold);
@@ -143,7 +143,8 @@ void run_case(backend::Backend& backend, const fs::path& root, const Case& c) {
       << "\nbandwidth " << k.bandwidth << "\nband_nnz " << local.band_nnz << "\nstep_before " << state_before.step
       << "\ndata_init " << c.data_init << "\nloss " << m.loss << "\nl2 " << m.l2 << "\nl1 " << m.l1 << "\nl0 "
       << m.l0 << "\nfvu " << m.fvu << "\nauxk " << m.auxk << "\nlr_used " << m.lr << "\nstep " << m.step
-      << "\nnnz " << local.nnz << "\naux_nnz " << local.aux_nnz << "\n";
+      << "\nnnz " << local.nnz << "\naux_nnz " << local.aux_nnz << "\ninner_l2 " << m.inner_l2 << "\n";
+  if (k.recipe == Recipe::Matryoshka) cfg << "matryoshka_widths " << k.matryoshka_widths << "\n";
   std::cout << c.name << ": path " << to_string(local.path) << ", density " << local.density << ", loss " << m.loss
             << ", resampled " << resampled.size() << "\n";
 }
@@ -228,6 +229,25 @@ int main(int argc, char** argv) {
     c.dead_features = 20;
     c.data_init = true;
     c.config.threshold_start_step = 5;  // this step (6) is the first to learn it: θ = the cut
+    cases.push_back(c);
+  }
+  const auto matryoshka = [&](const char* widths) {
+    SaeConfig c = batchtopk(ComputePath::Auto);
+    c.recipe = Recipe::Matryoshka;
+    c.matryoshka_widths = widths;
+    return c;
+  };
+  {
+    Case c{"matryoshka_levels", matryoshka("8,24,40,64")};  // four levels, the first within one row's k
+    c.dead_features = 8;
+    c.config.threshold_start_step = 5;  // θ = this step's cut (batchtopk_sparse checks the moving average)
+    cases.push_back(c);
+  }
+  {
+    Case c{"matryoshka_two_levels", matryoshka("31,64")};
+    c.dead_features = 20;
+    c.data_init = true;
+    c.config.threshold_start_step = 5;
     cases.push_back(c);
   }
   const auto jumprelu = [](ComputePath path) {

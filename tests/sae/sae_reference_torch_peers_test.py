@@ -62,12 +62,15 @@ def torch_gradients(cfg, p, x, fb):
     xt = torch.tensor(x)
     enc_in = xt - t["b_dec"] if cfg["subtract_b_dec"] else xt
     pre = enc_in @ t["w_enc"] + t["b_enc"]
-    if cfg["recipe"] in ("topk", "batchtopk"):
+    if cfg["recipe"] in ("topk", "batchtopk", "matryoshka"):
         z = torch.relu(pre) * torch.tensor(fb["sel"])
         xhat = z @ t["w_dec"] + t["b_dec"]
         # topk: the FVU form (÷ batch variance); batchtopk: a mean over tokens.
         norm = ((xt - xt.mean(0)) ** 2).sum() if cfg["recipe"] == "topk" else float(len(x))
         loss = ((xhat - xt) ** 2).sum() / norm
+        if cfg["recipe"] == "matryoshka":  # SAELens: + each inner level's error from its first w features
+            for w in [int(float(w)) for w in str(cfg["matryoshka_widths"]).split(",")][:-1]:
+                loss = loss + ((z[:, :w] @ t["w_dec"][:w] + t["b_dec"] - xt) ** 2).sum() / norm
         if "aux_inputs" in fb:
             aux_sel, resid, scale = fb["aux_inputs"]
             ehat = (torch.relu(pre) * torch.tensor(aux_sel)) @ t["w_dec"]
@@ -105,7 +108,7 @@ def main(argv):
             ref.check(dir_.name, f"torch gradient of {name}", grads[name], fb["grad"][name], tol=1e-10)
         recipes.add(cfg["recipe"] + (" with AuxK" if "aux_inputs" in fb else ""))
         print(f"{dir_.name}: torch {torch.__version__} autograd, loss {loss:.6g}")
-    expected = {"nanda-1l", "topk with AuxK", "batchtopk with AuxK", "jumprelu"}
+    expected = {"nanda-1l", "topk with AuxK", "batchtopk with AuxK", "jumprelu", "matryoshka with AuxK"}
     if not expected <= recipes:
         ref.failures.append(f"the cases cover {sorted(recipes)}; expected {sorted(expected)}")
     if ref.failures:

@@ -81,6 +81,26 @@ TEST(SaeConfig, ValidationNamesTheField) {
   EXPECT_NE(usage_message(topk).find("resample_every"), std::string::npos);
 }
 
+TEST(SaeConfig, MatryoshkaNeedsIncreasingWidthsEndingAtTheWidthAndTheSparsePath) {
+  SaeConfig m = default_config(Recipe::Matryoshka, 16, 32);
+  EXPECT_EQ(m.threshold_beta, 0.999);  // batchtopk's threshold and optimiser
+  EXPECT_EQ(m.lr_warmup_steps, 1000);
+  EXPECT_NE(usage_message(m).find("matryoshka_widths = ''"), std::string::npos) << usage_message(m);
+  m.matryoshka_widths = "4,8,32";
+  EXPECT_NO_THROW(validate(m));
+  EXPECT_EQ(matryoshka_widths(m), (std::vector<std::int64_t>{4, 8, 32}));
+  for (const char* bad : {"8,4,32", "0,32", "4,8,16", "4,,32", "4,x,32", "4,8,32,"}) {
+    m.matryoshka_widths = bad;
+    EXPECT_NE(usage_message(m).find("matryoshka_widths"), std::string::npos) << bad << ": " << usage_message(m);
+  }
+  m.matryoshka_widths = "4,8,32";
+  m.path = ComputePath::Dense;
+  EXPECT_NE(usage_message(m).find("sparse path"), std::string::npos) << usage_message(m);
+  SaeConfig b = default_config(Recipe::BatchTopK, 16, 32);
+  b.matryoshka_widths = "4,32";
+  EXPECT_NE(usage_message(b).find("is a matryoshka setting"), std::string::npos) << usage_message(b);
+}
+
 TEST(SaeConfig, ParsesNames) {
   EXPECT_EQ(parse_recipe("nanda-1l"), Recipe::Nanda1L);
   EXPECT_EQ(parse_recipe("topk"), Recipe::TopK);

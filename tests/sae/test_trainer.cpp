@@ -200,8 +200,9 @@ TEST(SaeTrainer, SameInputsGiveBitIdenticalResultsWhateverTheVectorWidth) {
   unsetenv("COACT_CPU_VECTORS");
   if (backend::make_backend(backend::DeviceRequest::Cpu)->description().find("avx512 loops") == std::string::npos)
     GTEST_SKIP() << "this processor has no AVX-512: only the baseline build of the loops can run";
-  for (const Recipe recipe : {Recipe::Nanda1L, Recipe::TopK, Recipe::BatchTopK, Recipe::JumpRelu})
+  for (const Recipe recipe : {Recipe::Nanda1L, Recipe::TopK, Recipe::BatchTopK, Recipe::JumpRelu, Recipe::Matryoshka})
     for (const ComputePath path : {ComputePath::Sparse, ComputePath::Dense}) {
+      if (recipe == Recipe::Matryoshka && path == ComputePath::Dense) continue;  // sparse only
       SaeTensors params[2];
       double losses[2] = {0, 0};
       for (int run = 0; run < 2; ++run) {
@@ -212,7 +213,7 @@ TEST(SaeTrainer, SameInputsGiveBitIdenticalResultsWhateverTheVectorWidth) {
         c.dead_tokens = 100;
         Problem p(c, 9);
         SaeTrainer trainer(p.sae, c, kRows);
-        if (recipe == Recipe::TopK || recipe == Recipe::BatchTopK) make_dead(trainer, 4);
+        if (recipe == Recipe::TopK || selects_over_batch(recipe)) make_dead(trainer, 4);
         const auto batch = p.upload(0, kRows);
         for (int step = 0; step < 3; ++step) {
           if (trainer.needs_data_init()) {
@@ -293,6 +294,42 @@ TEST(SaeTrainer, ResumedStepIsBitIdentical) {
   SaeConfig jumprelu = testing::small_config(Recipe::JumpRelu, kD, kN);
   jumprelu.l0_warmup_steps = 4;
   expect_resume_bit_identical(jumprelu, false);
+  SaeConfig matryoshka = testing::small_config(Recipe::Matryoshka, kD, kN);
+  matryoshka.threshold_start_step = 1;
+  matryoshka.dead_tokens = 100;
+  expect_resume_bit_identical(matryoshka, true);
+}
+
+// Matryoshka's loss adds its inner levels' errors (each from fewer features than the whole), and
+// with a single level it is batchtopk: the same code, loss and gradients. (Its ranks' shares
+// sum to the whole batch's step: SaeTrainerMpi.MatryoshkaRanksEqualOneProcess.)
+TEST(SaeTrainer, MatryoshkaAddsItsInnerLevelsAndOneLevelIsBatchTopK) {
+  SaeConfig c = testing::small_config(Recipe::Matryoshka, kD, kN);
+  c.dead_tokens = 100;
+  Problem p(c);
+  SaeTrainer trainer(p.sae, c, kRows);
+  make_dead(trainer);
+  slice_buffer(p, trainer, 0, kRows);
+  EXPECT_EQ(trainer.last_local().path, ComputePath::Sparse);
+  EXPECT_GT(trainer.last_local().aux_nnz, 0);
+  const StepMetrics m = trainer.apply_update();
+  EXPECT_GT(m.inner_l2, m.l2);  // two inner levels, each reconstructing from fewer features
+  EXPECT_NEAR(m.loss, m.l2 + m.inner_l2 + c.auxk_alpha * m.auxk, 1e-12 * m.loss);
+
+  SaeConfig one = c;
+  one.matryoshka_widths = std::to_string(kN);
+  SaeConfig batchtopk = testing::small_config(Recipe::BatchTopK, kD, kN);
+  batchtopk.dead_tokens = 100;
+  batchtopk.path = ComputePath::Sparse;
+  Problem a(one), b(batchtopk);
+  SaeTrainer ta(a.sae, one, kRows), tb(b.sae, batchtopk, kRows);
+  make_dead(ta);
+  make_dead(tb);
+  const auto got = slice_buffer(a, ta, 0, kRows), want = slice_buffer(b, tb, 0, kRows);
+  expect_buffers_near(got, want, ta.layout(), 1e-6, "one-level matryoshka vs batchtopk");
+  const StepMetrics ma = ta.apply_update(), mb = tb.apply_update();
+  EXPECT_EQ(ma.inner_l2, 0.0);
+  EXPECT_NEAR(ma.loss, mb.loss, 1e-6 * mb.loss);
 }
 
 TEST(SaeTrainer, ResamplingTouchesOnlyTheChosenFeatures) {

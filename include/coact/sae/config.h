@@ -23,6 +23,13 @@
 //   ε = 0.001, θ initialised to 0.001 and kept ≥ 0, λ warmed up linearly over 10,000 steps,
 //   Adam (0, 0.999) with lr 7e-5 and 1,000 warm-up steps. The threshold is a parameter itself
 //   (as SAELens and dictionary_learning train it), not exp(log θ).
+// matryoshka: Bussmann et al. 2025, "Learning Multi-Level Features with Matryoshka Sparse
+//   Autoencoders", as SAELens' MatryoshkaBatchTopKTrainingSAE: the batchtopk recipe (same code,
+//   AuxK, threshold and optimiser) whose loss adds, for every inner level of nested widths
+//   w_1 < … < w_L = n, the error of the reconstruction from the first w_l features alone:
+//   (1/B)Σ_l Σ‖b_dec + z[:, :w_l] W_dec[:w_l] − x‖² + α·AuxK. A feature in level l (columns
+//   [w_(l−1), w_l)) gets its gradient from the residuals of levels l…L; the code itself is the
+//   batch's k·B largest activations, as batchtopk's.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +42,8 @@
 
 namespace coact::sae {
 
-enum class Recipe { Nanda1L, TopK, BatchTopK, JumpRelu };
-const char* to_string(Recipe recipe);            // "nanda-1l" | "topk" | "batchtopk" | "jumprelu"
+enum class Recipe { Nanda1L, TopK, BatchTopK, JumpRelu, Matryoshka };
+const char* to_string(Recipe recipe);            // "nanda-1l" | "topk" | "batchtopk" | "jumprelu" | "matryoshka"
 Recipe parse_recipe(const std::string& text);    // throws UsageError naming the accepted values
 const std::vector<std::string>& recipe_names();  // every recipe, in enum order
 
@@ -94,6 +101,11 @@ struct SaeConfig {
   double threshold_beta = 0.0;             // batchtopk: 0.999
   std::int64_t threshold_start_step = 0;   // batchtopk: 1000 (θ is learned after this many steps)
 
+  // ---- matryoshka: the nested levels ------------------------------------------------------------
+  // "w1,w2,...,n": each level's width (the features it reconstructs from), strictly increasing,
+  // the last = n_features (SAELens matryoshka_widths). No default: a level ladder is a choice.
+  std::string matryoshka_widths;
+
   // ---- jumprelu ----------------------------------------------------------------------------------
   double l0_coeff = 0.0;                   // λ of the L0 term; jumprelu: 1
   std::int64_t l0_warmup_steps = 0;        // linear warm-up of λ; jumprelu: 10,000
@@ -123,5 +135,11 @@ void validate(const SaeConfig& config);
 
 // k_aux with 0 resolved to d_in / 2.
 std::int64_t effective_k_aux(const SaeConfig& config);
+
+// Recipes whose code is the batch's k·B largest activations (batchtopk, matryoshka).
+bool selects_over_batch(Recipe recipe);
+// The matryoshka level widths as numbers ({} when the text is empty); UsageError for text
+// that is not a comma-separated list of integers.
+std::vector<std::int64_t> matryoshka_widths(const SaeConfig& config);
 
 }  // namespace coact::sae

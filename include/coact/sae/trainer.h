@@ -11,7 +11,7 @@
 // takes the Adam step, renormalises decoder rows and resamples dead features when due; all its
 // inputs are the summed buffer and replicated state, so every rank takes the same step.
 //
-// batchtopk selects the k·B largest activations over the GLOBAL batch, so its compute_gradients
+// batchtopk and matryoshka select the k·B largest activations over the GLOBAL batch, so their compute_gradients
 // takes the group's communicator (the one the reduce buffer is summed over) and sums two value
 // histograms and the ranks' tie counts over it (ops/code_rules.h: an exact radix select).
 //
@@ -50,6 +50,7 @@ enum ReduceScalar : int {
   kL1Sum,             // Σ Σ_features z (z >= 0)
   kActiveCount,       // Σ L0
   kRowCount,          // rows
+  kInnerSquaredError, // matryoshka: Σ over the inner levels of ‖x̂_l − x‖² (0 otherwise)
   kReduceScalars
 };
 
@@ -69,8 +70,10 @@ struct StepMetrics {
   std::int64_t step = 0;       // optimiser steps taken, this one included
   std::int64_t tokens = 0;     // rows of the global batch
   double loss = 0.0;           // the recipe's objective: nanda l2 + l1; topk fvu + auxk_alpha · auxk;
-                               // batchtopk l2 + auxk_alpha · auxk; jumprelu l2 + l1
+                               // batchtopk l2 + auxk_alpha · auxk; jumprelu l2 + l1;
+                               // matryoshka l2 + inner_l2 + auxk_alpha · auxk
   double l2 = 0.0;             // mean over tokens of ‖x̂ − x‖²
+  double inner_l2 = 0.0;       // matryoshka: Σ over the inner levels of the mean ‖x̂_l − x‖² (0 otherwise)
   double l1 = 0.0;             // the sparsity term: nanda λ·Σ|z|; jumprelu λ_t·L0; 0 for topk, batchtopk
   double l0 = 0.0;             // mean active features per token
   double fvu = 0.0;            // Σ‖x − x̂‖² / Σ‖x − mean_batch(x)‖²
@@ -155,6 +158,11 @@ class SaeTrainer {
   double l0_weight_at(std::int64_t step) const;
   // batchtopk: the selection rule of this step's code over the global batch (sets batch_level_).
   void select_batch(std::int64_t rows, std::int64_t global_rows, dist::Comm* group);
+  // matryoshka (sparse path, the code filled): the levels' reconstructions and residuals, and
+  // from them the code's gradients, W_dec/W_enc/b_enc gradient rows, fire counts, feature sums,
+  // row statistics and the inner levels' error (matryoshka.cpp). Leaves dL/dx̂ summed over the
+  // levels in dxhat and the whole reconstruction in xhat, as the one-level path does.
+  void matryoshka_backward(const float* batch, const float* encoder_input, std::int64_t rows, float mse_scale);
   // After the Adam step: jumprelu keeps θ >= 0; batchtopk learns θ from batch_level_.
   void update_threshold();
 
