@@ -45,7 +45,7 @@ struct Args {
   int threads = 0;
   bool verify = true;  // --verify 0 skips the dense/sparse cross-check (for profiling)
   std::string sparsity = "trained";
-  std::string recipe = "nanda-1l";  // time: nanda-1l, batchtopk (k 32) or jumprelu (θ 0.001)
+  std::string recipe = "nanda-1l";  // time: nanda-1l, batchtopk (k 32), matryoshka (k 32) or jumprelu (θ 0.001)
   backend::Precision precision = backend::Precision::Fp32;
   backend::DeviceRequest device = backend::DeviceRequest::Cpu;
 };
@@ -194,6 +194,11 @@ Loaded load(const Args& a, const std::string& sparsity, ComputePath path) {
   l.config.lr_warmup_steps = 0;
   l.config.l0_warmup_steps = 0;
   l.config.threshold_start_step = 0;  // batchtopk learns its threshold every step
+  if (l.config.recipe == Recipe::Matryoshka) {
+    // Five levels of dictionary_learning's demo fractions 1/32, 1/16, 1/8, 1/4 and the rest.
+    const std::int64_t n = meta.at("n"), w1 = n / 32, w2 = w1 + n / 16, w3 = w2 + n / 8, w4 = w3 + n / 4;
+    l.config.matryoshka_widths = str(w1, ",", w2, ",", w3, ",", w4, ",", n);
+  }
   l.sae = std::make_unique<Sae>(*l.backend, l.config);
   if (l.sae->threshold() != nullptr) l.backend->fill(meta.at("n"), static_cast<float>(l.config.threshold_init), l.sae->threshold());
   const std::int64_t d = l.config.d_in, n = l.config.n_features, rows = meta.at("batch");

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The batchtopk and jumprelu training steps at seed scale (d 2,048, n 16,384, batch 4,096):
+# The batchtopk and jumprelu (and, with RECIPES="... matryoshka", matryoshka) training steps at
+# seed scale (d 2,048, n 16,384, batch 4,096):
 # coact's step (bench_sae_step time --recipe R, which also times the encoder GEMM alone and
 # verifies the step's gradients against its other path) against dictionary_learning's own
 # trainer step (torch_kinds_step.py, peers virtualenv) on the same weights and batch, same
@@ -7,7 +8,9 @@
 #
 #   bench/sae/run_kinds_bench.sh BUILD_DIR [ROUNDS] [THREADS] [REPEATS]
 #
-# Uses the problem bench_sae_step prepares ($BENCH_DATA or BUILD_DIR/bench/sae/data).
+# Uses the problem bench_sae_step prepares ($BENCH_DATA or BUILD_DIR/bench/sae/data). Matryoshka
+# has no dense path to verify against: its round 1 runs with --verify 0 (tools/sae_reference.py
+# checks its step).
 set -euo pipefail
 build=$1
 rounds=${2:-3}
@@ -20,12 +23,12 @@ peers=$(COACT_PEERS_VENV=${COACT_PEERS_VENV:-$here/../../.venv-peers} "$here/../
 [ -f "$data/meta.txt" ] || "$bench" prepare "$data" --l0 50
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); threads $threads"
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-for recipe in batchtopk jumprelu; do
+for recipe in ${RECIPES:-batchtopk jumprelu}; do
   echo "== $recipe: $rounds rounds, median of $repeats steps each"
   : > /tmp/coact_kinds_bench.$$
   for round in $(seq 1 "$rounds"); do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    verify=$([ "$round" = 1 ] && echo 1 || echo 0)
+    verify=$([ "$round" = 1 ] && [ "$recipe" != matryoshka ] && echo 1 || echo 0)
     ours=$("$bench" time "$data" --sparsity trained --recipe "$recipe" --repeats "$repeats" --threads "$threads" --verify "$verify")
     theirs=$("$peers" "$here/torch_kinds_step.py" "$data" "$recipe" "$threads" "$repeats" 2>/dev/null)
     if [ "$round" = 1 ]; then echo "$ours"; echo "$theirs"; fi

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""The peer of `bench_sae_step time --recipe batchtopk|jumprelu`: dictionary_learning's own
-trainer step (BatchTopKTrainer.update / JumpReluTrainer.update: forward, loss with AuxK or the
+"""The peer of `bench_sae_step time --recipe batchtopk|jumprelu|matryoshka`: dictionary_learning's
+own trainer step (BatchTopKTrainer.update / JumpReluTrainer.update /
+MatryoshkaBatchTopKTrainer.update with the same five levels: forward, loss with AuxK or the
 L0 term, backward, decoder-gradient projection, gradient clipping, Adam, the scheduler, decoder
 renormalisation, the threshold update) on the weights and batch bench_sae_step prepared, with
 THREADS threads. Steps 1.. (step 0 would add BatchTopK's geometric-median initialisation).
 
-  usage: torch_kinds_step.py DIR batchtopk|jumprelu THREADS REPEATS
+  usage: torch_kinds_step.py DIR batchtopk|jumprelu|matryoshka THREADS REPEATS
 """
 import pathlib
 import statistics
@@ -32,6 +33,16 @@ def main(argv):
             trainer.ae.encoder.weight.copy_(w_enc.T)
             trainer.ae.encoder.bias.copy_(b_enc)
             trainer.ae.decoder.weight.copy_(w_dec.T)
+    elif recipe == "matryoshka":
+        from dictionary_learning.trainers.matryoshka_batch_top_k import MatryoshkaBatchTopKTrainer
+        fractions = [1 / 32, 1 / 16, 1 / 8, 1 / 4]
+        trainer = MatryoshkaBatchTopKTrainer(steps=10**6, activation_dim=d, dict_size=n, k=32, layer=0, lm_name="bench",
+                                             group_fractions=fractions + [1 - sum(fractions)], device="cpu",
+                                             warmup_steps=0, threshold_start_step=0)
+        with torch.no_grad():
+            trainer.ae.W_enc.copy_(w_enc)
+            trainer.ae.b_enc.copy_(b_enc)
+            trainer.ae.W_dec.copy_(w_dec)
     else:
         from dictionary_learning.trainers.jumprelu import JumpReluTrainer
         trainer = JumpReluTrainer(steps=10**6, activation_dim=d, dict_size=n, layer=0, lm_name="bench", device="cpu",
