@@ -41,11 +41,12 @@ if command -v ccache >/dev/null; then
 fi
 
 ctest_base=(--output-on-failure --parallel "$jobs" --timeout 1200)
+exclude="${COACT_TEST_EXCLUDE:-peers|slurm|long}"
 ctest_args=("${ctest_base[@]}")
 if [ -n "${COACT_TEST_LABELS:-}" ]; then
   ctest_args+=(-L "$COACT_TEST_LABELS")
 else
-  ctest_args+=(-LE "${COACT_TEST_EXCLUDE:-peers|slurm|long}")
+  ctest_args+=(-LE "$exclude")
 fi
 
 stage_time() { echo "test.sh: stage $1 took $(( $(date +%s) - $2 )) s"; }
@@ -85,7 +86,6 @@ for stage in $stages; do
       if [ -n "${COACT_TEST_LABELS:-}" ]; then
         sanitized_ctest "$with_leaks" "${ctest_args[@]}"
       else
-        exclude="${COACT_TEST_EXCLUDE:-peers|slurm|long}"
         sanitized_ctest "$with_leaks" "${ctest_base[@]}" -LE "$exclude|python"
         sanitized_ctest "detect_leaks=0:fast_unwind_on_malloc=1" "${ctest_base[@]}" -L python -LE "$exclude"
       fi
