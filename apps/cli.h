@@ -43,6 +43,7 @@ class CommandLine {
   // `usage` is the synopsis after "coact <command> ", e.g. "--sae FILE --activations FILE".
   CommandLine(std::string command, std::string usage, std::string summary);
 
+  const std::string& name() const { return command_; }  // "run"
   // The command's own options; add before parse().
   po::options_description& options() { return own_; }
   // Positional arguments collected into option `name` (e.g. input files).

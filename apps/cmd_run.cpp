@@ -10,6 +10,7 @@
 #include "coact/pipeline/checks.h"
 #include "coact/pipeline/runner.h"
 #include "commands.h"
+#include "study_cli.h"
 
 namespace coact::app {
 
@@ -30,28 +31,12 @@ int run_run(const Invocation& invocation) {
                   "the same command then continues. OUT/manifest.json records stages, actions, timings, input\n"
                   "and output hashes, versions and the job. A bad configuration fails before any work (exit 2).");
   cli.options().add_options()
-      ("out,o", po::value<std::string>()->value_name("DIR"), "output directory (overrides `out` in the configuration file)")
       ("force", po::bool_switch(), "replace outputs made with another configuration (and what depends on them)");
-  cli.add_compute_flags();
-  cli.config_is_study();
-  for (const auto& section : pipeline::study_sections())
-    if (!section.name.empty()) cli.add_fields(section.fields, section.name + ".", section.caption);
+  add_study_flags(cli);
   if (!cli.parse(invocation)) return 0;
-  if (!cli.has("config")) throw UsageError("coact run needs --config FILE describing the study (see jobs/configs/demo.ini)");
-
-  // The command line wins over the file: --out, --device, --threads and every --section.key.
-  pipeline::StudyTexts overrides;
-  if (cli.has("out")) overrides[""]["out"] = cli.out();
-  if (cli.given("device")) overrides[""]["device"] = cli.device();
-  if (cli.has("threads")) overrides[""]["threads"] = std::to_string(cli.get<int>("threads"));
-  for (const auto& section : pipeline::study_sections())
-    for (const auto& field : section.fields)
-      if (!section.name.empty() && cli.has(section.name + "." + field.spec.name))
-        overrides[section.name][field.spec.name] = cli.get<std::string>(section.name + "." + field.spec.name);
 
   Stopwatch clock;
-  pipeline::Study study =
-      pipeline::load_study(cli.get<std::string>("config"), overrides, cli.command_line(invocation));
+  pipeline::Study study = load_study_from(cli, invocation);
   study.force = cli.force();
   // The whole run is one writer; what exists is for the plan to skip, resume or replace.
   const auto guard = cli.protect(invocation, pipeline::study_inputs(study),

@@ -5,6 +5,7 @@ namespace coact::app {
 const std::vector<CommandEntry>& commands() {
   static const std::vector<CommandEntry> table = {
       {"run", "a whole study from one INI file (--config), skipping finished stages; for batch jobs", run_run},
+      {"plan", "what a study needs per rank on P ranks (memory, communication), before submitting it", run_plan},
       {"demo", "the whole study on synthetic data: synth, train two seeds, graphs, compare, report", run_demo},
       {"synth", "write ground-truth synthetic activations (the embedded default data set)", run_synth},
       {"train", "train SAEs for one or more seeds, data-parallel (nanda-1l, topk, batchtopk, jumprelu, matryoshka)", run_train},

@@ -37,5 +37,6 @@ int run_path(const Invocation& invocation);
 int run_communities(const Invocation& invocation);
 int run_centrality(const Invocation& invocation);
 int run_run(const Invocation& invocation);
+int run_plan(const Invocation& invocation);
 
 }  // namespace coact::app

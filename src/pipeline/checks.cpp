@@ -8,6 +8,7 @@
 #include "coact/dist/mpi.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/shuffle.h"
+#include "coact/pipeline/resources.h"
 #include "coact/sae/checkpoint.h"
 #include "coact/dist/root.h"
 
@@ -40,8 +41,7 @@ void check_layout(const Study& s, dist::MpiRuntime& mpi, std::int64_t expected_r
   if (s.job.parallel_seeds > ranks)
     throw ConfigError(str("train.parallel-seeds: ", s.job.parallel_seeds,
                           " seed groups need at least as many ranks; the job has ", ranks));
-  const int groups = s.job.parallel_seeds > 0 ? static_cast<int>(s.job.parallel_seeds)
-                                              : static_cast<int>(std::min<std::size_t>(s.seeds().size(), ranks));
+  const int groups = train_groups(s, ranks);
   const std::int64_t group_ranks = (ranks + groups - 1) / groups;
   if (s.train.batch_rows < group_ranks)
     throw ConfigError(str("train.batch-size: ", s.train.batch_rows, " tokens cannot be split over the ", group_ranks,

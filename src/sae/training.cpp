@@ -123,6 +123,21 @@ std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows) {
   return store_rows / o.batch_rows;
 }
 
+std::int64_t resolved_width(const TrainingOptions& o, std::int64_t d) {
+  if (o.d_in && *o.d_in != d)
+    throw InputError(str(o.activations, ": activations have d = ", d, " but --d-in is ", *o.d_in));
+  if (o.n_features && o.expansion && *o.n_features != *o.expansion * d)
+    throw UsageError(str("--n ", *o.n_features, " and --expansion ", *o.expansion, " disagree for d = ", d));
+  const std::int64_t n = o.n_features ? *o.n_features : o.expansion.value_or(8) * d;
+  if (n % d != 0)
+    throw UsageError(str("--n ", n, " is not a positive multiple of the activation width d = ", d,
+                         " (use --expansion to give the width as a multiple)"));
+  if (n >= (std::int64_t{1} << 31))
+    throw UsageError(str("--expansion ", o.expansion.value_or(8), " × d = ", d, " gives ", n,
+                         " features, more than 2^31 - 1 (feature indices are 32-bit)"));
+  return n;
+}
+
 Recovery ground_truth_recovery(const std::vector<float>& truth, const std::vector<float>& dictionary, std::int64_t d,
                                double threshold) {
   const data::NearestRows nearest = data::nearest_rows(truth, dictionary, d);
@@ -382,17 +397,7 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   RunShape shape;
   shape.d = store.d();
   const std::int64_t d = shape.d;
-  if (o.d_in && *o.d_in != d)
-    throw InputError(str(o.activations, ": activations have d = ", d, " but --d-in is ", *o.d_in));
-  if (o.n_features && o.expansion && *o.n_features != *o.expansion * d)
-    throw UsageError(str("--n ", *o.n_features, " and --expansion ", *o.expansion, " disagree for d = ", d));
-  shape.n = o.n_features ? *o.n_features : o.expansion.value_or(8) * d;
-  if (shape.n % d != 0)
-    throw UsageError(str("--n ", shape.n, " is not a positive multiple of the activation width d = ", d,
-                         " (use --expansion to give the width as a multiple)"));
-  if (shape.n >= (std::int64_t{1} << 31))
-    throw UsageError(str("--expansion ", o.expansion.value_or(8), " × d = ", d, " gives ", shape.n,
-                         " features, more than 2^31 - 1 (feature indices are 32-bit)"));
+  shape.n = resolved_width(o, d);
   const std::int64_t n = shape.n;
   shape.steps = resolved_steps(o, store.rows());
   if (!o.steps && !o.tokens && world.is_root())

@@ -71,6 +71,10 @@ std::string seed_list_text(const std::vector<std::uint64_t>& seeds);  // "52,55"
 // The steps a run takes: `steps`, or tokens / batch, or one pass over `store_rows`.
 std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows);
 
+// The dictionary size for activations of width d: --n, else --expansion × d (8 × d when neither);
+// throws when --d-in, --n and --expansion disagree with d or n is not a multiple of d.
+std::int64_t resolved_width(const TrainingOptions& o, std::int64_t d);
+
 struct TrainedSae {
   std::uint64_t seed = 0;
   std::string path;

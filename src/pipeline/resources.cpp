@@ -1,0 +1,61 @@
+#include "coact/pipeline/resources.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "coact/core/errors.h"
+#include "coact/core/strings.h"
+#include "coact/sae/training_resources.h"
+
+namespace coact::pipeline {
+namespace {
+
+// The activations the train stage will read: the synthetic store as [synth] describes it, or an
+// existing store's shape.
+sae::StoreShape planned_store(const Study& s) {
+  if (s.job.source == Source::Synthetic) {
+    sae::StoreShape shape;
+    shape.rows = s.synth.rows;
+    shape.d = s.synth.d;
+    shape.element_bytes = s.synth.dtype == io::ElementType::F16 ? 2 : 4;
+    return shape;
+  }
+  std::error_code ec;
+  if (s.job.source == Source::Record && !std::filesystem::exists(s.store_path(), ec))
+    throw ConfigError(str("data.source = record: the activations' width is known once they are recorded (",
+                          s.store_path(), " does not exist yet); plan the train stage after the data stage "
+                          "(run.stop-after = data) or with data.source = store"));
+  try {
+    return sae::store_shape(io::ActivationStore::open(s.store_path()));
+  } catch (const Error& e) {
+    throw ConfigError(str("data.store: ", e.what()));
+  }
+}
+
+}  // namespace
+
+int train_groups(const Study& s, int ranks) {
+  return s.job.parallel_seeds > 0 ? static_cast<int>(s.job.parallel_seeds)
+                                  : static_cast<int>(std::min<std::size_t>(s.seeds().size(), static_cast<std::size_t>(ranks)));
+}
+
+std::vector<StageResources> plan_resources(const Study& s, int ranks) {
+  COACT_REQUIRE(ranks >= 1, ConfigError, "run.ranks: ", ranks, " ranks; a job has at least one");
+  if (s.job.ranks > 0 && s.job.ranks != ranks)
+    throw ConfigError(str("run.ranks: the study asks for ", s.job.ranks, " ranks but the plan is for ", ranks));
+  const int groups = train_groups(s, ranks);
+  if (groups > ranks)
+    throw ConfigError(str("train.parallel-seeds: ", groups, " seed groups need at least as many ranks; the plan is for ", ranks));
+  std::vector<StageResources> stages;
+  if (!s.runs(Stage::Train)) return stages;
+  try {
+    stages.push_back(sae::training_resources(s.train, planned_store(s), ranks, groups));
+  } catch (const UsageError& e) {
+    throw ConfigError(str("train: ", e.what()));
+  } catch (const InputError& e) {
+    throw ConfigError(str("train: ", e.what()));
+  }
+  return stages;
+}
+
+}  // namespace coact::pipeline

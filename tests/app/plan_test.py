@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""`coact plan`: the per-rank memory it predicts against the peak RSS of the same study run.
+
+For every recipe (topk and nanda-1l on 1 rank, batchtopk and jumprelu data-parallel on 2 ranks,
+matryoshka, and two seed groups on 2 ranks), `coact plan --json` on a study file gives the
+train stage's peak resident set per rank; `coact run` of that study then runs under a wrapper
+that reads the largest RSS of any rank (getrusage of the waited children). The estimate must be
+within 15% of the measurement. Under AddressSanitizer (its shadow memory and quarantine come on
+top of every allocation) the estimate must stay below the measurement instead.
+
+Also: memory per rank falls when the ranks of a group double, the gradient allreduce appears
+only with more than one rank per group, and bad layouts are refused in one line (exit 2).
+
+Usage: plan_test.py path/to/coact path/to/mpiexec
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+COACT, MPIEXEC = sys.argv[1:3]
+SANITIZED = "ASAN_OPTIONS" in os.environ
+TOLERANCE = 0.15
+# The largest RSS of the command's process tree: mpirun waits for its ranks, this wrapper for
+# mpirun, so RUSAGE_CHILDREN's ru_maxrss is the largest of them all.
+PEAK_RSS = ("import resource, subprocess, sys\n"
+            "r = subprocess.run(sys.argv[1:])\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+            "sys.exit(r.returncode)\n")
+
+CASES = {
+    "topk": (1, "recipe = topk\nn = 16384\nbatch-size = 4096\nk = 16\n"),
+    "nanda": (1, "recipe = nanda-1l\nn = 32768\nbatch-size = 2048\n"),
+    "batchtopk_2_ranks": (2, "recipe = batchtopk\nn = 16384\nbatch-size = 4096\nk = 16\n"),
+    "jumprelu_2_ranks": (2, "recipe = jumprelu\nn = 8192\nbatch-size = 2048\n"),
+    "matryoshka": (1, "recipe = matryoshka\nn = 16384\nmatryoshka-widths = 2048,4096,16384\nbatch-size = 2048\nk = 16\n"),
+    "two_seed_groups": (2, "seeds = 52,55\nrecipe = topk\nn = 32768\nbatch-size = 1024\nk = 16\n"),
+}
+
+
+def run(command, timeout=600):
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+class Plan(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="coact_plan_")
+        cls.store = os.path.join(cls.tmp, "acts.h5")
+        made = run([COACT, "synth", "--out", cls.store, "--rows", "16384", "--d", "256", "--features", "512",
+                    "--log-level", "warn"])
+        assert made.returncode == 0, made.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def study(self, name, train, extra=""):
+        path = os.path.join(self.tmp, name + ".ini")
+        seeds = "" if "seeds" in train else "seeds = 52\n"
+        with open(path, "w") as f:
+            f.write(f"out = {os.path.join(self.tmp, name)}\ndevice = cpu\n{extra}[run]\nstop-after = train\n"
+                    f"[data]\nsource = store\nstore = {self.store}\n[train]\nsteps = 5\n{seeds}{train}")
+        return path
+
+    def plan(self, config, ranks):
+        done = run([COACT, "plan", "--config", config, "--ranks", str(ranks), "--json"])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        plan = json.loads(done.stdout)
+        self.assertEqual(plan["ranks"], ranks)
+        self.assertEqual([s["stage"] for s in plan["stages"]], ["train"])
+        return plan["stages"][0]
+
+    def test_estimate_within_15_percent_of_measured_peak(self):
+        for name, (ranks, train) in CASES.items():
+            with self.subTest(case=name):
+                config = self.study(name, train)
+                stage = self.plan(config, ranks)
+                self.assertAlmostEqual(stage["resident_bytes"],
+                                       sum(m["bytes"] for m in stage["memory"]), delta=1.0)  # cpu: every line is resident
+                command = [COACT, "run", "--config", config, "--log-level", "warn"]
+                if ranks > 1:
+                    command = [MPIEXEC, "-n", str(ranks), "--oversubscribe", *command]
+                done = run([sys.executable, "-c", PEAK_RSS, *command])
+                self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+                measured = int(done.stdout.split()[-1])
+                estimate = stage["resident_bytes"]
+                print(f"{name}: {ranks} rank(s), estimate {estimate / 2**20:.0f} MiB, measured {measured / 2**20:.0f} MiB, "
+                      f"ratio {estimate / measured:.3f}", file=sys.stderr)
+                if SANITIZED:
+                    self.assertLess(estimate, measured)
+                else:
+                    self.assertLess(abs(estimate - measured), TOLERANCE * measured)
+
+    def test_memory_per_rank_falls_with_ranks(self):
+        config = self.study("scaling", "recipe = topk\nn = 16384\nbatch-size = 4096\nk = 16\n")
+        one, two = self.plan(config, 1), self.plan(config, 2)
+        self.assertLess(two["resident_bytes"], one["resident_bytes"])
+        batch = lambda s: next(m["bytes"] for m in s["memory"] if m["what"].startswith("pre-activations"))
+        self.assertEqual(batch(two), batch(one) / 2)
+        self.assertFalse([t for t in one["traffic"] if "allreduce" in t["what"]])
+        allreduce = [t for t in two["traffic"] if "allreduce" in t["what"]]
+        self.assertEqual(len(allreduce), 1)
+        buffer = next(m["bytes"] for m in two["memory"] if m["what"].startswith("gradient and statistics buffer"))
+        self.assertEqual(allreduce[0]["bytes"], buffer)  # a ring of 2 sends 2(2 - 1)/2 of it
+
+    def test_markdown_names_every_line(self):
+        done = run([COACT, "plan", "--config", self.study("text", CASES["topk"][1]), "--ranks", "2"])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        for text in ("## train", "Adam moments", "pre-activations", "peak resident set per rank", "gradient allreduce"):
+            self.assertIn(text, done.stdout)
+        self.assertNotIn("## graph", done.stdout)  # the study stops after train
+
+    def test_bad_layouts_refused_in_one_line(self):
+        topk = CASES["topk"][1]
+        cases = [
+            (["--config", self.study("zero", topk), "--ranks", "0"], "--ranks 0"),
+            (["--config", self.study("no_ranks", topk)], "needs --ranks"),
+            (["--config", self.study("groups", "seeds = 52,55\n" + topk), "--ranks", "1",
+              "--train.parallel-seeds", "2"], "train.parallel-seeds"),
+            (["--config", self.study("ranks_key", topk), "--ranks", "2", "--run.ranks", "4"], "run.ranks"),
+            (["--config", self.study("batch", "recipe = topk\nbatch-size = 2\n"), "--ranks", "4"], "batch-size"),
+            (["--ranks", "2"], "needs --config"),
+        ]
+        for args, words in cases:
+            with self.subTest(args=args):
+                done = run([COACT, "plan", *args])
+                self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
+                self.assertIn(words, done.stderr)
+                self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+
+    def test_record_source_needs_the_store(self):
+        path = os.path.join(self.tmp, "record.ini")
+        with open(path, "w") as f:
+            f.write(f"out = {os.path.join(self.tmp, 'record')}\n[run]\nstop-after = train\n[data]\nsource = record\n"
+                    "[train]\nseeds = 52\nsteps = 5\n[record]\nmodel = /nonexistent/model.safetensors\ntokens = /nonexistent/tokens.h5\n")
+        done = run([COACT, "plan", "--config", path, "--ranks", "1"])
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("data.source = record", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
