@@ -312,13 +312,17 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   }
 
   auto save = [&](bool complete) {
-    checkpoint.params = sae.to_host();
-    checkpoint.state = trainer.state();
-    checkpoint.complete = complete;
     if (run.group.is_root()) {
+      // Only the writer copies the parameters and Adam moments to the host (4 × the parameters
+      // at the peak): the other ranks' memory stays at the step's.
+      checkpoint.params = sae.to_host();
+      checkpoint.state = trainer.state();
+      checkpoint.complete = complete;
       // The run owns its file from here on: later checkpoints replace earlier ones.
       write_checkpoint(result.path, true, checkpoint,
                        {"sae", o.command_line, o.config_text, {}});
+      checkpoint.params = SaeTensors{};  // the host copies live only while the file is written
+      checkpoint.state.reset();
     }
     run.group.barrier();
   };

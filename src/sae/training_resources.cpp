@@ -114,16 +114,17 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
   // training.cpp and shuffle.cpp: the host side of the stream; the checkpoint's host copies.
   host("data stream: two prefetched batches (rows × d each)", 2 * rows * dd * kFloat, "--batch-size");
   host("data stream: the shuffle buffer's row indices", static_cast<double>(schedule.buffer_rows()) * 8, "--buffer-rows");
-  host("at a checkpoint: host copies of the parameters and Adam moments, one unpacked twice", 4 * params, "--n");
+  host("at a checkpoint, on the group's root: host copies of the parameters and Adam moments, one unpacked twice",
+       4 * params, "--n");
   host("runtime (code, threads, HDF5, MPI; measured on the cpu backend)", kRuntimeBytes, "");
   if (store.memory_mapped) {
-    // The stream reads the first buffer_rows rows, then buffer_rows / 2 fresh rows per phase.
-    const double phases = std::floor(static_cast<double>(std::max<std::int64_t>(steps - 1, 0)) /
-                                     static_cast<double>(schedule.batches_per_phase()));
-    const double visited = std::min(static_cast<double>(store.rows),
-                                    static_cast<double>(schedule.buffer_rows()) * (1.0 + phases / 2.0));
-    r.memory.push_back({"store pages the stream touches (at most the rows it visits)",
-                        visited * dd * static_cast<double>(store.element_bytes), MemoryPlace::Mapped, "--buffer-rows, --steps"});
+    // The shuffle buffer spans buffer_rows rows of the store: their pages are what the stream
+    // keeps touching. Pages of rows served earlier stay cached until the kernel reclaims them.
+    r.memory.push_back({"store pages under the shuffle buffer (buffer rows × d)",
+                        static_cast<double>(schedule.buffer_rows()) * dd * static_cast<double>(store.element_bytes),
+                        MemoryPlace::Mapped, "--buffer-rows"});
+    r.notes.push_back("store pages of rows served earlier stay in the page cache (and may show in RSS) until the "
+                      "kernel reclaims them; they are not counted");
   }
 
   if (group_ranks > 1) {
