@@ -2,7 +2,6 @@
 // (pipeline/resources.h): memory by purpose and place, communication per step.
 #include <iostream>
 
-#include <utility>
 #include <vector>
 
 #include "coact/core/errors.h"
@@ -18,10 +17,11 @@ int run_plan(const Invocation& invocation) {
   CommandLine cli("plan", "--config study.ini --ranks P [--<section>.<key> VALUE ...]",
                   "Says, before a job is submitted, what each stage of the study will hold on its busiest rank\n"
                   "when the job has P ranks: memory by purpose (parameters, Adam moments, activations, codes,\n"
-                  "the data stream, checkpoint copies), where it lives (host, device, mapped store pages) and\n"
-                  "the sizes that set it, then the bytes each rank sends per step. It reads the study file as\n"
+                  "the data stream, checkpoint copies, edge maps), where it lives (host, device, mapped store\n"
+                  "pages) and the sizes that set it, then the bytes each rank sends. It reads the study file as\n"
                   "`coact run` does and the shape of an existing store; it writes nothing. The figures are\n"
-                  "estimates of peak resident memory (the tests hold them within 15% of measured runs).");
+                  "estimates of peak resident memory, held within 15% of measured runs by the tests; a graph's\n"
+                  "edge lines are bounds (every pair a token contributes counted as a distinct edge).");
   cli.options().add_options()
       ("ranks", po::value<int>()->value_name("P"), "ranks of the job to plan for (default: run.ranks)")
       ("json", po::bool_switch(), "print JSON instead of markdown");
@@ -36,8 +36,7 @@ int run_plan(const Invocation& invocation) {
   const auto stages = pipeline::plan_resources(study, ranks);
   const bool device_is_host = study.job.device != backend::DeviceRequest::Cuda;
   std::vector<const char*> unplanned;
-  for (const auto [stage, name] : {std::pair{pipeline::Stage::Graph, "graph"}, std::pair{pipeline::Stage::Compare, "compare"}})
-    if (study.runs(stage)) unplanned.push_back(name);
+  if (study.runs(pipeline::Stage::Compare)) unplanned.push_back("compare");
   std::string text;
   if (cli.get<bool>("json")) {
     JsonWriter json;

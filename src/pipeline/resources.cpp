@@ -5,6 +5,8 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
+#include "coact/graph/build_resources.h"
+#include "coact/sae/sae.h"
 #include "coact/sae/training_resources.h"
 
 namespace coact::pipeline {
@@ -49,7 +51,21 @@ std::vector<StageResources> plan_resources(const Study& s, int ranks) {
   std::vector<StageResources> stages;
   if (!s.runs(Stage::Train)) return stages;
   try {
-    stages.push_back(sae::training_resources(s.train, planned_store(s), ranks, groups));
+    const sae::StoreShape store = planned_store(s);
+    stages.push_back(sae::training_resources(s.train, store, ranks, groups));
+    if (s.runs(Stage::Graph)) {
+      graph::SaeShape shape;
+      shape.d = store.d;
+      shape.n = sae::resolved_width(s.train, store.d);
+      sae::SaeConfig config = s.train.config;
+      config.d_in = shape.d;
+      config.n_features = shape.n;
+      const sae::EncoderSpec spec = sae::encoder_spec(config);
+      shape.kind = spec.kind;
+      shape.l0_assumed = !sae::uses_k(spec.kind);
+      shape.l0 = shape.l0_assumed ? static_cast<double>(shape.n) / 100 : static_cast<double>(spec.k);
+      stages.push_back(graph::graph_resources(s.graph, shape, store, ranks));
+    }
   } catch (const UsageError& e) {
     throw ConfigError(str("train: ", e.what()));
   } catch (const InputError& e) {

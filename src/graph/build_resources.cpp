@@ -1,0 +1,81 @@
+// build_graph's allocations as sizes (build.cpp, batch_encoder.cpp, sae/encoder.cpp,
+// io/batch_reader.cpp, coactivation.cpp): each line names what it stands for.
+#include "coact/graph/build_resources.h"
+
+#include <algorithm>
+
+#include "coact/core/errors.h"
+#include "coact/core/strings.h"
+#include "coact/sae/sae.h"
+
+namespace coact::graph {
+namespace {
+
+constexpr double kFloat = sizeof(float);
+// A partial edge map's entry: key, count, weight sum (EdgeList), and the merge of a batch into
+// it builds a new map of both: 2 × 24 bytes per edge at its peak.
+constexpr double kPartialEdgeBytes = 2 * 24;
+// The root's bytes per edge of the final graph besides its partial map: the gathered records
+// and their bytes, the EdgeList, the edge sums, the CSR (both directions) and its statistics.
+// Measured: 140 bytes per edge in all between two one-rank `coact graph` runs of 0.1 M and
+// 1.8 M edges (n 16,384, d 256), less the partial map's 48.
+constexpr double kRootEdgeBytes = 140 - kPartialEdgeBytes;
+// What a process holds before any buffer of its own (as sae/training_resources.cpp).
+constexpr double kRuntimeBytes = 40.0 * 1024 * 1024;
+constexpr int kPrefetchSlots = 2;  // OrderedBatchReader's default
+
+}  // namespace
+
+StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, const sae::StoreShape& store, int ranks) {
+  COACT_REQUIRE(ranks >= 1, UsageError, "graph_resources: ", ranks, " ranks");
+  const double d = static_cast<double>(s.d), n = static_cast<double>(s.n), B = static_cast<double>(o.batch_tokens);
+  const std::int64_t batches = std::min(o.num_batches, store.rows / o.batch_tokens);
+  const std::int64_t rank_batches = (batches + ranks - 1) / ranks;
+  const double sub = static_cast<double>(std::min(o.encode_rows, o.batch_tokens));
+  const double params = static_cast<double>(sae::ParamLayout::make(s.d, s.n, s.kind).count) * kFloat;
+  const double k = static_cast<double>(o.k), pairs_per_token = k * (k - 1) / 2;
+  const double all_pairs = n * (n - 1) / 2;
+  // Every pair of a token's top-k is an edge at most once: the graph has at most the pairs its
+  // tokens contribute, and at most all pairs of latents.
+  const double edges = std::min(all_pairs, static_cast<double>(batches) * B * pairs_per_token);
+  const double rank_edges = std::min(all_pairs, static_cast<double>(rank_batches) * B * pairs_per_token);
+
+  StageResources r;
+  r.stage = "graph";
+  r.layout = str("one graph per SAE (n ", with_commas(s.n), ", d ", with_commas(s.d), ") over ", with_commas(batches),
+                 " batches of ", with_commas(o.batch_tokens), " tokens, top-", o.k, " per token, on ", ranks,
+                 " rank(s): each encodes up to ", with_commas(rank_batches),
+                 " batch(es), the root gathers the edges; at most ", with_commas(static_cast<std::int64_t>(edges)),
+                 " edges (every pair a token contributes distinct)");
+  auto add = [&](std::string what, double bytes, MemoryPlace place, std::string sized_by) {
+    r.memory.push_back({std::move(what), bytes, place, std::move(sized_by)});
+  };
+  add("SAE parameters", params, MemoryPlace::Device, "train.n");
+  add("encoder: pre-activations (encode rows × n)", sub * n * kFloat, MemoryPlace::Device, "--encode-rows, train.n");
+  add("encoder: rows, x − b_dec (2 × encode rows × d)", 2 * sub * d * kFloat, MemoryPlace::Device, "--encode-rows");
+  add(str("encoder: code (encode rows × L0 ", s.l0_assumed ? "assumed " : "", fixed_with_commas(s.l0, 0), ")"),
+      sub * s.l0 * 16, MemoryPlace::Device, "--encode-rows");
+  add("SAE as read from its file", params, MemoryPlace::Host, "train.n");
+  add("batch reader: two prefetched batches (B × d)", kPrefetchSlots * B * d * kFloat, MemoryPlace::Host, "--batch-tokens");
+  add("one batch's codes and their columns (B × L0)", B * s.l0 * 16 + n * 16, MemoryPlace::Host, "--batch-tokens");
+  add("one batch's pairs (B × C(k, 2) keys)", B * pairs_per_token * 8, MemoryPlace::Host, "--batch-tokens, --k");
+  add("this rank's partial edge map, while a batch merges into it", rank_edges * kPartialEdgeBytes, MemoryPlace::Host,
+      "--num-batches, --k");
+  add("root: the gathered edges, the CSR and its statistics (at most)", edges * kRootEdgeBytes, MemoryPlace::Host,
+      "--num-batches, --k");
+  add("runtime (code, threads, HDF5, MPI; measured on the cpu backend)", kRuntimeBytes, MemoryPlace::Host, "");
+  if (store.memory_mapped)
+    add("store pages of this rank's batches", static_cast<double>(rank_batches) * B * d * static_cast<double>(store.element_bytes),
+        MemoryPlace::Mapped, "--num-batches, --batch-tokens");
+  if (ranks > 1) {
+    r.traffic.push_back({"partial edge maps to their owners (all-to-all, at most)", rank_edges * 24, "run"});
+    r.traffic.push_back({"owned edges gathered on the root (at most, the root receives)", edges * 24, "run"});
+  }
+  r.notes.push_back("the edge lines are bounds: real graphs repeat pairs across tokens and have fewer edges");
+  if (s.l0_assumed)
+    r.notes.push_back(str("L0 ", fixed_with_commas(s.l0, 0), " is an assumption (1% of n) for an SAE not trained yet; "
+                          "its codes lines scale with the trained SAE's L0"));
+  return r;
+}
+
+}  // namespace coact::graph
