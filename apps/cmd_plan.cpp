@@ -2,8 +2,6 @@
 // (pipeline/resources.h): memory by purpose and place, communication per step.
 #include <iostream>
 
-#include <vector>
-
 #include "coact/core/errors.h"
 #include "coact/core/json.h"
 #include "coact/core/strings.h"
@@ -35,16 +33,12 @@ int run_plan(const Invocation& invocation) {
                          : std::string("coact plan needs --ranks P (or run.ranks in the study)"));
   const auto stages = pipeline::plan_resources(study, ranks);
   const bool device_is_host = study.job.device != backend::DeviceRequest::Cuda;
-  std::vector<const char*> unplanned;
-  if (study.runs(pipeline::Stage::Compare)) unplanned.push_back("compare");
   std::string text;
   if (cli.get<bool>("json")) {
     JsonWriter json;
     json.begin_object().field("config", study.config_path).field("ranks", ranks).field("device_is_host", device_is_host);
     json.key("stages").begin_array();
     for (const auto& stage : stages) write_resources(json, stage, device_is_host);
-    json.end_array().key("not_estimated").begin_array();
-    for (const char* name : unplanned) json.value(name);
     json.end_array().end_object();
     text = json.str() + "\n";
   } else {
@@ -52,7 +46,6 @@ int run_plan(const Invocation& invocation) {
     if (study.job.device == backend::DeviceRequest::Auto)
       text += "device = auto: planned as cpu (device buffers in host memory); set device = cuda to plan GPU memory\n\n";
     for (const auto& stage : stages) text += format_resources(stage, device_is_host) + "\n";
-    for (const char* name : unplanned) text += str("## ", name, "\n\nnot estimated by coact plan yet\n\n");
   }
   if (invocation.mpi.is_root()) std::cout << text << std::flush;
   return 0;

@@ -15,6 +15,10 @@ const char* to_string(MemoryPlace place) {
   return "?";
 }
 
+MemoryNeed runtime_memory() {
+  return {"runtime (code, threads, HDF5, MPI; measured on the cpu backend)", 40.0 * 1024 * 1024, MemoryPlace::Host, ""};
+}
+
 double StageResources::bytes(MemoryPlace place) const {
   double total = 0;
   for (const auto& m : memory)

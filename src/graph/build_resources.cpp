@@ -20,25 +20,33 @@ constexpr double kPartialEdgeBytes = 2 * 24;
 // Measured: 140 bytes per edge in all between two one-rank `coact graph` runs of 0.1 M and
 // 1.8 M edges (n 16,384, d 256), less the partial map's 48.
 constexpr double kRootEdgeBytes = 140 - kPartialEdgeBytes;
-// What a process holds before any buffer of its own (as sae/training_resources.cpp).
-constexpr double kRuntimeBytes = 40.0 * 1024 * 1024;
 constexpr int kPrefetchSlots = 2;  // OrderedBatchReader's default
 
+// The pairs the given batches contribute, at most all pairs of n latents.
+double pair_bound(const GraphBuildOptions& o, std::int64_t n, std::int64_t batches) {
+  const double k = static_cast<double>(o.k), nn = static_cast<double>(n);
+  return std::min(nn * (nn - 1) / 2, static_cast<double>(batches) * static_cast<double>(o.batch_tokens) * k * (k - 1) / 2);
+}
+
+std::int64_t stored_batches(const GraphBuildOptions& o, std::int64_t store_rows) {
+  return std::min(o.num_batches, store_rows / o.batch_tokens);
+}
+
 }  // namespace
+
+double graph_edge_bound(const GraphBuildOptions& o, std::int64_t n, std::int64_t store_rows) {
+  return pair_bound(o, n, stored_batches(o, store_rows));
+}
 
 StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, const sae::StoreShape& store, int ranks) {
   COACT_REQUIRE(ranks >= 1, UsageError, "graph_resources: ", ranks, " ranks");
   const double d = static_cast<double>(s.d), n = static_cast<double>(s.n), B = static_cast<double>(o.batch_tokens);
-  const std::int64_t batches = std::min(o.num_batches, store.rows / o.batch_tokens);
+  const std::int64_t batches = stored_batches(o, store.rows);
   const std::int64_t rank_batches = (batches + ranks - 1) / ranks;
   const double sub = static_cast<double>(std::min(o.encode_rows, o.batch_tokens));
   const double params = static_cast<double>(sae::ParamLayout::make(s.d, s.n, s.kind).count) * kFloat;
   const double k = static_cast<double>(o.k), pairs_per_token = k * (k - 1) / 2;
-  const double all_pairs = n * (n - 1) / 2;
-  // Every pair of a token's top-k is an edge at most once: the graph has at most the pairs its
-  // tokens contribute, and at most all pairs of latents.
-  const double edges = std::min(all_pairs, static_cast<double>(batches) * B * pairs_per_token);
-  const double rank_edges = std::min(all_pairs, static_cast<double>(rank_batches) * B * pairs_per_token);
+  const double edges = pair_bound(o, s.n, batches), rank_edges = pair_bound(o, s.n, rank_batches);
 
   StageResources r;
   r.stage = "graph";
@@ -63,7 +71,7 @@ StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, co
       "--num-batches, --k");
   add("root: the gathered edges, the CSR and its statistics (at most)", edges * kRootEdgeBytes, MemoryPlace::Host,
       "--num-batches, --k");
-  add("runtime (code, threads, HDF5, MPI; measured on the cpu backend)", kRuntimeBytes, MemoryPlace::Host, "");
+  r.memory.push_back(runtime_memory());
   if (store.memory_mapped)
     add("store pages of this rank's batches", static_cast<double>(rank_batches) * B * d * static_cast<double>(store.element_bytes),
         MemoryPlace::Mapped, "--num-batches, --batch-tokens");

@@ -5,6 +5,7 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
+#include "coact/compare/comparison_resources.h"
 #include "coact/graph/build_resources.h"
 #include "coact/sae/sae.h"
 #include "coact/sae/training_resources.h"
@@ -34,6 +35,25 @@ sae::StoreShape planned_store(const Study& s) {
   }
 }
 
+// One SAE per seed, all of the train stage's shape, with the graph stage's edge bound.
+StageResources planned_comparison(const Study& s, const graph::SaeShape& sae, const sae::StoreShape& store, int ranks) {
+  const sae::ParamLayout layout = sae::ParamLayout::make(sae.d, sae.n, sae.kind);
+  compare::ComparisonShape shape;
+  const compare::SaeShape one{sae.d, sae.n, (layout.has_threshold ? 1 : 0) + (layout.gated ? 2 : 0),
+                              s.train.normalisation == io::Normalisation::CenterScale};
+  const auto edges = static_cast<std::int64_t>(graph::graph_edge_bound(s.graph, sae.n, store.rows));
+  for (std::size_t i = 0; i < s.seeds().size(); ++i) {
+    shape.saes.push_back(one);
+    shape.graphs.push_back({sae.n, edges});
+  }
+  shape.threads = static_cast<int>(s.job.threads.value_or(1));
+  StageResources r = compare::comparison_resources(s.compare, shape, ranks);
+  r.notes.push_back("each graph counted at the graph stage's bound of " + with_commas(edges) + " edges");
+  if (!s.compare.truth_store.empty()) r.notes.push_back("compare.truth's ground-truth directions are not counted");
+  if (!s.job.threads) r.notes.push_back("threads per rank not set: planned as 1 (the candidate pass keeps lists per thread)");
+  return r;
+}
+
 }  // namespace
 
 int train_groups(const Study& s, int ranks) {
@@ -50,8 +70,8 @@ std::vector<StageResources> plan_resources(const Study& s, int ranks) {
     throw ConfigError(str("train.parallel-seeds: ", groups, " seed groups need at least as many ranks; the plan is for ", ranks));
   std::vector<StageResources> stages;
   if (!s.runs(Stage::Train)) return stages;
+  const sae::StoreShape store = planned_store(s);
   try {
-    const sae::StoreShape store = planned_store(s);
     stages.push_back(sae::training_resources(s.train, store, ranks, groups));
     if (s.runs(Stage::Graph)) {
       graph::SaeShape shape;
@@ -65,6 +85,7 @@ std::vector<StageResources> plan_resources(const Study& s, int ranks) {
       shape.l0_assumed = !sae::uses_k(spec.kind);
       shape.l0 = shape.l0_assumed ? static_cast<double>(shape.n) / 100 : static_cast<double>(spec.k);
       stages.push_back(graph::graph_resources(s.graph, shape, store, ranks));
+      if (s.runs(Stage::Compare)) stages.push_back(planned_comparison(s, shape, store, ranks));
     }
   } catch (const UsageError& e) {
     throw ConfigError(str("train: ", e.what()));

@@ -40,11 +40,6 @@ namespace {
 
 using backend::Transpose;
 
-// The dense path's dL/dz = g W_decᵀ is formed this many rows at a time, so it needs a chunk of
-// rows×n rather than a second full code matrix (64 MiB: 1,024 rows at n = 16,384, enough rows
-// for both threads of a GEMM and few re-reads of W_dec).
-constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 24;
-
 void sum_over(dist::Comm* group, std::int64_t* data, std::size_t count) {
   if (group != nullptr && group->size() > 1) group->allreduce_sum(data, count, dist::DType::I64);
 }

@@ -12,6 +12,7 @@
 #include "coact/io/shuffle.h"
 #include "coact/sae/sae.h"
 #include "coact/sae/trainer.h"
+#include "workspace.h"
 
 namespace coact::sae {
 namespace {
@@ -24,12 +25,6 @@ constexpr double kHeadroom = 1.25;
 constexpr double kCodeEntryBytes = 4 * 4 + 8;
 // Per row (counts, offsets) and per column (col_offsets) of a code.
 constexpr double kCodeRowBytes = 16, kCodeColumnBytes = 8;
-// The dense path's dL/dz chunk (gradients.cpp kDenseChunkFloats).
-constexpr double kDenseChunkFloats = 16777216.0;
-// What a process holds before any buffer of its own: code, OpenBLAS and OpenMP threads, HDF5,
-// Open MPI. Measured as the peak RSS of `coact train` on a tiny SAE over a tiny store (cpu
-// backend, Debian 12, Open MPI 4.1): 40 MiB at 1 rank, the same per rank at 2.
-constexpr double kRuntimeBytes = 40.0 * 1024 * 1024;
 
 double code_bytes(double rows, double cols, double nnz) {
   return kHeadroom * (nnz * kCodeEntryBytes + rows * kCodeRowBytes + cols * kCodeColumnBytes);
@@ -102,7 +97,7 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
              kHeadroom * (rows * k * 12 + levels * rows * kCodeRowBytes + levels * rows * dd * kFloat), "--matryoshka-widths");
     }
   } else {
-    const double chunk_rows = std::max(1.0, std::min(rows, std::floor(kDenseChunkFloats / nn)));
+    const double chunk_rows = std::max(1.0, std::min(rows, std::floor(static_cast<double>(kDenseChunkFloats) / nn)));
     device("dense path: dL/dz chunk (while codes are dense)", kHeadroom * chunk_rows * nn * kFloat, "--n");
     device(str("sparse path: code (at most --sparse-max-density ", c.sparse_max_density, " of rows × n)"),
            code_bytes(rows, nn, c.sparse_max_density * rows * nn), "--sparse-max-density, --batch-size, --n");
@@ -116,7 +111,7 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
   host("data stream: the shuffle buffer's row indices", static_cast<double>(schedule.buffer_rows()) * 8, "--buffer-rows");
   host("at a checkpoint, on the group's root: host copies of the parameters and Adam moments, one unpacked twice",
        4 * params, "--n");
-  host("runtime (code, threads, HDF5, MPI; measured on the cpu backend)", kRuntimeBytes, "");
+  r.memory.push_back(runtime_memory());
   if (store.memory_mapped) {
     // The shuffle buffer spans buffer_rows rows of the store: their pages are what the stream
     // keeps touching. Pages of rows served earlier stay cached until the kernel reclaims them.

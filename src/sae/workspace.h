@@ -11,6 +11,11 @@
 
 namespace coact::sae {
 
+// The dense path's dL/dz = g W_decᵀ is formed this many rows at a time, so it needs a chunk of
+// rows×n rather than a second full code matrix (64 MiB: 1,024 rows at n = 16,384, enough rows
+// for both threads of a GEMM and few re-reads of W_dec).
+inline constexpr std::int64_t kDenseChunkFloats = std::int64_t{1} << 24;
+
 struct SaeTrainer::Workspace {
   Workspace(backend::Backend& b, std::int64_t rows, std::int64_t d, std::int64_t n)
       : xc(b, static_cast<std::size_t>(rows * d)), xhat(b, static_cast<std::size_t>(rows * d)),

@@ -19,6 +19,10 @@ struct SaeShape {
   bool l0_assumed = false;  // true when l0 is a stated assumption (relu kinds before training)
 };
 
+// The most edges the graph can have: every pair of a token's top-k distinct over the batches the
+// store holds, and at most all pairs of latents.
+double graph_edge_bound(const GraphBuildOptions& o, std::int64_t n, std::int64_t store_rows);
+
 StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& sae, const sae::StoreShape& store, int ranks);
 
 }  // namespace coact::graph
