@@ -28,10 +28,12 @@ struct TrafficNeed {
   std::string per;   // "step", "run"
 };
 
-// What a coact process holds before any buffer of its own: code, OpenBLAS and OpenMP threads,
-// HDF5, Open MPI. Measured as the peak RSS of `coact train` on a tiny SAE over a tiny store (cpu
-// backend, Debian 12, Open MPI 4.1): 40 MiB at 1 rank, the same per rank at 2. Every stage's
-// estimate has this line once.
+// What a coact process holds before any buffer of its own: code and libraries as loaded (a
+// CUDA build maps and initialises cuBLAS and the CUDA runtime: about 200 MiB more than a cpu
+// build), OpenBLAS and OpenMP threads, HDF5, Open MPI. Measured in the calling process, which is
+// the same binary: its resident set now, less the free heap that later allocations reuse, plus
+// what a working process adds (threads' buffers and stacks, HDF5's caches: 10 MiB, measured).
+// Every stage's estimate has this line once.
 MemoryNeed runtime_memory();
 
 // One stage on its busiest rank. Every memory line is resident at the stage's peak (the lines
