@@ -56,6 +56,7 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
   const double rows = static_cast<double>((o.batch_rows + group_ranks - 1) / group_ranks);
   const double dd = static_cast<double>(d), nn = static_cast<double>(n);
   const double params = static_cast<double>(ParamLayout::make(d, n, spec.kind).count) * kFloat;
+  const double reduce = static_cast<double>(ReduceLayout::make(d, n, spec.kind).count) * kFloat;
 
   StageResources r;
   r.stage = "train";
@@ -73,8 +74,7 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
   // trainer.cpp: the SAE, the Adam moments, the reduce buffer; workspace.h and the batch.
   device("parameters (W_enc, W_dec, biases)", params, "--n");
   device("Adam moments (2 × parameters)", 2 * params, "--n");
-  device("gradient and statistics buffer (the allreduce)",
-         static_cast<double>(ReduceLayout::make(d, n, spec.kind).count) * kFloat, "--n");
+  device("gradient and statistics buffer (the allreduce)", reduce, "--n");
   device("pre-activations (rows × n)", rows * nn * kFloat, "--batch-size, --n");
   device("batch, x − b_dec, x̂, dL/dx̂ (4 × rows × d)", 4 * rows * dd * kFloat, "--batch-size");
   device("per-feature sums and dead mask", nn * (kFloat + 1), "--n");
@@ -124,7 +124,6 @@ StageResources training_resources(const TrainingOptions& o, const StoreShape& st
 
   if (group_ranks > 1) {
     const double g = static_cast<double>(group_ranks);
-    const double reduce = static_cast<double>(ReduceLayout::make(d, n, spec.kind).count) * kFloat;
     r.traffic.push_back({"gradient allreduce (a ring sends 2(g − 1)/g of the buffer)", 2 * (g - 1) / g * reduce, "step"});
     if (selects_over_batch(c.recipe))
       r.traffic.push_back({"batch selection: two value histograms summed", 2 * 2 * (g - 1) / g *
