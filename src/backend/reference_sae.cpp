@@ -242,7 +242,7 @@ void uniform_rows(std::int64_t count, std::int64_t cols, const std::int32_t* row
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t r = row_list ? row_list[i] : i;
     for (std::int64_t c = 0; c < cols; ++c) {
-      CounterRng rng(p.key, p.stream, static_cast<std::uint64_t>(r * p.flat_row_stride + c * p.flat_col_stride));
+      CounterRng rng(p.key, p.stream, static_cast<std::uint64_t>(p.flat_offset + r * p.flat_row_stride + c * p.flat_col_stride));
       const double u = rng.uniform();
       out[r * cols + c] = static_cast<float>((2.0 * u - 1.0) * p.bound);
     }

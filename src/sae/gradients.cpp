@@ -66,7 +66,7 @@ void SaeTrainer::update_dead_mask() {
     dead_host_[j] = is_dead;
     dead += is_dead;
   }
-  dead_count_ = dead;
+  dead_total_ = sum_over_shards(dead);
   if (changed) {
     work_->dead_mask.copy_from_host(dead_host_);
     dead_mask_uploaded_ = true;
@@ -115,36 +115,48 @@ void SaeTrainer::select_batch(std::int64_t rows, std::int64_t global_rows, dist:
   std::memcpy(&batch_level_, &bits, sizeof bits);
   rule.level = batch_level_;
 
-  // This rank's share of the ties: what the lower ranks' ties leave of the ones needed.
+  // This rank's share of the ties: what the lower data ranks' ties leave of the ones needed,
+  // taken in global order (row by row; within a row, latent by latent, so shard by shard).
   const std::int64_t needed = wanted - above, mine = local[static_cast<std::size_t>(low)];
-  std::int64_t before = 0;
+  const int shards = shard_count(), block = rank / shards;  // the data rank
+  COACT_REQUIRE(rank % shards == shard_index(), Error, "SaeTrainer: rank ", rank, " of the group is not shard ",
+                shard_index(), " (ranks go data rank first, then shard)");
+  std::int64_t before = 0, block_ties = mine;
   if (ranks > 1) {
     std::vector<std::int64_t> counts(static_cast<std::size_t>(ranks), 0);
     counts[static_cast<std::size_t>(rank)] = mine;
     b.copy_bytes(w.histogram.data(), counts.data(), counts.size() * sizeof(std::int64_t), backend::CopyKind::HostToDevice);
     sum_over(group, w.histogram.data(), counts.size());
     b.copy_bytes(counts.data(), w.histogram.data(), counts.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
-    for (int r = 0; r < rank; ++r) before += counts[static_cast<std::size_t>(r)];
+    block_ties = 0;
+    for (int r = 0; r < ranks; ++r) {
+      if (r / shards < block) before += counts[static_cast<std::size_t>(r)];
+      if (r / shards == block) block_ties += counts[static_cast<std::size_t>(r)];
+    }
   }
-  std::int64_t allowed = std::clamp<std::int64_t>(needed - before, 0, mine);
-  if (allowed == mine) {
-    // Every tie on this rank is taken (the usual case with continuous values): the code is
+  std::int64_t allowed = std::clamp<std::int64_t>(needed - before, 0, block_ties);
+  if (allowed == block_ties) {
+    // Every tie on this data rank is taken (the usual case with continuous values): the code is
     // {v ≥ level} = {v > the float just below it}, with no pass to count each row's ties.
     rule.level = std::nextafter(batch_level_, 0.0f);
   } else if (allowed > 0) {
-    // Each row's ties, then the first `allowed` of them in row order.
+    // Each row's ties (on every shard of these rows), then the first `allowed` of them in order.
     backend::CodeRule equal;
     equal.kind = backend::CodeRule::Kind::Equal;
     equal.level = batch_level_;
-    detail::ensure_capacity(b, w.row_ties, rows);
-    b.count_selected(rows, n, w.pre.data(), sae_.b_enc(), equal, w.row_ties.data());
-    std::vector<std::int64_t> ties(static_cast<std::size_t>(rows));
+    detail::ensure_capacity(b, w.row_ties, rows * (shards + 1));
+    b.count_selected(rows, n, w.pre.data(), sae_.b_enc(), equal, w.row_ties.data() + rows * shards);
+    if (sharded()) shards_->allgather(w.row_ties.data() + rows * shards, w.row_ties.data(), rows * sizeof(std::int64_t));
+    else b.copy_bytes(w.row_ties.data(), w.row_ties.data() + rows, rows * sizeof(std::int64_t), backend::CopyKind::DeviceToDevice);
+    std::vector<std::int64_t> ties(static_cast<std::size_t>(rows * shards)), taken(static_cast<std::size_t>(rows));
     b.copy_bytes(ties.data(), w.row_ties.data(), ties.size() * sizeof(std::int64_t), backend::CopyKind::DeviceToHost);
-    for (auto& t : ties) {
-      t = std::min(t, allowed);
-      allowed -= t;
-    }
-    b.copy_bytes(w.row_ties.data(), ties.data(), ties.size() * sizeof(std::int64_t), backend::CopyKind::HostToDevice);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (int s = 0; s < shards; ++s) {
+        const std::int64_t t = std::min(ties[static_cast<std::size_t>(s * rows + r)], allowed);
+        allowed -= t;
+        if (s == shard_index()) taken[static_cast<std::size_t>(r)] = t;
+      }
+    b.copy_bytes(w.row_ties.data(), taken.data(), taken.size() * sizeof(std::int64_t), backend::CopyKind::HostToDevice);
     rule.ties = w.row_ties.data();
   }
   main_rule_ = rule;
@@ -184,7 +196,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     update_dead_mask();
     // EleutherAI sparse_coder.py: k_aux = d/2 (Gao et al. B.1), "reduce the scale of the loss if
     // there are a small number of dead latents": scale = min(num_dead / k_aux, 1).
-    aux_scale_ = std::min(1.0, static_cast<double>(dead_count_) / static_cast<double>(k_aux_config));
+    aux_scale_ = std::min(1.0, static_cast<double>(dead_total_) / static_cast<double>(k_aux_config));
   }
 
   // ---- forward: the dense encoder product ---------------------------------------------------
@@ -215,6 +227,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     detail::count_codes_two(selection.rule, band, w.pre.data(), sae_.b_enc(), rows, n, w.main, w.band);
   else
     detail::count_codes(selection, w.pre.data(), sae_.b_enc(), rows, n, w.main);
+  if (topk) keep_global_topk(w.main);
   const std::int64_t nnz = w.main.nnz;
   const double density = static_cast<double>(nnz) / (static_cast<double>(rows) * static_cast<double>(n));
   // Matryoshka's levels are sums over the code's entries: it always takes the sparse path.
@@ -233,12 +246,13 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   const bool use_aux = aux_scale_ > 0;
   std::int64_t aux_nnz = 0;
   if (use_aux) {
-    const std::int64_t k_aux = std::min(k_aux_config, dead_count_);
-    aux_nnz = detail::count_codes(detail::Selection::topk(k_aux, w.dead_mask.data()), w.pre.data(), sae_.b_enc(), rows,
-                                  n, w.aux);
+    const std::int64_t k_aux = std::min(k_aux_config, dead_total_);
+    detail::count_codes(detail::Selection::topk(k_aux, w.dead_mask.data()), w.pre.data(), sae_.b_enc(), rows, n, w.aux);
+    keep_global_topk(w.aux);
+    aux_nnz = w.aux.nnz;
     detail::fill_codes(w.pre.data(), sae_.b_enc(), w.aux);
     last_local_.aux_nnz = aux_nnz;
-    last_local_.dead = dead_count_;
+    last_local_.dead = dead_total_;
   }
   const std::int64_t band_nnz = jumprelu ? w.band.nnz : 0;
   last_local_.band_nnz = band_nnz;
@@ -252,9 +266,18 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     detail::CodeBuffers& c = w.main;
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, nnz);
-    b.decode_residual_row_dots(rows, d, nnz, c.view(), c.entry_rows.data(), sae_.w_dec(), sae_.b_dec(), batch,
-                               w.xc.data(), mse_scale, l1, w.xhat.data(), w.dxhat.data(), w.row_stats.data(),
-                               c.grad.data());
+    if (sharded()) {
+      // The fused pass in three steps, with the shards' partial reconstructions summed between.
+      b.sparse_decode(rows, d, c.view(), sae_.w_dec(), nullptr, w.xhat.data());
+      sum_over_shards(w.xhat.data(), static_cast<std::size_t>(rows * d));
+      b.add_row_vector(rows, d, 1.0f, sae_.b_dec(), w.xhat.data(), w.xhat.data());
+      b.residual(rows, d, w.xhat.data(), batch, w.xc.data(), mse_scale, w.dxhat.data(), w.row_stats.data());
+      b.sparse_row_dots(nnz, d, c.view(), c.entry_rows.data(), w.dxhat.data(), sae_.w_dec(), l1, c.grad.data());
+    } else {
+      b.decode_residual_row_dots(rows, d, nnz, c.view(), c.entry_rows.data(), sae_.w_dec(), sae_.b_dec(), batch,
+                                 w.xc.data(), mse_scale, l1, w.xhat.data(), w.dxhat.data(), w.row_stats.data(),
+                                 c.grad.data());
+    }
     b.sparse_accumulate_rows(n, d, c.columns(), c.value.data(), w.dxhat.data(), g_dec, c.grad.data(), encoder_input,
                              g_enc_t, false);
     b.segment_counts(n, c.col_offsets.data(), fire);
@@ -270,6 +293,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     }
     b.gemm_mixed(precision, Transpose::No, Transpose::No, rows, d, n, 1.0f, z, n, sae_.w_dec(), d, 0.0f, w.xhat.data(),
                  d);
+    sum_over_shards(w.xhat.data(), static_cast<std::size_t>(rows * d));
     b.add_row_vector(rows, d, 1.0f, sae_.b_dec(), w.xhat.data(), w.xhat.data());
     b.residual(rows, d, w.xhat.data(), batch, w.xc.data(), mse_scale, w.dxhat.data(), w.row_stats.data());
     b.column_activity(rows, n, z, fire, w.feature_sums.data());
@@ -294,6 +318,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     const double aux_weight = 2.0 * config_.auxk_alpha * aux_scale_;
     const auto aux_scale = static_cast<float>(topk ? aux_weight : aux_weight / static_cast<double>(global_rows));
     b.sparse_decode(rows, d, c.view(), sae_.w_dec(), nullptr, w.aux_grad.data());
+    sum_over_shards(w.aux_grad.data(), static_cast<std::size_t>(rows * d));
     b.aux_residual(rows, d, w.aux_grad.data(), batch, w.xhat.data(), aux_scale, w.aux_grad.data(), w.row_stats.data());
     detail::group_by_column(c);
     detail::ensure_capacity(b, c.grad, aux_nnz);
@@ -322,18 +347,26 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
   }
 
   // db_dec = Σ_rows g (− W_enc · db_enc, all of db_enc with AuxK's share, when b_dec is subtracted).
-  b.column_sums(rows, d, w.dxhat.data(), false, g_b_dec);
+  // Statistics: centred sums for the batch variance; the loss parts, L1 and L0 sums. Every
+  // shard computes the row terms alike (Σ g, the centred sums, the row statistics, the rows):
+  // shard 0 contributes them; the latent terms come from each shard.
+  const bool row_terms = owns_row_terms();
+  if (row_terms) b.column_sums(rows, d, w.dxhat.data(), false, g_b_dec);
+  else b.fill(d, 0.0f, g_b_dec);
   if (config_.subtract_b_dec)
     b.gemm(Transpose::No, Transpose::No, 1, d, n, -1.0f, g_b_enc, n, sae_.w_enc_t(), d, 1.0f, g_b_dec, d);
-
-  // Statistics: centred sums for the batch variance; the loss parts, L1 and L0 sums.
-  b.column_sums(rows, d, w.xc.data(), false, G + layout_.centered_sums);
-  b.column_sums(rows, 3, w.row_stats.data(), false, scalars + kSquaredError);  // sse, centred², aux
+  if (row_terms) {
+    b.column_sums(rows, d, w.xc.data(), false, G + layout_.centered_sums);
+    b.column_sums(rows, 3, w.row_stats.data(), false, scalars + kSquaredError);  // sse, centred², aux
+  } else {
+    b.fill(d, 0.0f, G + layout_.centered_sums);
+    b.fill(3, 0.0f, scalars + kSquaredError);
+  }
   if (matryoshka) b.column_sums(1, 1, w.level_sums.data(), false, scalars + kInnerSquaredError);
   else b.fill(1, 0.0f, scalars + kInnerSquaredError);
   b.column_sums(n, 1, w.feature_sums.data(), false, scalars + kL1Sum);
   b.column_sums(n, 1, fire, false, scalars + kActiveCount);
-  b.fill(1, static_cast<float>(rows), scalars + kRowCount);
+  b.fill(1, row_terms ? static_cast<float>(rows) : 0.0f, scalars + kRowCount);
 }
 
 }  // namespace coact::sae

@@ -70,6 +70,59 @@ void SaeTensors::check_spec(const EncoderSpec& spec, std::int64_t d, std::int64_
   require("input_mean", !input_mean.empty(), spec.input_norm == InputNormKind::CenterScale);
 }
 
+SaeTensors SaeTensors::features(std::int64_t first, std::int64_t count) const {
+  COACT_REQUIRE(first >= 0 && count >= 0 && first + count <= n_features, UsageError, "SAE tensors: latents [", first,
+                ", ", first + count, ") are not within the ", n_features, " latents");
+  SaeTensors t;
+  t.d_in = d_in;
+  t.n_features = count;
+  t.w_enc.resize(static_cast<std::size_t>(d_in * count));
+  for (std::int64_t i = 0; i < d_in; ++i)
+    std::copy_n(w_enc.begin() + i * n_features + first, count, t.w_enc.begin() + i * count);
+  const auto cut = [&](const std::vector<float>& v, std::int64_t width) {
+    if (v.empty()) return std::vector<float>();
+    return std::vector<float>(v.begin() + first * width, v.begin() + (first + count) * width);
+  };
+  t.b_enc = cut(b_enc, 1);
+  t.w_dec = cut(w_dec, d_in);
+  t.b_dec = b_dec;
+  t.threshold = cut(threshold, 1);
+  t.r_mag = cut(r_mag, 1);
+  t.b_mag = cut(b_mag, 1);
+  t.input_mean = input_mean;
+  return t;
+}
+
+SaeTensors SaeTensors::join_features(const std::vector<SaeTensors>& slices) {
+  COACT_REQUIRE(!slices.empty(), UsageError, "SAE tensors: nothing to join");
+  SaeTensors t;
+  t.d_in = slices.front().d_in;
+  for (const auto& s : slices) {
+    COACT_REQUIRE(s.d_in == t.d_in, InputError, "SAE tensors: slices of d_in ", s.d_in, " and ", t.d_in);
+    t.n_features += s.n_features;
+  }
+  const std::int64_t d = t.d_in, n = t.n_features;
+  t.w_enc.resize(static_cast<std::size_t>(d * n));
+  std::int64_t first = 0;
+  for (const auto& s : slices) {
+    for (std::int64_t i = 0; i < d; ++i)
+      std::copy_n(s.w_enc.begin() + i * s.n_features, s.n_features, t.w_enc.begin() + i * n + first);
+    first += s.n_features;
+    const auto append = [](std::vector<float>& to, const std::vector<float>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    append(t.b_enc, s.b_enc);
+    append(t.w_dec, s.w_dec);
+    append(t.threshold, s.threshold);
+    append(t.r_mag, s.r_mag);
+    append(t.b_mag, s.b_mag);
+  }
+  t.b_dec = slices.front().b_dec;
+  t.input_mean = slices.front().input_mean;
+  t.check_shape(d, n, "joined SAE tensors");
+  return t;
+}
+
 EncoderSpec encoder_spec(const SaeConfig& config) {
   EncoderSpec spec;
   switch (config.recipe) {
@@ -161,11 +214,20 @@ std::vector<float> pack_tensors(const ParamLayout& layout, const SaeTensors& t) 
 }
 
 Sae::Sae(backend::Backend& backend, std::int64_t d_in, std::int64_t n_features, const EncoderSpec& spec)
-    : backend_(&backend), layout_(ParamLayout::make(d_in, n_features, spec.kind)), spec_(spec) {
+    : Sae(backend, d_in, spec, FeatureShard::whole(n_features)) {}
+
+Sae::Sae(backend::Backend& backend, std::int64_t d_in, const EncoderSpec& spec, const FeatureShard& shard)
+    : backend_(&backend), layout_(ParamLayout::make(d_in, shard.count, spec.kind)), spec_(spec), shard_(shard) {
+  const std::int64_t n_features = shard.count;
   COACT_REQUIRE(d_in >= 1 && n_features >= 1, UsageError, "SAE shape: d_in ", d_in, " and n_features ", n_features,
                 " must be at least 1");
+  COACT_REQUIRE(shard.first >= 0 && shard.first + shard.count <= shard.total, UsageError, "SAE shard: latents [",
+                shard.first, ", ", shard.first + shard.count, ") are not within the ", shard.total, " latents");
+  COACT_REQUIRE(!shard.sharded() || spec.kind != EncoderKind::Matryoshka, UsageError,
+                "a matryoshka SAE cannot be split over latent shards yet (its levels are prefixes of the whole "
+                "dictionary): use --latent-shards 1");
   try {
-    validate(spec, n_features, "SAE encoder");
+    validate(spec, shard.total, "SAE encoder");
   } catch (const InputError& e) {
     throw UsageError(e.what());
   }
@@ -182,7 +244,13 @@ Sae::Sae(backend::Backend& backend, std::int64_t d_in, std::int64_t n_features, 
 }
 
 Sae::Sae(backend::Backend& backend, const SaeConfig& config)
-    : Sae(backend, config.d_in, config.n_features, encoder_spec(config)) {}
+    : Sae(backend, config.d_in, encoder_spec(config), FeatureShard::whole(config.n_features)) {}
+
+Sae::Sae(backend::Backend& backend, const SaeConfig& config, const FeatureShard& shard)
+    : Sae(backend, config.d_in, encoder_spec(config), shard) {
+  COACT_REQUIRE(shard.total == config.n_features, UsageError, "SAE shard of ", shard.total,
+                " latents for a configuration of ", config.n_features);
+}
 
 backend::InputNorm Sae::input_norm() const {
   backend::InputNorm norm;
@@ -216,15 +284,17 @@ void Sae::set_input_normalisation(InputNormKind kind, double scale, const std::v
 }
 
 void Sae::init(std::uint64_t seed, Recipe recipe, double threshold_init) {
-  const std::int64_t d = d_in(), n = n_features();
+  const std::int64_t d = d_in(), n = n_features(), total = shard_.total;
   params_.zero();
   const std::uint64_t key = mix_seed(seed, kInitTag);
-  // W_enc presented [d, n]: stored row j (feature), column i takes flat index i·n + j.
-  backend::UniformRowsParams enc{key, kEncoderStream, 0.0, 1, n};
+  // W_enc presented [d, N] (N the whole dictionary): stored row j (latent first + j), column i
+  // takes flat index i·N + first + j; W_dec [N, d] row j column i takes (first + j)·d + i.
+  backend::UniformRowsParams enc{key, kEncoderStream, 0.0, 1, total, shard_.first};
   if (recipe == Recipe::Nanda1L) {
-    enc.bound = std::sqrt(6.0 / static_cast<double>(n));  // kaiming_uniform_: gain √2, fan_in = size(1) = n
+    enc.bound = std::sqrt(6.0 / static_cast<double>(total));  // kaiming_uniform_: gain √2, fan_in = size(1) = n
     backend_->uniform_rows(n, d, nullptr, enc, w_enc_t());
-    const backend::UniformRowsParams dec{key, kDecoderStream, std::sqrt(6.0 / static_cast<double>(d)), d, 1};
+    const backend::UniformRowsParams dec{key, kDecoderStream, std::sqrt(6.0 / static_cast<double>(d)), d, 1,
+                                         shard_.first * d};
     backend_->uniform_rows(n, d, nullptr, dec, w_dec());
     backend_->normalize_rows(n, d, nullptr, 0.0f, w_dec());  // W_dec / W_dec.norm(dim=-1): no eps
   } else {

@@ -6,6 +6,7 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/rng.h"
+#include "coact/dist/comm.h"
 #include "coact/sae/trainer.h"
 #include "workspace.h"
 
@@ -59,13 +60,25 @@ ReduceLayout ReduceLayout::make(std::int64_t d_in, std::int64_t n_features, Enco
   return l;
 }
 
-SaeTrainer::SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local_rows)
+SaeTrainer::SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local_rows, dist::Comm* shards)
     : sae_(sae), config_(config), max_rows_(max_local_rows),
       layout_(ReduceLayout::make(sae.d_in(), sae.n_features(), sae.kind())) {
   validate(config_);
-  COACT_REQUIRE(config_.d_in == sae.d_in() && config_.n_features == sae.n_features(), UsageError,
+  COACT_REQUIRE(config_.d_in == sae.d_in() && config_.n_features == sae.shard().total, UsageError,
                 "SaeTrainer: config is for d_in ", config_.d_in, ", n_features ", config_.n_features,
-                " but the SAE has ", sae.d_in(), " and ", sae.n_features());
+                " but the SAE has ", sae.d_in(), " and ", sae.shard().total);
+  if (sae.shard().sharded()) {
+    COACT_REQUIRE(shards != nullptr && shards->size() > 1, UsageError,
+                  "SaeTrainer: a shard of the SAE needs the communicator of its shards");
+    const FeatureShard expected = FeatureShard::of(sae.shard().total, shards->rank(), shards->size());
+    COACT_REQUIRE(expected.first == sae.shard().first && expected.count == sae.shard().count, UsageError,
+                  "SaeTrainer: shard ", shards->rank(), " of ", shards->size(), " holds latents [", expected.first, ", ",
+                  expected.first + expected.count, "), not [", sae.shard().first, ", ",
+                  sae.shard().first + sae.shard().count, ")");
+    COACT_REQUIRE(config_.recipe != Recipe::Matryoshka, UsageError,
+                  "SaeTrainer: matryoshka cannot train over latent shards yet");
+    shards_ = shards;
+  }
   const EncoderSpec want = encoder_spec(config_);
   COACT_REQUIRE(sae.kind() == want.kind && sae.k() == want.k && sae.spec().subtract_b_dec == want.subtract_b_dec,
                 UsageError, "SaeTrainer: recipe ", to_string(config_.recipe), " does not match the SAE's encoder (",
@@ -170,6 +183,7 @@ StepMetrics SaeTrainer::apply_update() {
   COACT_REQUIRE(expected_rows_ >= 0, Error, "SaeTrainer::apply_update: compute_gradients was not called");
   backend::Backend& b = sae_.backend();
   const std::int64_t d = sae_.d_in(), n = sae_.n_features();
+  sum_shared_over_shards();
   const BatchTotals totals = read_totals(reduce_, layout_);
   COACT_REQUIRE(std::llround(totals.rows) == expected_rows_, Error, "SaeTrainer::apply_update: the reduce buffer holds ",
                 totals.rows, " rows but the global batch has ", expected_rows_,
@@ -260,10 +274,10 @@ StepMetrics SaeTrainer::apply_update() {
       window_tokens_ = 0;
     }
   }
-  m.resampled = static_cast<std::int64_t>(last_resampled_.size());
+  m.resampled = sum_over_shards(static_cast<std::int64_t>(last_resampled_.size()));
   std::int64_t dead = 0;
   for (std::int64_t j = 0; j < n; ++j) dead += since_fired_[j] > config_.dead_tokens ? 1 : 0;
-  m.dead_fraction = static_cast<double>(dead) / static_cast<double>(n);
+  m.dead_fraction = static_cast<double>(sum_over_shards(dead)) / static_cast<double>(sae_.shard().total);
   return m;
 }
 
@@ -271,15 +285,15 @@ void SaeTrainer::resample(const std::vector<std::int32_t>& features) {
   // Nanda's re_init: fresh kaiming-uniform W_enc columns and W_dec rows (here normalised, as
   // every decoder row is), b_enc = 0. His optimiser is left untouched, so the Adam moments of
   // these features are kept. The draws are addressed by (seed, step, element), so every rank
-  // draws the same values.
+  // draws the same values; a shard draws its latents' values of the whole SAE's draws.
   backend::Backend& b = sae_.backend();
-  const std::int64_t d = sae_.d_in(), n = sae_.n_features();
+  const std::int64_t d = sae_.d_in(), n = sae_.n_features(), total = sae_.shard().total, first = sae_.shard().first;
   const auto count = static_cast<std::int64_t>(features.size());
   backend::Buffer<std::int32_t> list(b, features.size());
   list.copy_from_host(features);
   const std::uint64_t key = mix_seed(mix_seed(config_.seed, kResampleTag), static_cast<std::uint64_t>(step_));
-  const backend::UniformRowsParams enc{key, kEncoderStream, std::sqrt(6.0 / static_cast<double>(n)), 1, n};
-  const backend::UniformRowsParams dec{key, kDecoderStream, std::sqrt(6.0 / static_cast<double>(d)), d, 1};
+  const backend::UniformRowsParams enc{key, kEncoderStream, std::sqrt(6.0 / static_cast<double>(total)), 1, total, first};
+  const backend::UniformRowsParams dec{key, kDecoderStream, std::sqrt(6.0 / static_cast<double>(d)), d, 1, first * d};
   b.uniform_rows(count, d, list.data(), enc, sae_.w_enc_t());
   b.uniform_rows(count, d, list.data(), dec, sae_.w_dec());
   b.normalize_rows(count, d, list.data(), decoder_norm_eps(config_.recipe), sae_.w_dec());

@@ -36,6 +36,8 @@ struct SaeTrainer::Workspace {
   detail::CodeBuffers band;          // jumprelu: entries in the straight-through band
   backend::Buffer<std::int64_t> histogram;  // batchtopk: kValueBuckets, then the ranks' tie counts
   backend::Buffer<std::int64_t> row_ties;   // batchtopk: ties each row lets in
+  backend::Buffer<std::uint8_t> shard_exchange;  // latent shards: the gathered per-row top-k
+  backend::Buffer<std::int64_t> shard_counts;    // latent shards: counts summed over the shards
   // matryoshka: each level's share of the code, dL/dx̂ of levels 1.. (level 0's is dxhat), a
   // level's partial decode, the inner levels' row statistics and their sums.
   std::vector<detail::CodeBuffers> levels;

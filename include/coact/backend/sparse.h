@@ -41,15 +41,17 @@ struct AdamParams {
 };
 
 // Uniform values in [−bound, bound) drawn from coact's counter-based RNG: the element at
-// stored (row, col) takes the draw at position flat = row·flat_row_stride + col·flat_col_stride
-// of stream `stream` under key `key`. Choosing the strides to give the element's flat index in
-// the tensor as files present it makes the values independent of the internal layout.
+// stored (row, col) takes the draw at position flat = flat_offset + row·flat_row_stride +
+// col·flat_col_stride of stream `stream` under key `key`. Choosing the strides to give the
+// element's flat index in the tensor as files present it makes the values independent of the
+// internal layout; the offset places a latent shard's rows inside the whole tensor.
 struct UniformRowsParams {
   std::uint64_t key = 0;
   std::uint64_t stream = 0;
   double bound = 0.0;
   std::int64_t flat_row_stride = 0;
   std::int64_t flat_col_stride = 1;
+  std::int64_t flat_offset = 0;
 };
 
 // Which entries v = in[r, c] + bias[c] of a pre-activation row enter a sparse code, and with

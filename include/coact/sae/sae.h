@@ -39,6 +39,26 @@ struct SaeTensors {
   // check_shape, and InputError unless exactly the extra tensors `spec` needs are present.
   void check_spec(const EncoderSpec& spec, std::int64_t d, std::int64_t n, const char* what) const;
   bool operator==(const SaeTensors&) const = default;
+
+  // Latents [first, first + count) with every per-latent tensor cut to them (b_dec and the
+  // input mean are whole); join_features puts consecutive slices back together, in order.
+  SaeTensors features(std::int64_t first, std::int64_t count) const;
+  static SaeTensors join_features(const std::vector<SaeTensors>& slices);
+};
+
+// The latents one rank holds when an SAE is split over ranks (latent sharding): features
+// [first, first + count) of a dictionary of `total`. Shard s of T holds [⌊s·n/T⌋, ⌊(s+1)·n/T⌋).
+struct FeatureShard {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+  std::int64_t total = 0;
+
+  static FeatureShard whole(std::int64_t n) { return {0, n, n}; }
+  static FeatureShard of(std::int64_t n, int shard, int shards) {
+    const std::int64_t first = n * shard / shards;
+    return {first, n * (shard + 1) / shards - first, n};
+  }
+  bool sharded() const { return count != total; }
 };
 
 // The encoder a training configuration describes: relu (nanda-1l), topk or batchtopk with its
@@ -77,8 +97,10 @@ class Sae {
  public:
   // Zero parameters for the spec (validated against n_features: UsageError).
   Sae(backend::Backend& backend, std::int64_t d_in, std::int64_t n_features, const EncoderSpec& spec = {});
-  // The SAE a training configuration describes (encoder_spec(config)); zeros.
+  // The SAE a training configuration describes (encoder_spec(config)); zeros. With a shard, only
+  // its latents (the encoder's spec is checked against the whole dictionary, config.n_features).
   Sae(backend::Backend& backend, const SaeConfig& config);
+  Sae(backend::Backend& backend, const SaeConfig& config, const FeatureShard& shard);
 
   // Recipe initialisation, identical on every rank, machine and backend for the same seed:
   //  nanda-1l: W_enc ~ U(±sqrt(6/n)), W_dec ~ U(±sqrt(6/d)) then unit rows, biases 0
@@ -88,6 +110,7 @@ class Sae {
   //            Sae.__init__; Bussmann et al. and Rajamanoharan et al. tie them the same way);
   //            b_dec is set from the data by the trainer (topk, batchtopk); jumprelu thresholds
   //            start at `threshold_init`, batchtopk's at 0 (plain ReLU until it is learned).
+  // A shard draws exactly its latents' values of the whole SAE's initialisation.
   void init(std::uint64_t seed, Recipe recipe, double threshold_init = 0.0);
 
   SaeTensors to_host() const;
@@ -95,7 +118,8 @@ class Sae {
 
   backend::Backend& backend() const { return *backend_; }
   std::int64_t d_in() const { return layout_.d_in; }
-  std::int64_t n_features() const { return layout_.n_features; }
+  std::int64_t n_features() const { return layout_.n_features; }  // this shard's latents
+  const FeatureShard& shard() const { return shard_; }
   const EncoderSpec& spec() const { return spec_; }
   EncoderKind kind() const { return spec_.kind; }
   std::int64_t k() const { return spec_.k; }
@@ -127,9 +151,12 @@ class Sae {
   void set_input_normalisation(InputNormKind kind, double scale, const std::vector<float>& mean);
 
  private:
+  Sae(backend::Backend& backend, std::int64_t d_in, const EncoderSpec& spec, const FeatureShard& shard);
+
   backend::Backend* backend_;
   ParamLayout layout_;
   EncoderSpec spec_;
+  FeatureShard shard_;
   backend::Buffer<float> params_;
   backend::Buffer<float> mag_scale_;   // [n] when gated
   backend::Buffer<float> input_mean_;  // [d] when the normalisation is center-scale

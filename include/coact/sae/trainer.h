@@ -22,6 +22,17 @@
 //     trainer.apply_data_init();
 //   }
 //
+// Latent sharding: the SAE may be one shard of a dictionary split over T ranks (Sae::shard());
+// `shards` then joins the T ranks that hold the shards of the same rows, in shard order. Each
+// shard encodes with its own columns; TopK keeps of each shard's per-row top-k the entries of
+// the global top-k (exact: a globally chosen entry is in its shard's top-k under the same rule,
+// ties to the lower latent); the partial reconstructions and AuxK decodes are summed over the
+// shards, so every shard sees the same residual. The reduce buffer then holds this shard's
+// latents' gradients (summed over the data ranks by the caller, as before) and the shared parts
+// (the b_dec gradient, the centred sums, the scalars), which apply_update also sums over the
+// shards: the row terms are contributed by shard 0 alone, the latent terms by each shard. The
+// ranks of `group` are ordered data rank first, then shard (rank = data rank · T + shard).
+//
 // With one process the allreduce calls are simply skipped. Checkpoints: the parameters
 // (Sae::to_host / from_host) plus state() / set_state(); a step after a round trip of both is
 // bit-identical to an uninterrupted one on the cpu backend.
@@ -41,6 +52,10 @@ class Comm;
 }
 
 namespace coact::sae {
+
+namespace detail {
+struct CodeBuffers;
+}
 
 // Scalars at the end of the reduce buffer, each a sum over the rows of the batch.
 enum ReduceScalar : int {
@@ -90,7 +105,7 @@ struct LocalStepInfo {
   double density = 0.0;                  // active fraction of the rows×n code
   std::int64_t nnz = 0;                  // active entries
   std::int64_t aux_nnz = 0;              // AuxK entries (topk)
-  std::int64_t dead = 0;                 // dead latents AuxK used (topk)
+  std::int64_t dead = 0;                 // dead latents AuxK used (topk; over all shards)
   std::int64_t band_nnz = 0;             // jumprelu: entries in the straight-through band
 };
 
@@ -106,9 +121,10 @@ struct TrainerState {
 
 class SaeTrainer {
  public:
-  // The config must describe `sae` (d_in, n_features, recipe); it is validated. max_local_rows
-  // bounds local_rows and sizes the work space.
-  SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local_rows);
+  // The config must describe `sae` (d_in, n_features of the whole dictionary, recipe); it is
+  // validated. max_local_rows bounds local_rows and sizes the work space. A sharded SAE needs
+  // `shards` (its size the number of shards, its rank this shard's index).
+  SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local_rows, dist::Comm* shards = nullptr);
   ~SaeTrainer();
   SaeTrainer(const SaeTrainer&) = delete;
   SaeTrainer& operator=(const SaeTrainer&) = delete;
@@ -165,9 +181,21 @@ class SaeTrainer {
   void matryoshka_backward(const float* batch, const float* encoder_input, std::int64_t rows, float mse_scale);
   // After the Adam step: jumprelu keeps θ >= 0; batchtopk learns θ from batch_level_.
   void update_threshold();
+  // Latent shards (shards.cpp): sums over the shards of the same rows, staged through device
+  // memory; the global per-row top-k of a TopK code counted on this shard (before fill_codes);
+  // the shared parts of the reduce buffer.
+  bool sharded() const { return shards_ != nullptr; }
+  bool owns_row_terms() const;  // shard 0 contributes what every shard computes alike
+  int shard_index() const;
+  int shard_count() const;
+  void sum_over_shards(float* device_data, std::size_t count);
+  std::int64_t sum_over_shards(std::int64_t value);
+  void keep_global_topk(detail::CodeBuffers& codes);
+  void sum_shared_over_shards();
 
   Sae& sae_;
   SaeConfig config_;
+  dist::Comm* shards_ = nullptr;  // null unless the SAE is a shard
   std::int64_t max_rows_;
   ReduceLayout layout_;
   backend::Buffer<float> reduce_, adam_m_, adam_v_, data_init_;
@@ -179,7 +207,7 @@ class SaeTrainer {
   std::vector<double> window_fires_;
   std::int64_t window_tokens_ = 0;
   std::vector<std::uint8_t> dead_host_;
-  std::int64_t dead_count_ = 0;
+  std::int64_t dead_total_ = 0;  // dead latents over all shards
   bool dead_mask_uploaded_ = false;
 
   // Set by compute_gradients, read by apply_update.

@@ -29,7 +29,7 @@ struct UniformRows {
   COACT_HD void operator()(std::int64_t i) const {
     const std::int64_t k = i / cols, c = i % cols;
     const std::int64_t r = row_list ? row_list[k] : k;
-    const auto flat = static_cast<std::uint64_t>(r * p.flat_row_stride + c * p.flat_col_stride);
+    const auto flat = static_cast<std::uint64_t>(p.flat_offset + r * p.flat_row_stride + c * p.flat_col_stride);
     out[r * cols + c] = uniform_symmetric(p.key, p.stream, flat, p.bound);
   }
 };
