@@ -210,6 +210,7 @@ void write_checkpoint_file(const std::string& temporary, const Checkpoint& c, io
     a.set("total_steps", c.total_steps);
     a.set("complete", static_cast<std::int64_t>(c.complete));
     a.set("ranks", c.ranks);
+    a.set("latent_shards", c.latent_shards);
     a.set("ground_truth_mmcs", c.ground_truth_mmcs);
     io::write_options(a, "data_", data_stream_table(), c.data);
     io::write_options(a, "cfg_", config_table(), c.config);
@@ -289,6 +290,7 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   c.total_steps = status.total_steps;
   c.complete = status.complete;
   c.ranks = a.get_int("ranks");
+  c.latent_shards = a.has("latent_shards") ? a.get_int("latent_shards") : 1;
   c.ground_truth_mmcs = a.get_double("ground_truth_mmcs");
   for (const auto& [name, lines] : {std::pair<const char*, std::vector<std::string>*>{"import_assumptions", &c.assumptions},
                                     {"import_conversions", &c.conversions}})
@@ -329,7 +331,7 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
 }
 
 std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,
-                                            std::int64_t ranks) {
+                                            std::int64_t ranks, std::int64_t latent_shards) {
   std::vector<std::string> out;
   // Named as the file names them (cfg_l1_coeff, data_seed), without the prefix.
   for (const auto& d : config_table().differences(file.config, config))
@@ -339,6 +341,9 @@ std::vector<std::string> resume_differences(const Checkpoint& file, const SaeCon
   if (file.ranks != ranks)
     out.push_back(str("ranks: trained on ", file.ranks, " rank(s), this run has ", ranks,
                       " (a continuation is bit-identical only on the same count)"));
+  if (file.latent_shards != latent_shards)
+    out.push_back(str("latent_shards: trained over ", file.latent_shards, " shard(s), this run has ", latent_shards,
+                      " (a continuation is bit-identical only on the same layout)"));
   return out;
 }
 

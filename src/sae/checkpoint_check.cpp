@@ -76,6 +76,12 @@ void require_consistent_sae_attributes(const io::File& file) {
   if (complete == 1 && step < total)
     bad_attribute(file, "complete", str("is 1 but step ", step, " is short of total_steps ", total));
   if (a.get_int("ranks") < 1) bad_attribute(file, "ranks", str("is ", a.get_int("ranks"), ", expected at least 1"));
+  if (a.has("latent_shards")) {
+    const std::int64_t shards = a.get_int("latent_shards");
+    if (shards < 1 || shards > a.get_int("ranks") || a.get_int("ranks") % shards != 0 || shards > a.get_int("n_features"))
+      bad_attribute(file, "latent_shards",
+                    str("is ", shards, ", expected a divisor of ranks = ", a.get_int("ranks"), " and at most n_features"));
+  }
   const std::string normalisation = a.get_string("data_normalisation");
   try {
     io::parse_normalisation(normalisation);

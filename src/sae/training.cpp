@@ -20,6 +20,7 @@
 #include "coact/io/shuffle.h"
 #include "coact/sae/sae.h"
 #include "coact/sae/trainer.h"
+#include "shard_state.h"
 
 namespace coact::sae {
 
@@ -79,6 +80,11 @@ const options::Table<TrainingOptions>& training_table() {
     t.add(integer("batch-size", "global batch in tokens (over all ranks of a group)").at_least(1)
               .at_most(16777216, "a batch of 2^24 rows; take more steps instead"),
           &O::batch_rows);
+    t.add(integer("latent-shards", "split each SAE's latents over this many ranks of its seed group (a divisor of the "
+                          "group's ranks; the others share the batch)")
+              .at_least(1)
+              .at_most(65536, "65,536 shards"),
+          &O::latent_shards);
     t.add(integer("buffer-rows", "shuffle buffer rows (0: 384 batches, at most the store)").at_least(0), &O::buffer_rows);
     t.add(integer("chunk-rows", "rows per chunk of the per-epoch data order").at_least(1), &O::chunk_rows);
     t.add(integer("data-seed", "data order seed (-1: each SAE's seed)").at_least(-1), &O::data_seed);
@@ -158,7 +164,7 @@ enum class Plan : std::uint8_t { Fresh = 0, Resume = 1, Complete = 2 };
 // What every seed of one train_saes call shares, fixed on every rank before any work.
 struct RunShape {
   std::int64_t d = 0, n = 0, steps = 0;
-  int ranks = 1, groups = 1;
+  int ranks = 1, groups = 1, shards = 1;  // shards: --latent-shards
   std::string fingerprint;  // the store's identity (computed once, on the root)
 
   // Group g holds ranks [gP/G, (g+1)P/G) and trains the seeds i with i mod G = g.
@@ -220,7 +226,7 @@ std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o, cons
       const Checkpoint saved = read_checkpoint(path, false);
       const auto differences =
           resume_differences(saved, planned_config(o, shape, o.seeds[i]), planned_data(o, store, shape, o.seeds[i]),
-                             shape.group_size(shape.group_of(i)));
+                             shape.group_size(shape.group_of(i)), shape.shards);
       if (!differences.empty() && !o.resume_anyway) {
         problem = resume_refusal(path, differences);
         refusal = true;
@@ -245,9 +251,17 @@ std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o, cons
   return out;
 }
 
+// One seed group's communicators. With latent shards the group is a grid, rank = data rank · T
+// + shard: `gradients` joins the ranks of one shard (the data ranks), `shards` the T ranks of
+// one data rank, and `selection` the whole group (BatchTopK's cut is over every latent of the
+// global batch). Without shards `gradients` is the whole group and `shards` null.
 struct GroupRun {
   dist::MpiComm& group;
   dist::Comm& gradients;
+  dist::Comm& selection;
+  dist::Comm* shards;
+  const dist::MpiComm* shard_group;  // `shards` as an MpiComm, for the checkpoint's gathers
+  int data_rank, data_ranks;
   backend::Backend& compute;
   const io::ActivationStore& store;
   const TrainingOptions& options;
@@ -274,6 +288,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   checkpoint.data = data;
   checkpoint.total_steps = steps;
   checkpoint.ranks = run.group.size();
+  checkpoint.latent_shards = run.shape.shards;
   if (plan == Plan::Complete) {
     const Checkpoint done = read_checkpoint(result.path, false);
     result.already_complete = true;
@@ -283,9 +298,12 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     return result;
   }
 
-  const std::int64_t local_first = global_rows * run.group.rank() / run.group.size();
-  const std::int64_t local_rows = global_rows * (run.group.rank() + 1) / run.group.size() - local_first;
-  Sae sae(run.compute, config);
+  const std::int64_t local_first = global_rows * run.data_rank / run.data_ranks;
+  const std::int64_t local_rows = global_rows * (run.data_rank + 1) / run.data_ranks - local_first;
+  const FeatureShard latents = run.shards != nullptr
+                                   ? FeatureShard::of(run.shape.n, run.shards->rank(), run.shards->size())
+                                   : FeatureShard::whole(run.shape.n);
+  Sae sae(run.compute, config, latents);
   // The stream normalises the rows it serves; the SAE records how, so every command that
   // encodes with it later normalises the same way, whatever store it reads.
   if (o.normalisation != io::Normalisation::None) {
@@ -293,16 +311,17 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     sae.set_input_normalisation(recorded.kind, recorded.scale, recorded.mean);
   }
   checkpoint.encoder = sae.spec();
-  SaeTrainer trainer(sae, config, std::max<std::int64_t>(local_rows, 1));
+  SaeTrainer trainer(sae, config, std::max<std::int64_t>(local_rows, 1), run.shards);
   std::int64_t start = 0;
   if (plan == Plan::Resume) {
     Checkpoint saved = read_checkpoint(result.path, true);
     // The plan accepted these only under --resume-anyway; the file keeps the record.
     checkpoint.resume_changes = saved.resume_changes;
-    for (const auto& change : resume_differences(saved, config, data, run.group.size()))
+    for (const auto& change : resume_differences(saved, config, data, run.group.size(), run.shape.shards))
       checkpoint.resume_changes.push_back(str("at step ", saved.state->step, ": ", change));
-    sae.from_host(saved.params);
-    trainer.set_state(*saved.state);
+    // The file holds the whole SAE: each shard takes its latents, whatever T wrote it.
+    sae.from_host(saved.params.features(latents.first, latents.count));
+    trainer.set_state(detail::state_features(*saved.state, latents));
     start = saved.state->step;
     checkpoint.metrics = std::move(saved.metrics);
     checkpoint.metrics.truncate_after(start);
@@ -311,12 +330,26 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     sae.init(seed, config.recipe, config.threshold_init);
   }
 
+  // The whole SAE on the group root: its own copy, or the shards of data rank 0 gathered
+  // (collective over them; empty on every other rank).
+  const bool holds_a_shard_of_the_file = run.data_rank == 0;
+  auto whole_params = [&]() -> SaeTensors {
+    if (run.shard_group == nullptr) return run.group.is_root() ? sae.to_host() : SaeTensors{};
+    return holds_a_shard_of_the_file ? detail::gather_tensors(*run.shard_group, sae.to_host()) : SaeTensors{};
+  };
+  auto whole_state = [&]() -> TrainerState {
+    if (run.shard_group == nullptr) return run.group.is_root() ? trainer.state() : TrainerState{};
+    return holds_a_shard_of_the_file ? detail::gather_state(*run.shard_group, trainer.state()) : TrainerState{};
+  };
   auto save = [&](bool complete) {
+    // Only the writer holds host copies of the whole parameters and Adam moments (4 × the
+    // parameters at the peak): the other ranks' memory stays at the step's (a shard's copy of
+    // its latents while it is gathered).
+    SaeTensors params = whole_params();
+    TrainerState state = whole_state();
     if (run.group.is_root()) {
-      // Only the writer copies the parameters and Adam moments to the host (4 × the parameters
-      // at the peak): the other ranks' memory stays at the step's.
-      checkpoint.params = sae.to_host();
-      checkpoint.state = trainer.state();
+      checkpoint.params = std::move(params);
+      checkpoint.state = std::move(state);
       checkpoint.complete = complete;
       // The run owns its file from here on: later checkpoints replace earlier ones.
       write_checkpoint(result.path, true, checkpoint,
@@ -328,7 +361,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   };
 
   const std::int64_t todo = std::max<std::int64_t>(0, steps - start);
-  io::ShuffledStream stream(run.store, shuffle, run.group.rank(), run.group.size(), start, todo, o.normalisation);
+  io::ShuffledStream stream(run.store, shuffle, run.data_rank, run.data_ranks, start, todo, o.normalisation);
   backend::Buffer<float> batch(run.compute, static_cast<std::size_t>(std::max<std::int64_t>(local_rows, 1) * d));
   Progress progress(str("train seed ", seed), todo, "steps", {.enabled = log::reporting()});
   Stopwatch since_log;
@@ -345,7 +378,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
         run.gradients.allreduce_sum(trainer.data_init_buffer(), trainer.data_init_count(), dist::DType::F32);
       trainer.apply_data_init();
     }
-    trainer.compute_gradients(batch.data(), local_rows, global_rows, &run.gradients);
+    trainer.compute_gradients(batch.data(), local_rows, global_rows, &run.selection);
     if (run.gradients.size() > 1)
       run.gradients.allreduce_sum(trainer.reduce_buffer(), trainer.reduce_count(), dist::DType::F32);
     try {
@@ -379,16 +412,35 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   progress.finish();
 
   if (const auto truth = data::read_ground_truth(o.activations)) {
-    const Recovery r = ground_truth_recovery(truth->directions, sae.to_host().w_dec, d);
-    checkpoint.ground_truth_mmcs = r.mmcs;
-    result.ground_truth_mmcs = r.mmcs;
-    log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ", r.mmcs);
+    const SaeTensors whole = whole_params();  // the whole decoder, on the root
+    if (run.group.is_root()) {
+      const Recovery r = ground_truth_recovery(truth->directions, whole.w_dec, d);
+      checkpoint.ground_truth_mmcs = r.mmcs;
+      result.ground_truth_mmcs = r.mmcs;
+      log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ",
+                r.mmcs);
+    }
   }
   save(true);
   result.steps = steps;
   result.last = last;
   result.seconds = clock.seconds();
   return result;
+}
+
+// --latent-shards against the layout and the recipe, before any work.
+void check_latent_shards(const TrainingOptions& o, const RunShape& shape) {
+  const int t = shape.shards;
+  if (t == 1) return;
+  for (int g = 0; g < shape.groups; ++g)
+    if (shape.group_size(g) % t != 0)
+      throw UsageError(str("--latent-shards ", t, " does not divide the ", shape.group_size(g), " rank(s) of seed group ",
+                           g, " (", shape.ranks, " rank(s) over ", shape.groups, " seed group(s))"));
+  if (t > shape.n)
+    throw UsageError(str("--latent-shards ", t, " is more than the ", shape.n, " latents"));
+  if (o.config.recipe == Recipe::Matryoshka)
+    throw UsageError(str("--latent-shards ", t, ": recipe matryoshka cannot be split over latent shards yet (its "
+                         "levels are prefixes of the whole dictionary); use --latent-shards 1"));
 }
 
 }  // namespace
@@ -412,6 +464,8 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   const int ranks = world.size();
   shape.ranks = ranks;
   shape.groups = static_cast<int>(std::min<std::size_t>(o.seeds.size(), static_cast<std::size_t>(ranks)));
+  shape.shards = static_cast<int>(o.latent_shards);
+  check_latent_shards(o, shape);
   std::string fingerprint = world.is_root() ? store_fingerprint(o.activations) : std::string();
   std::uint64_t length = world.broadcast_value<std::uint64_t>(fingerprint.size(), 0);
   fingerprint.resize(length);
@@ -426,13 +480,33 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   const auto group = world.split(color, world.rank());
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
   compute->require_precision(o.config.precision);
-  const auto gradients = dist::make_gradient_comm(*group, *compute);
+  const int shards = shape.shards, data_rank = group->rank() / shards, data_ranks = group->size() / shards;
+  const auto selection = dist::make_gradient_comm(*group, *compute);
+  std::unique_ptr<dist::MpiComm> data_group, shard_group;
+  std::unique_ptr<dist::Comm> data_comm, shard_comm;
+  if (shards > 1) {
+    data_group = group->split(group->rank() % shards, data_rank);
+    shard_group = group->split(data_rank, group->rank() % shards);
+    data_comm = dist::make_gradient_comm(*data_group, *compute);
+    shard_comm = dist::make_gradient_comm(*shard_group, *compute);
+  }
   if (world.is_root())
     log::info("training ", o.seeds.size(), " SAE(s) d=", d, " n=", n, " (", to_string(o.config.recipe), ", ", shape.steps,
-              " steps) on ", ranks, " rank(s) in ", groups, " group(s), ", compute->description(), "; GEMMs ",
-              compute->precision_description(o.config.precision));
+              " steps) on ", ranks, " rank(s) in ", groups, " group(s)",
+              shards > 1 ? str(" of ", data_ranks, " data rank(s) × ", shards, " latent shards") : std::string(), ", ",
+              compute->description(), "; GEMMs ", compute->precision_description(o.config.precision));
 
-  const GroupRun run{*group, *gradients, *compute, store, o, shape};
+  const GroupRun run{*group,
+                     shards > 1 ? *data_comm : *selection,
+                     *selection,
+                     shard_comm.get(),
+                     shard_group.get(),
+                     data_rank,
+                     data_ranks,
+                     *compute,
+                     store,
+                     o,
+                     shape};
   std::vector<TrainedSae> mine;
   for (std::size_t i = 0; i < o.seeds.size(); ++i)
     if (shape.group_of(i) == color) mine.push_back(train_one(run, o.seeds[i], plans[i]));

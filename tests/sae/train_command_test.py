@@ -1,5 +1,6 @@
 """`coact train` as users run it: rank-count equivalence, bit-identical resume (after a clean
-stop and after SIGTERM), seed groups, and every bad input giving one line.
+stop and after SIGTERM), seed groups, latent shards (equal to the whole SAE, resumed under
+another shard count), and every bad input giving one line.
 
 Usage: train_command_test.py path/to/coact path/to/mpiexec
 """
@@ -79,6 +80,54 @@ class Train(unittest.TestCase):
                     self.assertLess(np.abs(other[k] - ref).max() / scale, 1e-5, f"{recipe} {k}")
             self.assertEqual(int(results[2]["attrs"]["ranks"]), 3)
 
+    def assert_close(self, got, want, what, tolerance=1e-5):
+        for k in want:
+            if k == "attrs":
+                continue
+            scale = max(np.abs(want[k]).max(), 1e-30)
+            self.assertLess(np.abs(got[k] - want[k]).max() / scale, tolerance, f"{what}: {k}")
+
+    def test_latent_shards_equal_the_whole_sae(self):
+        # P ranks as P/T data ranks × T shards: parameters and Adam moments equal one process.
+        for recipe in ("topk", "batchtopk", "nanda-1l"):
+            whole = self.out(f"shards_{recipe}_whole")
+            self.train(whole, "--seed", "52", "--steps", "20", "--recipe", recipe, "--k", "6")
+            want = load(os.path.join(whole, "sae_52.h5"), optimizer=True)
+            for ranks, shards in ((2, 2), (3, 3), (4, 2)):
+                out = self.out(f"shards_{recipe}_{ranks}_{shards}")
+                r = self.train(out, "--seed", "52", "--steps", "20", "--recipe", recipe, "--k", "6",
+                               "--latent-shards", str(shards), ranks=ranks)
+                self.assertIn(f"{ranks // shards} data rank(s) × {shards} latent shards", r.stderr)
+                got = load(os.path.join(out, "sae_52.h5"), optimizer=True)
+                self.assert_close(got, want, f"{recipe} on {ranks} ranks, {shards} shards")
+                self.assertEqual(int(got["attrs"]["latent_shards"]), shards)
+                self.assertAlmostEqual(float(got["attrs"]["ground_truth_mmcs"]), float(want["attrs"]["ground_truth_mmcs"]),
+                                       places=6)
+
+    def test_latent_shards_resume_under_another_count(self):
+        whole = self.out("reshard_whole")
+        self.train(whole, "--seed", "56", "--steps", "20", "--recipe", "topk", "--k", "6")
+        out = self.out("reshard")
+        self.train(out, "--seed", "56", "--steps", "10", "--recipe", "topk", "--k", "6", "--latent-shards", "2",
+                   ranks=2)
+        # Another layout is not bit-identical: refused by name unless asked for.
+        r = self.train(out, "--seed", "56", "--steps", "20", "--recipe", "topk", "--k", "6", "--resume", ranks=2,
+                       check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("latent_shards: trained over 2 shard(s), this run has 1", r.stderr)
+        self.train(out, "--seed", "56", "--steps", "20", "--recipe", "topk", "--k", "6", "--latent-shards", "3",
+                   "--resume", "--resume-anyway", ranks=3)
+        got, want = load(os.path.join(out, "sae_56.h5"), optimizer=True), load(os.path.join(whole, "sae_56.h5"), optimizer=True)
+        self.assert_close(got, want, "topk resumed from 2 shards on 3")
+        self.assertEqual(int(got["attrs"]["latent_shards"]), 3)
+        # A recipe that cannot be sharded is refused by name before any work.
+        bad = self.out("reshard_matryoshka")
+        r = self.train(bad, "--seed", "1", "--steps", "5", "--recipe", "matryoshka", "--latent-shards", "2",
+                       ranks=2, check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("matryoshka cannot be split over latent shards", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(bad, "sae_1.h5")))
+
     def test_resume_is_bit_identical(self):
         whole = self.out("whole")
         self.train(whole, "--seed", "55", "--steps", "30", "--checkpoint-every", "7")
@@ -135,6 +184,8 @@ class Train(unittest.TestCase):
             (["--seed", "1", "--steps", "5", "--d-in", "32"], "d = 16", "--d-in"),
             (["--seed", "1", "--steps", "5", "--n", "40"], "not a positive multiple", "d = 16"),
             (["--seeds", "52,x", "--steps", "5"], "--seeds", "'x'"),
+            (["--seed", "1", "--steps", "5", "--latent-shards", "2"], "--latent-shards 2", "does not divide"),
+            (["--seed", "1", "--steps", "5", "--latent-shards", "0"], "--latent-shards", ">= 1"),
             (["--seed", "1", "--steps", "5", "--tokens", "4096"], "--steps", "--tokens"),
             (["--seed", "1", "--lr", "nan"], "--lr", "finite"),
             (["--seed", "1", "--steps", "5", "--recipe", "relu"], "recipe", "relu"),

@@ -52,6 +52,7 @@ struct Checkpoint {
   std::int64_t total_steps = 0;       // the run's target
   bool complete = false;
   std::int64_t ranks = 1;             // ranks that trained it (a resume on another count is not bit-identical)
+  std::int64_t latent_shards = 1;     // shards its latents were split over (likewise; 1 in files before them)
   double ground_truth_mmcs = -1;      // mean max cosine to true features (synthetic data), -1 if unknown
   // Differences a deliberate resume (--resume-anyway) accepted, one line each, oldest first.
   std::vector<std::string> resume_changes;
@@ -98,9 +99,9 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state);
 
 // What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
 // compatible): every configuration field that changes results, the data stream (store,
-// its fingerprint, order, batching, normalisation) and the rank count.
+// its fingerprint, order, batching, normalisation), the rank count and the latent shards.
 std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,
-                                            std::int64_t ranks);
+                                            std::int64_t ranks, std::int64_t latent_shards = 1);
 
 // An identity of an activation store: file count, total bytes, first file name and the
 // SHA-256 of its first rows (up to 1,024), so a different store of the same size is told apart.

@@ -5,6 +5,10 @@
 // slice of each global batch from the shuffled stream (a pure function of (data seed, step)),
 // computes its share of the gradients, the shares are summed (NCCL on GPUs, MPI on CPU), and
 // every rank takes the same step — so the result equals one process on the same batches.
+// With --latent-shards T a group of g ranks is g/T data ranks × T shards: each rank holds n/T
+// latents (W_enc columns, b_enc, W_dec rows and their Adam moments; trainer.h says how a step
+// is split), so an SAE too wide for one device trains over several. Checkpoints hold the whole
+// SAE (the group root gathers the shards) and resume under any T.
 // The group root writes sae_<seed>.h5 checkpoints atomically every N steps, at the end, and
 // when a signal (Slurm preemption) arrives; --resume continues bit-identically.
 #pragma once
@@ -39,6 +43,7 @@ struct TrainingOptions {
   std::optional<std::int64_t> steps;       // optimiser steps of the global batch
   std::optional<std::int64_t> tokens;      // training tokens (steps = tokens / batch); neither: one pass
   std::int64_t batch_rows = 4096;   // global batch
+  std::int64_t latent_shards = 1;   // ranks each SAE's latents are split over (a divisor of the group's ranks)
   std::int64_t buffer_rows = 0;     // shuffle buffer (0: 384 batches, at most the store)
   std::int64_t chunk_rows = 4096;
   std::int64_t data_seed = -1;      // -1: each SAE's own seed
