@@ -42,6 +42,11 @@ void check_layout(const Study& s, dist::MpiRuntime& mpi, std::int64_t expected_r
     throw ConfigError(str("train.parallel-seeds: ", s.job.parallel_seeds,
                           " seed groups need at least as many ranks; the job has ", ranks));
   const int groups = train_groups(s, ranks);
+  try {
+    sae::check_latent_shards(s.train, ranks, groups);
+  } catch (const UsageError& e) {
+    throw ConfigError(str("train.latent-shards: ", e.what()));
+  }
   const std::int64_t group_ranks = (ranks + groups - 1) / groups;
   if (s.train.batch_rows < group_ranks)
     throw ConfigError(str("train.batch-size: ", s.train.batch_rows, " tokens cannot be split over the ", group_ranks,

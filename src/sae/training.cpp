@@ -428,22 +428,21 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   return result;
 }
 
-// --latent-shards against the layout and the recipe, before any work.
-void check_latent_shards(const TrainingOptions& o, const RunShape& shape) {
-  const int t = shape.shards;
+}  // namespace
+
+void check_latent_shards(const TrainingOptions& o, int ranks, int groups) {
+  const std::int64_t t = o.latent_shards;
   if (t == 1) return;
-  for (int g = 0; g < shape.groups; ++g)
-    if (shape.group_size(g) % t != 0)
-      throw UsageError(str("--latent-shards ", t, " does not divide the ", shape.group_size(g), " rank(s) of seed group ",
-                           g, " (", shape.ranks, " rank(s) over ", shape.groups, " seed group(s))"));
-  if (t > shape.n)
-    throw UsageError(str("--latent-shards ", t, " is more than the ", shape.n, " latents"));
+  for (int g = 0; g < groups; ++g) {
+    const std::int64_t size = static_cast<std::int64_t>(g + 1) * ranks / groups - static_cast<std::int64_t>(g) * ranks / groups;
+    if (size % t != 0)
+      throw UsageError(str("--latent-shards ", t, " does not divide the ", size, " rank(s) of seed group ", g, " (",
+                           ranks, " rank(s) over ", groups, " seed group(s))"));
+  }
   if (o.config.recipe == Recipe::Matryoshka)
     throw UsageError(str("--latent-shards ", t, ": recipe matryoshka cannot be split over latent shards yet (its "
                          "levels are prefixes of the whole dictionary); use --latent-shards 1"));
 }
-
-}  // namespace
 
 std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions& o) {
   dist::MpiComm& world = mpi.world();
@@ -465,7 +464,9 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   shape.ranks = ranks;
   shape.groups = static_cast<int>(std::min<std::size_t>(o.seeds.size(), static_cast<std::size_t>(ranks)));
   shape.shards = static_cast<int>(o.latent_shards);
-  check_latent_shards(o, shape);
+  check_latent_shards(o, ranks, shape.groups);
+  if (o.latent_shards > n)
+    throw UsageError(str("--latent-shards ", o.latent_shards, " is more than the ", n, " latents"));
   std::string fingerprint = world.is_root() ? store_fingerprint(o.activations) : std::string();
   std::uint64_t length = world.broadcast_value<std::uint64_t>(fingerprint.size(), 0);
   fingerprint.resize(length);
