@@ -6,6 +6,7 @@
 
 #include "coact/core/errors.h"
 #include "coact/core/sha256.h"
+#include "coact/dist/mpi.h"
 #include "coact/io/activation_store.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
@@ -72,42 +73,51 @@ const options::Table<DataStream>& data_stream_table() {
 
 namespace {
 
-void write_tensors(io::File& f, const std::string& group, const SaeTensors& t) {
-  const std::int64_t d = t.d_in, n = t.n_features;
-  f.write_dataset<float>(group + "W_enc", t.w_enc, {d, n});
-  f.write_dataset<float>(group + "b_enc", t.b_enc, {n});
-  f.write_dataset<float>(group + "W_dec", t.w_dec, {n, d});
+// The tensors of latents `shard` into datasets of the whole SAE's shapes: each writes its
+// hyperslab (collective in a parallel file, where every shard calls this); b_dec and the input
+// mean are the same on every shard (rank 0's are written).
+void write_tensors(io::File& f, const std::string& group, const SaeTensors& t, const FeatureShard& shard) {
+  const std::int64_t d = t.d_in, n = shard.total, first = shard.first, count = shard.count;
+  COACT_REQUIRE(t.n_features == count, Error, "write_tensors: ", t.n_features, " latents for a shard of ", count);
+  f.create_dataset<float>(group + "W_enc", {d, n}).write<float>(t.w_enc, {0, first}, {d, count});
+  f.create_dataset<float>(group + "b_enc", {n}).write<float>(t.b_enc, {first}, {count});
+  f.create_dataset<float>(group + "W_dec", {n, d}).write<float>(t.w_dec, {first, 0}, {count, d});
   f.write_dataset<float>(group + "b_dec", t.b_dec, {d});
-  const std::pair<const char*, const std::vector<float>*> extras[] = {
-      {"threshold", &t.threshold}, {"r_mag", &t.r_mag}, {"b_mag", &t.b_mag}, {"input_mean", &t.input_mean}};
-  for (const auto& [name, values] : extras)
-    if (!values->empty()) f.write_dataset<float>(group + name, *values, {static_cast<std::int64_t>(values->size())});
+  const std::pair<const char*, const std::vector<float>*> per_latent[] = {
+      {"threshold", &t.threshold}, {"r_mag", &t.r_mag}, {"b_mag", &t.b_mag}};
+  for (const auto& [name, values] : per_latent)
+    if (!values->empty()) f.create_dataset<float>(group + name, {n}).write<float>(*values, {first}, {count});
+  if (!t.input_mean.empty()) f.write_dataset<float>(group + "input_mean", t.input_mean, {d});
 }
 
 // The tensors `spec` makes an SAE have (the input mean only with `with_input_mean`: the
 // optimiser's moments have none), each checked for shape, dtype and finiteness.
 SaeTensors read_tensors(const io::File& f, const std::string& group, std::int64_t d, std::int64_t n,
-                        const EncoderSpec& spec, bool with_input_mean) {
-  SaeTensors t = SaeTensors::zeros(d, n, spec);
+                        const EncoderSpec& spec, bool with_input_mean, const FeatureShard& shard) {
+  const std::int64_t first = shard.first, count = shard.count;
+  SaeTensors t = SaeTensors::zeros(d, count, spec);
   if (!with_input_mean) t.input_mean.clear();
   struct Part {
     const char* name;
     std::vector<float>* data;
-    io::Shape shape;
+    io::Shape shape;           // in the file
+    io::Shape offset, extent;  // the shard's hyperslab (empty: all of it)
   };
-  std::vector<Part> parts = {{"W_enc", &t.w_enc, {d, n}}, {"b_enc", &t.b_enc, {n}}, {"W_dec", &t.w_dec, {n, d}},
-                             {"b_dec", &t.b_dec, {d}}};
-  if (!t.threshold.empty()) parts.push_back({"threshold", &t.threshold, {n}});
-  if (!t.r_mag.empty()) parts.push_back({"r_mag", &t.r_mag, {n}});
-  if (!t.b_mag.empty()) parts.push_back({"b_mag", &t.b_mag, {n}});
-  if (!t.input_mean.empty()) parts.push_back({"input_mean", &t.input_mean, {d}});
+  std::vector<Part> parts = {{"W_enc", &t.w_enc, {d, n}, {0, first}, {d, count}},
+                             {"b_enc", &t.b_enc, {n}, {first}, {count}},
+                             {"W_dec", &t.w_dec, {n, d}, {first, 0}, {count, d}},
+                             {"b_dec", &t.b_dec, {d}, {}, {}}};
+  if (!t.threshold.empty()) parts.push_back({"threshold", &t.threshold, {n}, {first}, {count}});
+  if (!t.r_mag.empty()) parts.push_back({"r_mag", &t.r_mag, {n}, {first}, {count}});
+  if (!t.b_mag.empty()) parts.push_back({"b_mag", &t.b_mag, {n}, {first}, {count}});
+  if (!t.input_mean.empty()) parts.push_back({"input_mean", &t.input_mean, {d}, {}, {}});
   for (const auto& p : parts) {
     const io::Dataset ds = f.dataset(group + p.name);
     if (ds.shape() != p.shape)
       throw InputError(str(ds.where(), ": shape ", io::shape_string(ds.shape()), ", expected ", io::shape_string(p.shape)));
     if (ds.element_type() != io::ElementType::F32)
       throw InputError(str(ds.where(), ": dtype ", io::to_string(ds.element_type()), ", expected float32"));
-    ds.read<float>(*p.data);
+    ds.read<float>(*p.data, p.offset, p.extent);
     // A NaN or Inf parameter would silently poison every code (graph, export, resume).
     const auto bad = std::find_if(p.data->begin(), p.data->end(), [](float v) { return !std::isfinite(v); });
     if (bad != p.data->end())
@@ -187,6 +197,22 @@ std::vector<T> read_column(const io::File& f, const std::string& name, std::size
   return ds.read_all<T>();
 }
 
+// Per-latent columns: a shard's part of the whole column.
+template <class T>
+void write_latent_column(io::File& f, const std::string& name, const std::vector<T>& values, const FeatureShard& shard) {
+  f.create_dataset<T>(name, {shard.total}).template write<T>(values, {shard.first}, {shard.count});
+}
+
+template <class T>
+std::vector<T> read_latent_column(const io::File& f, const std::string& name, const FeatureShard& shard) {
+  const io::Dataset ds = f.dataset(name);
+  if (ds.shape() != io::Shape{shard.total})
+    throw InputError(str(ds.where(), ": shape ", io::shape_string(ds.shape()), ", expected [", shard.total, "]"));
+  std::vector<T> out(static_cast<std::size_t>(shard.count));
+  ds.read<T>(out, {shard.first}, {shard.count});
+  return out;
+}
+
 }  // namespace
 
 void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, io::Provenance provenance) {
@@ -195,9 +221,21 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& c, 
   out.commit();
 }
 
+void write_checkpoint_shards(const std::string& path, bool force, const Checkpoint& c, io::Provenance provenance,
+                             const FeatureShard& shard, dist::MpiComm& shards) {
+  io::AtomicOutput out(path, force, &shards);
+  write_checkpoint_file(out.temporary_path(), c, std::move(provenance), shard, &shards);
+  out.commit();
+}
+
 void write_checkpoint_file(const std::string& temporary, const Checkpoint& c, io::Provenance provenance) {
+  write_checkpoint_file(temporary, c, std::move(provenance), FeatureShard::whole(c.config.n_features), nullptr);
+}
+
+void write_checkpoint_file(const std::string& temporary, const Checkpoint& c, io::Provenance provenance,
+                           const FeatureShard& shard, const dist::MpiComm* shards) {
   {
-    io::File f = io::File::create(temporary);
+    io::File f = io::File::create(temporary, shards != nullptr && shards->size() > 1 ? shards : nullptr);
     provenance.kind = "sae";
     if (!c.data.activations.empty()) provenance.inputs["activations"] = c.data.activations + " (" + c.data.fingerprint + ")";
     io::write_provenance(f, provenance);
@@ -227,13 +265,13 @@ void write_checkpoint_file(const std::string& temporary, const Checkpoint& c, io
       a.set("resume_changes", lines);
     }
 
-    write_tensors(f, "/", c.params);
+    write_tensors(f, "/", c.params, shard);
     if (c.state) {
       const TrainerState& s = *c.state;
-      write_tensors(f, "/optimizer/adam_m/", s.adam_m);
-      write_tensors(f, "/optimizer/adam_v/", s.adam_v);
-      write_column(f, "/state/tokens_since_fired", s.tokens_since_fired);
-      write_column(f, "/state/window_fires", s.window_fires);
+      write_tensors(f, "/optimizer/adam_m/", s.adam_m, shard);
+      write_tensors(f, "/optimizer/adam_v/", s.adam_v, shard);
+      write_latent_column(f, "/state/tokens_since_fired", s.tokens_since_fired, shard);
+      write_latent_column(f, "/state/window_fires", s.window_fires, shard);
       auto sa = f.group_attributes("/state");
       sa.set("window_tokens", s.window_tokens);
       sa.set("data_initialized", static_cast<std::int64_t>(s.data_initialized));
@@ -262,6 +300,10 @@ TrainingStatus read_training_status(const io::File& file) {
 }
 
 Checkpoint read_checkpoint(const std::string& path, bool with_state) {
+  return read_checkpoint(path, with_state, std::nullopt);
+}
+
+Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::optional<FeatureShard>& part) {
   const io::File f = io::File::open(path);
   io::require_kind(f, "sae");
   require_consistent_sae_attributes(f);
@@ -280,11 +322,15 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
   std::vector<float> legacy_mean;
   c.encoder = read_encoder(f, c.config, c.data, path, legacy_mean);
   const bool stored_mean = legacy_mean.empty();
-  c.params = read_tensors(f, "/", d, n, c.encoder, stored_mean);
+  const FeatureShard shard = part ? *part : FeatureShard::whole(n);
+  if (shard.total != n || shard.first < 0 || shard.count < 1 || shard.first + shard.count > n)
+    throw UsageError(str(path, ": latents [", shard.first, ", ", shard.first + shard.count, ") of ", shard.total,
+                         " asked of an SAE with ", n));
+  c.params = read_tensors(f, "/", d, n, c.encoder, stored_mean, shard);
   if (!stored_mean) c.params.input_mean = std::move(legacy_mean);
   for (std::size_t j = 0; j < c.params.threshold.size(); ++j)
     if (c.params.threshold[j] < 0.0f)
-      throw InputError(str(path, ":/threshold: element ", j, " is ", c.params.threshold[j],
+      throw InputError(str(path, ":/threshold: element ", shard.first + static_cast<std::int64_t>(j), " is ", c.params.threshold[j],
                            " (a threshold is >= 0: the encoder would pass negative activations)"));
   const TrainingStatus status = read_training_status(f);
   c.total_steps = status.total_steps;
@@ -306,10 +352,10 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state) {
       throw InputError(str(path, ": holds no optimiser state (an exported or imported SAE cannot be resumed)"));
     TrainerState s;
     s.step = step;
-    s.adam_m = read_tensors(f, "/optimizer/adam_m/", d, n, c.encoder, false);
-    s.adam_v = read_tensors(f, "/optimizer/adam_v/", d, n, c.encoder, false);
-    s.tokens_since_fired = read_column<std::int64_t>(f, "/state/tokens_since_fired", static_cast<std::size_t>(n));
-    s.window_fires = read_column<double>(f, "/state/window_fires", static_cast<std::size_t>(n));
+    s.adam_m = read_tensors(f, "/optimizer/adam_m/", d, n, c.encoder, false, shard);
+    s.adam_v = read_tensors(f, "/optimizer/adam_v/", d, n, c.encoder, false, shard);
+    s.tokens_since_fired = read_latent_column<std::int64_t>(f, "/state/tokens_since_fired", shard);
+    s.window_fires = read_latent_column<double>(f, "/state/window_fires", shard);
     const auto sa = f.group_attributes("/state");
     s.window_tokens = sa.get_int("window_tokens");
     s.data_initialized = sa.get_int("data_initialized") != 0;

@@ -1,19 +1,14 @@
-// Moving a latent-sharded SAE between its shards and the one file that holds it whole
-// (private to src/sae; training.cpp's checkpoints).
+// What a latent-sharded training run combines over its shards besides the step's sums
+// (private to src/sae).
 #pragma once
 
+#include <vector>
+
 #include "coact/dist/mpi.h"
-#include "coact/sae/sae.h"
-#include "coact/sae/trainer.h"
 
 namespace coact::sae::detail {
 
-// This shard's latents of a whole trainer state (Adam moments, dead and resampling counters).
-TrainerState state_features(const TrainerState& whole, const FeatureShard& shard);
-
-// Collective over `shards` (the ranks holding the shards of one SAE, in shard order): the whole
-// parameters and state on its rank 0, empty elsewhere.
-SaeTensors gather_tensors(const dist::MpiComm& shards, const SaeTensors& mine);
-TrainerState gather_state(const dist::MpiComm& shards, const TrainerState& mine);
+// Element-wise maximum of every rank's vector (the same length on each), on every rank.
+std::vector<double> max_over_ranks(dist::MpiComm& comm, const std::vector<double>& mine);
 
 }  // namespace coact::sae::detail

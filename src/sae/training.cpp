@@ -146,10 +146,13 @@ std::int64_t resolved_width(const TrainingOptions& o, std::int64_t d) {
 
 Recovery ground_truth_recovery(const std::vector<float>& truth, const std::vector<float>& dictionary, std::int64_t d,
                                double threshold) {
-  const data::NearestRows nearest = data::nearest_rows(truth, dictionary, d);
+  return recovery_of(data::nearest_rows(truth, dictionary, d).cosine, threshold);
+}
+
+Recovery recovery_of(const std::vector<double>& best_cosines, double threshold) {
   Recovery r;
-  r.total = static_cast<std::int64_t>(nearest.cosine.size());
-  for (const double best : nearest.cosine) {
+  r.total = static_cast<std::int64_t>(best_cosines.size());
+  for (const double best : best_cosines) {
     r.mmcs += best;
     r.recovered += best >= threshold;
   }
@@ -260,7 +263,7 @@ struct GroupRun {
   dist::Comm& gradients;
   dist::Comm& selection;
   dist::Comm* shards;
-  const dist::MpiComm* shard_group;  // `shards` as an MpiComm, for the checkpoint's gathers
+  dist::MpiComm* shard_group;  // `shards` as an MpiComm: the checkpoint's parallel file
   int data_rank, data_ranks;
   backend::Backend& compute;
   const io::ActivationStore& store;
@@ -314,14 +317,14 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   SaeTrainer trainer(sae, config, std::max<std::int64_t>(local_rows, 1), run.shards);
   std::int64_t start = 0;
   if (plan == Plan::Resume) {
-    Checkpoint saved = read_checkpoint(result.path, true);
+    // Each shard reads its latents' hyperslabs, whatever T wrote the file.
+    Checkpoint saved = read_checkpoint(result.path, true, latents);
     // The plan accepted these only under --resume-anyway; the file keeps the record.
     checkpoint.resume_changes = saved.resume_changes;
     for (const auto& change : resume_differences(saved, config, data, run.group.size(), run.shape.shards))
       checkpoint.resume_changes.push_back(str("at step ", saved.state->step, ": ", change));
-    // The file holds the whole SAE: each shard takes its latents, whatever T wrote it.
-    sae.from_host(saved.params.features(latents.first, latents.count));
-    trainer.set_state(detail::state_features(*saved.state, latents));
+    sae.from_host(saved.params);
+    trainer.set_state(*saved.state);
     start = saved.state->step;
     checkpoint.metrics = std::move(saved.metrics);
     checkpoint.metrics.truncate_after(start);
@@ -330,30 +333,22 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
     sae.init(seed, config.recipe, config.threshold_init);
   }
 
-  // The whole SAE on the group root: its own copy, or the shards of data rank 0 gathered
-  // (collective over them; empty on every other rank).
-  const bool holds_a_shard_of_the_file = run.data_rank == 0;
-  auto whole_params = [&]() -> SaeTensors {
-    if (run.shard_group == nullptr) return run.group.is_root() ? sae.to_host() : SaeTensors{};
-    return holds_a_shard_of_the_file ? detail::gather_tensors(*run.shard_group, sae.to_host()) : SaeTensors{};
-  };
-  auto whole_state = [&]() -> TrainerState {
-    if (run.shard_group == nullptr) return run.group.is_root() ? trainer.state() : TrainerState{};
-    return holds_a_shard_of_the_file ? detail::gather_state(*run.shard_group, trainer.state()) : TrainerState{};
-  };
+  // The group root writes the file; with latent shards the T ranks of data rank 0 write it
+  // together, each its latents' hyperslabs, so no rank holds the whole SAE.
+  const bool writes_the_file = run.shard_group != nullptr ? run.data_rank == 0 : run.group.is_root();
   auto save = [&](bool complete) {
-    // Only the writer holds host copies of the whole parameters and Adam moments (4 × the
-    // parameters at the peak): the other ranks' memory stays at the step's (a shard's copy of
-    // its latents while it is gathered).
-    SaeTensors params = whole_params();
-    TrainerState state = whole_state();
-    if (run.group.is_root()) {
-      checkpoint.params = std::move(params);
-      checkpoint.state = std::move(state);
+    if (writes_the_file) {
+      // Only the writers copy parameters and Adam moments to the host (4 × theirs at the peak):
+      // the other ranks' memory stays at the step's.
+      checkpoint.params = sae.to_host();
+      checkpoint.state = trainer.state();
       checkpoint.complete = complete;
       // The run owns its file from here on: later checkpoints replace earlier ones.
-      write_checkpoint(result.path, true, checkpoint,
-                       {"sae", o.command_line, o.config_text, {}});
+      const io::Provenance provenance{"sae", o.command_line, o.config_text, {}};
+      if (run.shard_group != nullptr)
+        write_checkpoint_shards(result.path, true, checkpoint, provenance, latents, *run.shard_group);
+      else
+        write_checkpoint(result.path, true, checkpoint, provenance);
       checkpoint.params = SaeTensors{};  // the host copies live only while the file is written
       checkpoint.state.reset();
     }
@@ -412,14 +407,13 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   progress.finish();
 
   if (const auto truth = data::read_ground_truth(o.activations)) {
-    const SaeTensors whole = whole_params();  // the whole decoder, on the root
-    if (run.group.is_root()) {
-      const Recovery r = ground_truth_recovery(truth->directions, whole.w_dec, d);
-      checkpoint.ground_truth_mmcs = r.mmcs;
-      result.ground_truth_mmcs = r.mmcs;
-      log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ",
-                r.mmcs);
-    }
+    // Each true feature's best cosine over this rank's decoder rows, then over the shards.
+    std::vector<double> best = data::nearest_rows(truth->directions, sae.to_host().w_dec, d).cosine;
+    if (run.shard_group != nullptr) best = detail::max_over_ranks(*run.shard_group, best);
+    const Recovery r = recovery_of(best);
+    checkpoint.ground_truth_mmcs = r.mmcs;
+    result.ground_truth_mmcs = r.mmcs;
+    log::info("seed ", seed, ": recovers ", r.recovered, " of ", r.total, " true features (cosine >= 0.9), MMCS ", r.mmcs);
   }
   save(true);
   result.steps = steps;

@@ -180,5 +180,27 @@ TEST_F(SaeFileChecks, NonFiniteParametersAreRefusedByEveryReader) {
   EXPECT_NE(message_of([&] { check_sae(path_); }).find(":/W_enc: element 3 is inf"), std::string::npos);
 }
 
+TEST_F(SaeFileChecks, AShardReadsItsLatentsOfTheWholeFile) {
+  // Uneven shards (10 latents over 3: 3, 3, 4): each reads its hyperslabs, and the shards
+  // joined are the whole checkpoint's parameters and state.
+  const Checkpoint whole = read_checkpoint(path_, true);
+  std::vector<SaeTensors> params, moments;
+  std::vector<std::int64_t> since;
+  for (int s = 0; s < 3; ++s) {
+    const FeatureShard shard = FeatureShard::of(kN, s, 3);
+    const Checkpoint part = read_checkpoint(path_, true, shard);
+    EXPECT_EQ(part.params, whole.params.features(shard.first, shard.count)) << "shard " << s;
+    params.push_back(part.params);
+    moments.push_back(part.state->adam_v);
+    since.insert(since.end(), part.state->tokens_since_fired.begin(), part.state->tokens_since_fired.end());
+    EXPECT_EQ(part.state->step, 40);
+  }
+  EXPECT_EQ(SaeTensors::join_features(params), whole.params);
+  EXPECT_EQ(SaeTensors::join_features(moments), whole.state->adam_v);
+  EXPECT_EQ(since, whole.state->tokens_since_fired);
+  EXPECT_THROW(read_checkpoint(path_, false, FeatureShard{8, 4, kN}), UsageError);
+  EXPECT_THROW(read_checkpoint(path_, false, FeatureShard{0, 5, kN + 1}), UsageError);
+}
+
 }  // namespace
 }  // namespace coact::sae

@@ -92,10 +92,22 @@ void write_checkpoint(const std::string& path, bool force, const Checkpoint& che
 // files written as one output).
 void write_checkpoint_file(const std::string& temporary, const Checkpoint& checkpoint, io::Provenance provenance);
 
+// Latent shards: every rank of `shards` (the ranks holding one SAE's shards, in shard order)
+// calls this with the same checkpoint except that params and state hold its own latents,
+// `shard`; each writes its hyperslabs of the one file, collectively through MPI-IO, so no rank
+// holds the whole SAE. The file is the one write_checkpoint writes for the whole SAE.
+void write_checkpoint_shards(const std::string& path, bool force, const Checkpoint& checkpoint,
+                             io::Provenance provenance, const FeatureShard& shard, dist::MpiComm& shards);
+void write_checkpoint_file(const std::string& temporary, const Checkpoint& checkpoint, io::Provenance provenance,
+                           const FeatureShard& shard, const dist::MpiComm* shards);
+
 // Reads and validates (kind "sae", root attributes consistent (checkpoint_check.h), shapes,
 // configuration, finite parameters). `with_state` also reads the Adam moments and resampling
 // state (needed to resume; not to encode).
 Checkpoint read_checkpoint(const std::string& path, bool with_state);
+// Only latents `shard` of the parameters and state (hyperslab reads; a resumed shard's part,
+// whatever the shard count that wrote the file). UsageError when the shard is not of this SAE.
+Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::optional<FeatureShard>& shard);
 
 // What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
 // compatible): every configuration field that changes results, the data stream (store,

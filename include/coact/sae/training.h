@@ -107,6 +107,8 @@ struct Recovery {
 };
 Recovery ground_truth_recovery(const std::vector<float>& truth, const std::vector<float>& dictionary, std::int64_t d,
                                double threshold = 0.9);
+// The same from each truth row's largest cosine.
+Recovery recovery_of(const std::vector<double>& best_cosines, double threshold = 0.9);
 
 // "sae_<seed>.h5" in `dir`.
 std::string sae_path(const std::string& dir, std::uint64_t seed);
