@@ -43,7 +43,7 @@ void check_layout(const Study& s, dist::MpiRuntime& mpi, std::int64_t expected_r
                           " seed groups need at least as many ranks; the job has ", ranks));
   const int groups = train_groups(s, ranks);
   try {
-    sae::check_latent_shards(s.train, ranks, groups);
+    sae::check_latent_shards(s.train, 0, ranks, groups);  // n is known once the store is
   } catch (const UsageError& e) {
     throw ConfigError(str("train.latent-shards: ", e.what()));
   }

@@ -424,9 +424,10 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
 
 }  // namespace
 
-void check_latent_shards(const TrainingOptions& o, int ranks, int groups) {
+void check_latent_shards(const TrainingOptions& o, std::int64_t n, int ranks, int groups) {
   const std::int64_t t = o.latent_shards;
   if (t == 1) return;
+  if (n > 0 && t > n) throw UsageError(str("--latent-shards ", t, " is more than the ", n, " latents"));
   for (int g = 0; g < groups; ++g) {
     const std::int64_t size = static_cast<std::int64_t>(g + 1) * ranks / groups - static_cast<std::int64_t>(g) * ranks / groups;
     if (size % t != 0)
@@ -458,9 +459,7 @@ std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions&
   shape.ranks = ranks;
   shape.groups = static_cast<int>(std::min<std::size_t>(o.seeds.size(), static_cast<std::size_t>(ranks)));
   shape.shards = static_cast<int>(o.latent_shards);
-  check_latent_shards(o, ranks, shape.groups);
-  if (o.latent_shards > n)
-    throw UsageError(str("--latent-shards ", o.latent_shards, " is more than the ", n, " latents"));
+  check_latent_shards(o, n, ranks, shape.groups);
   std::string fingerprint = world.is_root() ? store_fingerprint(o.activations) : std::string();
   std::uint64_t length = world.broadcast_value<std::uint64_t>(fingerprint.size(), 0);
   fingerprint.resize(length);

@@ -2,7 +2,7 @@
 """`coact plan`: the per-rank memory it predicts against the peak RSS of the same study run.
 
 For every recipe (topk and nanda-1l on 1 rank, batchtopk and jumprelu data-parallel on 2 ranks,
-matryoshka, and two seed groups on 2 ranks), `coact plan --json` on a study file gives the
+matryoshka, two seed groups on 2 ranks, and topk split over 2 latent shards on 2 ranks), `coact plan --json` on a study file gives the
 train stage's peak resident set per rank; `coact run` of that study then runs under a wrapper
 that reads the largest RSS of any rank (getrusage of the waited children). The estimate must be
 within 15% of the measurement (class PeakMemory, ctest label `memory`: the sanitize stage leaves
@@ -13,7 +13,8 @@ then `coact graph` (top-4 on 1 rank, top-16 on 2: a tenth and nearly all of the 
 `coact compare` run alone on what it made.
 
 Also: memory per rank falls when the ranks of a group double, the gradient allreduce appears
-only with more than one rank per group, and bad layouts are refused in one line (exit 2).
+only with more than one rank per group, latent shards halve the per-latent lines and add their
+collectives only with more than one shard, and bad layouts are refused in one line (exit 2).
 
 Usage: plan_test.py path/to/coact path/to/mpiexec [Layout|PeakMemory]
 """
@@ -41,6 +42,7 @@ CASES = {
     "jumprelu_2_ranks": (2, "recipe = jumprelu\nn = 8192\nbatch-size = 2048\n"),
     "matryoshka": (1, "recipe = matryoshka\nn = 16384\nmatryoshka-widths = 2048,4096,16384\nbatch-size = 2048\nk = 16\n"),
     "two_seed_groups": (2, "seeds = 52,55\nrecipe = topk\nn = 32768\nbatch-size = 1024\nk = 16\n"),
+    "topk_2_latent_shards": (2, "recipe = topk\nn = 16384\nbatch-size = 4096\nk = 16\nlatent-shards = 2\n"),
 }
 
 
@@ -109,6 +111,38 @@ class Layout(StudyOnStore):
         buffer = next(m["bytes"] for m in two["memory"] if m["what"].startswith("gradient and statistics buffer"))
         self.assertEqual(allreduce[0]["bytes"], buffer)  # a ring of 2 sends 2(2 - 1)/2 of it
 
+    def test_latent_shards_halve_the_latents(self):
+        # n 16,384 at d 256: T = 2 on 2 ranks holds 8,192 latents per rank, all 4,096 rows (one
+        # data rank); T = 1 on 1 rank holds them all.
+        topk = CASES["topk"][1]
+        config = self.study("shards", topk)
+        one = self.plan(config, 1)
+        two = self.plan_stages(config, 2, "--train.latent-shards", "2")[0]
+        line = lambda s, prefix: next(m["bytes"] for m in s["memory"] if m["what"].startswith(prefix))
+        b_dec = 256 * 4  # replicated on every shard: the rest halves
+        self.assertEqual(2 * line(two, "parameters") - line(one, "parameters"), b_dec)
+        self.assertEqual(2 * line(two, "Adam moments") - line(one, "Adam moments"), 2 * b_dec)
+        self.assertEqual(line(two, "pre-activations"), line(one, "pre-activations") / 2)
+        self.assertIn("1 data rank(s) × 2 latent shards", two["layout"])
+        shard_lines = lambda s: [t["what"] for t in s["traffic"] if t["what"].startswith("latent shards")]
+        self.assertFalse(shard_lines(one))
+        self.assertTrue(any("x̂" in t for t in shard_lines(two)), shard_lines(two))
+        self.assertTrue(any("top-k candidates" in t for t in shard_lines(two)), shard_lines(two))
+        self.assertFalse([t for t in two["traffic"] if "allreduce" in t["what"]])  # one data rank: no data allreduce
+        # At a checkpoint each shard copies only its own latents to the host (the shards write the
+        # file together): 4 × its parameters, as the root's copies of the whole SAE without shards.
+        checkpoint = lambda s: line(s, "at a checkpoint")
+        self.assertEqual(checkpoint(two), 4 * line(two, "parameters"))
+        self.assertEqual(checkpoint(one), 4 * line(one, "parameters"))
+        # 4 ranks, T = 2: 2 data ranks allreduce the halved buffer; without shards, no shard lines.
+        four = self.plan_stages(config, 4, "--train.latent-shards", "2")[0]
+        self.assertIn("2 data rank(s) × 2 latent shards", four["layout"])
+        data = [t for t in four["traffic"] if "data allreduce" in t["what"]]
+        self.assertEqual(len(data), 1)
+        self.assertEqual(data[0]["bytes"], line(four, "gradient and statistics buffer"))  # a ring of 2 sends all of it
+        self.assertEqual(line(four, "pre-activations"), line(one, "pre-activations") / 4)
+        self.assertFalse(shard_lines(self.plan(config, 2)))
+
     def test_markdown_names_every_line(self):
         done = run([COACT, "plan", "--config", self.study("text", CASES["topk"][1]), "--ranks", "2"])
         self.assertEqual(done.returncode, 0, done.stderr)
@@ -127,6 +161,14 @@ class Layout(StudyOnStore):
             (["--config", self.study("ranks_key", topk), "--ranks", "2", "--run.ranks", "4"], "run.ranks"),
             (["--config", self.study("batch", "recipe = topk\nbatch-size = 2\n"), "--ranks", "4"], "batch-size"),
             (["--ranks", "2"], "needs --config"),
+            (["--config", self.study("shards_3", topk), "--ranks", "2", "--train.latent-shards", "3"],
+             "--latent-shards 3 does not divide"),
+            (["--config", self.study("shards_key", topk + "latent-shards = 2\n"), "--ranks", "3"],
+             "--latent-shards 2 does not divide"),
+            (["--config", self.study("shards_groups", "seeds = 52,55\n" + topk), "--ranks", "2",
+              "--train.latent-shards", "2"], "--latent-shards 2 does not divide"),
+            (["--config", self.study("shards_matryoshka", CASES["matryoshka"][1]), "--ranks", "2",
+              "--train.latent-shards", "2"], "matryoshka"),
         ]
         for args, words in cases:
             with self.subTest(args=args):

@@ -80,9 +80,10 @@ std::int64_t resolved_steps(const TrainingOptions& o, std::int64_t store_rows);
 // throws when --d-in, --n and --expansion disagree with d or n is not a multiple of d.
 std::int64_t resolved_width(const TrainingOptions& o, std::int64_t d);
 
-// --latent-shards against the job's layout (`ranks` in `groups` seed groups, split as train_saes
-// splits them) and the recipe: UsageError naming the flag unless it divides every group's ranks.
-void check_latent_shards(const TrainingOptions& options, int ranks, int groups);
+// --latent-shards against the SAE's n latents (0: not known yet), the job's layout (`ranks` in
+// `groups` seed groups, split as train_saes splits them) and the recipe: UsageError naming the
+// flag unless it divides every group's ranks.
+void check_latent_shards(const TrainingOptions& options, std::int64_t n, int ranks, int groups);
 
 struct TrainedSae {
   std::uint64_t seed = 0;
