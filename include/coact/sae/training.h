@@ -7,8 +7,8 @@
 // every rank takes the same step — so the result equals one process on the same batches.
 // With --latent-shards T a group of g ranks is g/T data ranks × T shards: each rank holds n/T
 // latents (W_enc columns, b_enc, W_dec rows and their Adam moments; trainer.h says how a step
-// is split), so an SAE too wide for one device trains over several. Checkpoints hold the whole
-// SAE (the group root gathers the shards) and resume under any T.
+// is split), so an SAE too wide for one device trains over several. A checkpoint is one file
+// of the whole SAE, which the shards write and read in slices, and resumes under any T.
 // The group root writes sae_<seed>.h5 checkpoints atomically every N steps, at the end, and
 // when a signal (Slurm preemption) arrives; --resume continues bit-identically.
 #pragma once
