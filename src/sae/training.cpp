@@ -20,7 +20,7 @@
 #include "coact/io/shuffle.h"
 #include "coact/sae/sae.h"
 #include "coact/sae/trainer.h"
-#include "shard_state.h"
+#include "shard_reductions.h"
 
 namespace coact::sae {
 

@@ -114,69 +114,55 @@ TEST(LatentShards, JumpReluEqualsTheWholeSae) {
   for (const int t : shard_counts()) train_sharded(c, t);
 }
 
+// One step with every pre-activation equal (W_enc = 0, b_enc constant) on this rank's shard of
+// the grid: the fire counts of its latents, which only the tie rule decides.
+std::vector<float> tied_step_fires(const SaeConfig& c, const Grid& grid, std::int64_t rows, unsigned batch_seed) {
+  auto backend = backend::make_backend(backend::DeviceRequest::Cpu);
+  const FeatureShard latents = FeatureShard::of(c.n_features, grid.shard, grid.shards);
+  Sae whole(*backend, c);
+  SaeTensors tensors = whole.to_host();
+  std::fill(tensors.w_enc.begin(), tensors.w_enc.end(), 0.0f);
+  std::fill(tensors.b_enc.begin(), tensors.b_enc.end(), 0.5f);
+  for (std::size_t i = 0; i < tensors.w_dec.size(); ++i) tensors.w_dec[i] = 0.1f * static_cast<float>((i * 7) % 11) - 0.5f;
+  Sae part(*backend, c, latents);
+  part.from_host(tensors.features(latents.first, latents.count));
+  SaeTrainer trainer(part, c, rows, grid.shard_comm.get());
+  TrainerState s = trainer.state();
+  s.data_initialized = true;
+  trainer.set_state(s);
+  const auto x = testing::make_batch(rows, c.d_in, batch_seed);
+  backend::Buffer<float> batch(*backend, x.size());
+  batch.copy_from_host(x);
+  const std::int64_t first = rows * grid.data_rank / grid.data_ranks;
+  const std::int64_t local = rows * (grid.data_rank + 1) / grid.data_ranks - first;
+  trainer.compute_gradients(batch.data() + first * c.d_in, local, rows, &world());
+  grid.data_comm->allreduce_sum(trainer.reduce_buffer(), trainer.reduce_count(), dist::DType::F32);
+  trainer.apply_update();
+  return trainer.last_fire_counts();
+}
+
 TEST(LatentShards, TopkTiesGoToTheLowerLatentAcrossShards) {
-  // Every pre-activation equal (W_enc = 0, b_enc constant): each row's k entries must be the
-  // k lowest latents, all on shard 0 when k is below its width.
+  // Each row's k entries must be the k lowest latents, all on shard 0 when k is below its width.
   for (const int t : shard_counts()) {
     const Grid grid(t);
-    auto backend = backend::make_backend(backend::DeviceRequest::Cpu);
-    SaeConfig c = testing::small_config(Recipe::TopK, 24, 64);
+    const SaeConfig c = testing::small_config(Recipe::TopK, 24, 64);
     const FeatureShard latents = FeatureShard::of(64, grid.shard, t);
-    Sae whole(*backend, c);
-    SaeTensors tensors = whole.to_host();
-    std::fill(tensors.w_enc.begin(), tensors.w_enc.end(), 0.0f);
-    std::fill(tensors.b_enc.begin(), tensors.b_enc.end(), 0.5f);
-    for (std::size_t i = 0; i < tensors.w_dec.size(); ++i) tensors.w_dec[i] = 0.1f * static_cast<float>((i * 7) % 11) - 0.5f;
-    Sae part(*backend, c, latents);
-    part.from_host(tensors.features(latents.first, latents.count));
-    SaeTrainer trainer(part, c, 16, grid.shard_comm.get());
-    TrainerState s = trainer.state();
-    s.data_initialized = true;
-    trainer.set_state(s);
     const std::int64_t rows = 16;
-    const auto x = testing::make_batch(rows, 24, 5);
-    backend::Buffer<float> batch(*backend, x.size());
-    batch.copy_from_host(x);
-    const std::int64_t first = rows * grid.data_rank / grid.data_ranks;
-    const std::int64_t local = rows * (grid.data_rank + 1) / grid.data_ranks - first;
-    trainer.compute_gradients(batch.data() + first * 24, local, rows, &world());
-    grid.data_comm->allreduce_sum(trainer.reduce_buffer(), trainer.reduce_count(), dist::DType::F32);
-    trainer.apply_update();
-    const auto& fires = trainer.last_fire_counts();
+    const auto fires = tied_step_fires(c, grid, rows, 5);
     for (std::int64_t j = 0; j < latents.count; ++j)
       EXPECT_EQ(fires[j], latents.first + j < c.k ? static_cast<float>(rows) : 0.0f) << "latent " << latents.first + j;
   }
 }
 
 TEST(LatentShards, BatchTopkTiesFollowTheGlobalOrder) {
-  // All activations equal: the k·B entries that enter are the first in (row, latent) order
-  // over the whole batch, whichever data rank and shard hold them.
+  // The k·B entries that enter are the first in (row, latent) order over the whole batch,
+  // whichever data rank and shard hold them.
   for (const int t : shard_counts()) {
     const Grid grid(t);
-    auto backend = backend::make_backend(backend::DeviceRequest::Cpu);
     SaeConfig c = testing::small_config(Recipe::BatchTopK, 24, 64);
     c.k = 5;  // 5·90 = 450 entries: 7 whole rows and 2 entries of the 8th
-    const std::int64_t rows = 90;
     const FeatureShard latents = FeatureShard::of(64, grid.shard, t);
-    Sae whole(*backend, c);
-    SaeTensors tensors = whole.to_host();
-    std::fill(tensors.w_enc.begin(), tensors.w_enc.end(), 0.0f);
-    std::fill(tensors.b_enc.begin(), tensors.b_enc.end(), 0.5f);
-    Sae part(*backend, c, latents);
-    part.from_host(tensors.features(latents.first, latents.count));
-    SaeTrainer trainer(part, c, rows, grid.shard_comm.get());
-    TrainerState s = trainer.state();
-    s.data_initialized = true;
-    trainer.set_state(s);
-    const auto x = testing::make_batch(rows, 24, 77);
-    backend::Buffer<float> batch(*backend, x.size());
-    batch.copy_from_host(x);
-    const std::int64_t first = rows * grid.data_rank / grid.data_ranks;
-    const std::int64_t local = rows * (grid.data_rank + 1) / grid.data_ranks - first;
-    trainer.compute_gradients(batch.data() + first * 24, local, rows, &world());
-    grid.data_comm->allreduce_sum(trainer.reduce_buffer(), trainer.reduce_count(), dist::DType::F32);
-    trainer.apply_update();
-    const auto& fires = trainer.last_fire_counts();
+    const auto fires = tied_step_fires(c, grid, 90, 77);
     for (std::int64_t j = 0; j < latents.count; ++j)
       EXPECT_EQ(fires[j], latents.first + j < 2 ? 8.0f : 7.0f) << "latent " << latents.first + j;
   }

@@ -1,4 +1,4 @@
-#include "shard_state.h"
+#include "shard_reductions.h"
 
 #include <algorithm>
 #include <cstring>
