@@ -15,6 +15,8 @@
 #include "coact/io/atomic_output.h"
 #include "coact/io/batch_reader.h"
 #include "coact/sae/checkpoint.h"
+#include "coact/sae/checkpoint_check.h"
+#include "coact/sae/shard_codes.h"
 
 namespace coact::graph {
 
@@ -36,6 +38,7 @@ const options::Table<GraphBuildOptions>& graph_build_table() {
                                   .one_of({"fp32", "bf16", "tf32"}),
                               &O::precision, [](const backend::Precision& p) { return std::string(backend::to_string(p)); },
                               backend::parse_precision);
+    t.add(sae::inference_shards_option(), &O::latent_shards);
     return t;
   }();
   return table;
@@ -56,14 +59,18 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     if (world.broadcast_value(exists, 0)) throw OutputExistsError(str(o.out, ": output exists; pass --force to overwrite it"));
   }
 
-  const sae::Checkpoint checkpoint = sae::read_checkpoint(o.sae, false);
+  // With latent shards a rank reads and holds only its latents (sae/shard_codes.h).
+  const sae::InferenceGrid grid = sae::make_inference_grid(world, o.latent_shards, sae::describe_sae(o.sae).n_features);
+  const sae::Checkpoint checkpoint = sae::read_checkpoint(o.sae, false, grid.latents);
   const io::ActivationStore store = io::ActivationStore::open(o.activations);
   const std::int64_t d = checkpoint.config.d_in, n = checkpoint.config.n_features;
   if (store.d() != d)
     throw InputError(str(o.activations, ": activations have d = ", store.d(), " but ", o.sae, " has d_in = ", d));
   CoactivationAccumulator accumulator(n, o.k, o.zero_policy);  // validates k against n
   // Rows as stored: the SAE applies its own input normalisation (encoder_spec.h).
-  io::OrderedBatchReader reader(store, o.batch_tokens, o.num_batches, world.rank(), world.size(), io::Normalisation::None);
+  // The shards of a data rank read the same batches.
+  io::OrderedBatchReader reader(store, o.batch_tokens, o.num_batches, grid.data_rank, grid.data_ranks,
+                                io::Normalisation::None);
   if (reader.available_batches() < o.num_batches) {
     const std::string message = str(o.activations, ": holds ", reader.available_batches(), " full batches of ",
                                     o.batch_tokens, " tokens, fewer than the ", o.num_batches, " asked for");
@@ -73,18 +80,18 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
 
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
   compute->require_precision(o.precision);
-  const sae::Sae model = sae::make_sae(*compute, checkpoint);
-  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens), o.precision);
+  const sae::Sae model = sae::make_sae(*compute, checkpoint, grid.latents);
+  BatchEncoder encoder(*compute, model, std::min(o.encode_rows, o.batch_tokens), o.precision, grid.comm.get());
 
-  // One batch's codes, concatenated from its sub-batches.
+  // One batch's codes, concatenated from its sub-batches. With shards, a data rank's batches are
+  // accumulated whole by its shards in turn (the per-batch cosines need a whole batch).
   SparseBatch codes;
-  // The whole job's batches: when the root has done its i-th, the ranks have done about i·P.
+  // The whole job's batches: when the root has done its i-th, the ranks have done about i·P/T.
   Progress progress("graph", reader.total_batches(), "batches", {.enabled = world.is_root()});
   io::OrderedBatch batch;
-  while (reader.next(batch)) {
-    encoder.encode(batch.values, batch.rows, codes);
-    accumulator.add_batch(codes);
-    progress.advance(std::min<std::int64_t>(world.size(), reader.total_batches() - progress.done()));
+  for (std::int64_t local = 0; reader.next(batch); ++local) {
+    if (encoder.encode(batch.values, batch.rows, codes, static_cast<int>(local % grid.shards))) accumulator.add_batch(codes);
+    progress.advance(std::min<std::int64_t>(grid.data_ranks, reader.total_batches() - progress.done()));
   }
   progress.finish();
 

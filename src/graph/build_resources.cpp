@@ -7,6 +7,7 @@
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
 #include "coact/sae/sae.h"
+#include "coact/sae/shard_codes.h"
 
 namespace coact::graph {
 namespace {
@@ -40,11 +41,18 @@ double graph_edge_bound(const GraphBuildOptions& o, std::int64_t n, std::int64_t
 
 StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, const sae::StoreShape& store, int ranks) {
   COACT_REQUIRE(ranks >= 1, UsageError, "graph_resources: ", ranks, " ranks");
+  sae::check_inference_shards(o.latent_shards, s.n, ranks);
+  // With T latent shards (sae/shard_codes.h) a rank holds ⌈n/T⌉ latents; the T shards of a data
+  // rank encode the same batches and accumulate them in turn.
+  const std::int64_t shards = o.latent_shards, data_ranks = ranks / shards;
+  const std::int64_t n_local = (s.n + shards - 1) / shards;
   const double d = static_cast<double>(s.d), n = static_cast<double>(s.n), B = static_cast<double>(o.batch_tokens);
   const std::int64_t batches = stored_batches(o, store.rows);
-  const std::int64_t rank_batches = (batches + ranks - 1) / ranks;
+  const std::int64_t encoded_batches = (batches + data_ranks - 1) / data_ranks;
+  const std::int64_t rank_batches = (encoded_batches + shards - 1) / shards;
   const double sub = static_cast<double>(std::min(o.encode_rows, o.batch_tokens));
-  const double params = static_cast<double>(sae::ParamLayout::make(s.d, s.n, s.kind).count) * kFloat;
+  const double params = static_cast<double>(sae::ParamLayout::make(s.d, n_local, s.kind).count) * kFloat;
+  const double n_encoded = static_cast<double>(n_local);
   const double k = static_cast<double>(o.k), pairs_per_token = k * (k - 1) / 2;
   const double edges = pair_bound(o, s.n, batches), rank_edges = pair_bound(o, s.n, rank_batches);
 
@@ -52,18 +60,25 @@ StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, co
   r.stage = "graph";
   r.layout = str("one graph per SAE (n ", with_commas(s.n), ", d ", with_commas(s.d), ") over ", with_commas(batches),
                  " batches of ", with_commas(o.batch_tokens), " tokens, top-", o.k, " per token, on ", ranks,
-                 " rank(s): each encodes up to ", with_commas(rank_batches),
-                 " batch(es), the root gathers the edges; at most ", with_commas(static_cast<std::int64_t>(edges)),
+                 " rank(s)",
+                 shards > 1 ? str(" (", data_ranks, " data rank(s) × ", shards, " latent shards of ", with_commas(n_local),
+                                  ")")
+                            : std::string(),
+                 ": each encodes up to ", with_commas(encoded_batches), " batch(es) and accumulates up to ",
+                 with_commas(rank_batches), ", the root gathers the edges; at most ",
+                 with_commas(static_cast<std::int64_t>(edges)),
                  " edges (every pair a token contributes distinct)");
   auto add = [&](std::string what, double bytes, MemoryPlace place, std::string sized_by) {
     r.memory.push_back({std::move(what), bytes, place, std::move(sized_by)});
   };
-  add("SAE parameters", params, MemoryPlace::Device, "train.n");
-  add("encoder: pre-activations (encode rows × n)", sub * n * kFloat, MemoryPlace::Device, "--encode-rows, train.n");
+  const char* latents = shards > 1 ? "train.n, --latent-shards" : "train.n";
+  add(shards > 1 ? "SAE parameters (this shard's latents)" : "SAE parameters", params, MemoryPlace::Device, latents);
+  add(shards > 1 ? "encoder: pre-activations (encode rows × n/T)" : "encoder: pre-activations (encode rows × n)",
+      sub * n_encoded * kFloat, MemoryPlace::Device, str("--encode-rows, ", latents));
   add("encoder: rows, x − b_dec (2 × encode rows × d)", 2 * sub * d * kFloat, MemoryPlace::Device, "--encode-rows");
   add(str("encoder: code (encode rows × L0 ", s.l0_assumed ? "assumed " : "", fixed_with_commas(s.l0, 0), ")"),
       sub * s.l0 * 16, MemoryPlace::Device, "--encode-rows");
-  add("SAE as read from its file", params, MemoryPlace::Host, "train.n");
+  add("SAE as read from its file", params, MemoryPlace::Host, latents);
   add("batch reader: two prefetched batches (B × d)", kPrefetchSlots * B * d * kFloat, MemoryPlace::Host, "--batch-tokens");
   add("one batch's codes and their columns (B × L0)", B * s.l0 * 16 + n * 16, MemoryPlace::Host, "--batch-tokens");
   add("one batch's pairs (B × C(k, 2) keys)", B * pairs_per_token * 8, MemoryPlace::Host, "--batch-tokens, --k");
@@ -75,6 +90,16 @@ StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, co
   if (store.memory_mapped)
     add("store pages of this rank's batches", static_cast<double>(rank_batches) * B * d * static_cast<double>(store.element_bytes),
         MemoryPlace::Mapped, "--num-batches, --batch-tokens");
+  if (shards > 1) {
+    // Per batch: each shard's code (its entries, 8 bytes, and a count per row) to the batch's
+    // owner, and for topk every row's k (= L0) candidates (8 bytes each) to every shard.
+    const double entries = B * s.l0 / static_cast<double>(shards);
+    r.traffic.push_back({"latent shards: this shard's code of each batch to the batch's owner", entries * 8 + B * 8,
+                         "batch"});
+    if (s.kind == sae::EncoderKind::TopK)
+      r.traffic.push_back({"latent shards: topk candidates of each batch (allgather, received)",
+                           B * s.l0 * 8 * static_cast<double>(shards - 1), "batch"});
+  }
   if (ranks > 1) {
     r.traffic.push_back({"partial edge maps to their owners (all-to-all, at most)", rank_edges * 24, "run"});
     r.traffic.push_back({"owned edges gathered on the root (at most, the root receives)", edges * 24, "run"});

@@ -10,6 +10,7 @@
 #include "coact/io/shuffle.h"
 #include "coact/pipeline/resources.h"
 #include "coact/sae/checkpoint.h"
+#include "coact/sae/shard_codes.h"
 #include "coact/dist/root.h"
 
 namespace coact::pipeline {
@@ -46,6 +47,11 @@ void check_layout(const Study& s, dist::MpiRuntime& mpi, std::int64_t expected_r
     sae::check_latent_shards(s.train, 0, ranks, groups);  // n is known once the store is
   } catch (const UsageError& e) {
     throw ConfigError(str("train.latent-shards: ", e.what()));
+  }
+  try {
+    sae::check_inference_shards(s.graph.latent_shards, 0, ranks);  // n: as above
+  } catch (const UsageError& e) {
+    throw ConfigError(str("graph.latent-shards: ", e.what()));
   }
   const std::int64_t group_ranks = (ranks + groups - 1) / groups;
   if (s.train.batch_rows < group_ranks)

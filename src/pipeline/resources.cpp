@@ -84,7 +84,11 @@ std::vector<StageResources> plan_resources(const Study& s, int ranks) {
       shape.kind = spec.kind;
       shape.l0_assumed = !sae::uses_k(spec.kind);
       shape.l0 = shape.l0_assumed ? static_cast<double>(shape.n) / 100 : static_cast<double>(spec.k);
-      stages.push_back(graph::graph_resources(s.graph, shape, store, ranks));
+      try {
+        stages.push_back(graph::graph_resources(s.graph, shape, store, ranks));
+      } catch (const UsageError& e) {
+        throw ConfigError(str("graph: ", e.what()));
+      }
       if (s.runs(Stage::Compare)) stages.push_back(planned_comparison(s, shape, store, ranks));
     }
   } catch (const UsageError& e) {

@@ -177,7 +177,11 @@ StoreNormalisation store_normalisation(const io::ActivationStore& store, io::Nor
 }
 
 Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint) {
-  Sae sae(backend, checkpoint.config.d_in, checkpoint.config.n_features, checkpoint.encoder);
+  return make_sae(backend, checkpoint, FeatureShard::whole(checkpoint.config.n_features));
+}
+
+Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint, const FeatureShard& shard) {
+  Sae sae(backend, checkpoint.config.d_in, checkpoint.encoder, shard);
   sae.from_host(checkpoint.params);
   return sae;
 }

@@ -15,7 +15,9 @@
 #include "coact/io/h5.h"
 #include "coact/io/provenance.h"
 #include "coact/sae/checkpoint.h"
+#include "coact/sae/checkpoint_check.h"
 #include "coact/sae/encoder.h"
+#include "coact/sae/shard_codes.h"
 
 namespace coact::sae {
 
@@ -27,33 +29,13 @@ const options::Table<EncodeOptions>& encode_table() {
     t.add(integer("block-rows", "rows a rank encodes at once").at_least(1).at_most(16777216, "2^24 rows of codes")
               .performance(),
           &EncodeOptions::block_rows);
+    t.add(inference_shards_option(), &EncodeOptions::latent_shards);
     return t;
   }();
   return table;
 }
 
 namespace {
-
-// One block's codes as bytes: rows, nnz, then per-row entry counts, indices, values.
-std::vector<std::uint8_t> pack(const SparseCodesHost& codes) {
-  const auto rows = static_cast<std::int64_t>(codes.offsets.size()) - 1;
-  const std::int64_t nnz = codes.offsets.back();
-  std::vector<std::uint8_t> out(16 + static_cast<std::size_t>(rows) * 8 + static_cast<std::size_t>(nnz) * 8);
-  std::uint8_t* p = out.data();
-  const auto put = [&](const void* data, std::size_t bytes) {
-    if (bytes) std::memcpy(p, data, bytes);
-    p += bytes;
-  };
-  put(&rows, 8);
-  put(&nnz, 8);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int64_t count = codes.offsets[static_cast<std::size_t>(r) + 1] - codes.offsets[static_cast<std::size_t>(r)];
-    put(&count, 8);
-  }
-  put(codes.index.data(), static_cast<std::size_t>(nnz) * 4);
-  put(codes.value.data(), static_cast<std::size_t>(nnz) * 4);
-  return out;
-}
 
 // The root's growing codes.h5.
 class CodesWriter {
@@ -82,32 +64,22 @@ class CodesWriter {
     if (store.metadata().has_positions) positions_ = file_.create_dataset<std::int32_t>("/positions", {rows});
   }
 
-  // Appends the blocks of one round (rank order = row order), and their tokens and positions.
+  // Appends the packed codes of one round (in row order), and their tokens and positions.
   void append(const std::vector<std::uint8_t>& round, const io::ActivationStore& store) {
     std::size_t at = 0;
     while (at < round.size()) {
-      std::int64_t rows = 0, nnz = 0;
-      std::memcpy(&rows, round.data() + at, 8);
-      std::memcpy(&nnz, round.data() + at + 8, 8);
-      at += 16;
-      std::vector<std::int64_t> ends(static_cast<std::size_t>(rows));
-      std::int64_t running = nnz_;
-      for (std::int64_t r = 0; r < rows; ++r) {
-        std::int64_t count = 0;
-        std::memcpy(&count, round.data() + at + static_cast<std::size_t>(r) * 8, 8);
-        running += count;
-        ends[static_cast<std::size_t>(r)] = running;
-      }
-      at += static_cast<std::size_t>(rows) * 8;
+      const SparseCodesHost codes = unpack_codes(round, at, 0);
+      const std::int64_t rows = codes.rows, nnz = codes.offsets.back();
+      std::vector<std::int64_t> ends(codes.offsets.begin() + 1, codes.offsets.end());
+      for (auto& end : ends) end += nnz_;
       indptr_->extend(written_ + rows + 1);
       indptr_->write<std::int64_t>(ends, {written_ + 1}, {rows});
       indices_->extend(nnz_ + nnz);
       values_->extend(nnz_ + nnz);
       if (nnz > 0) {
-        indices_->write_raw(round.data() + at, io::ElementType::I32, {nnz_}, {nnz});
-        values_->write_raw(round.data() + at + static_cast<std::size_t>(nnz) * 4, io::ElementType::F32, {nnz_}, {nnz});
+        indices_->write<std::int32_t>(codes.index, {nnz_}, {nnz});
+        values_->write<float>(codes.value, {nnz_}, {nnz});
       }
-      at += static_cast<std::size_t>(nnz) * 8;
       std::vector<std::int32_t> ids(static_cast<std::size_t>(rows));
       if (tokens_ && rows > 0) {
         store.read_tokens(written_, rows, ids.data());
@@ -149,7 +121,10 @@ EncodeResult encode_store(dist::MpiRuntime& mpi, const EncodeOptions& o) {
   Stopwatch clock;
   dist::MpiComm& world = mpi.world();
   encode_table().check(o, options::flag_labels());
-  const Checkpoint checkpoint = read_checkpoint(o.sae, false);
+  const SaeSummary summary = describe_sae(o.sae);
+  const InferenceGrid grid = make_inference_grid(world, o.latent_shards, summary.n_features);
+  // A shard reads only its latents' hyperslabs.
+  const Checkpoint checkpoint = read_checkpoint(o.sae, false, grid.latents);
   const io::ActivationStore store = io::ActivationStore::open(o.activations);
   const std::int64_t d = checkpoint.config.d_in, n = checkpoint.config.n_features;
   if (store.d() != d)
@@ -158,18 +133,19 @@ EncodeResult encode_store(dist::MpiRuntime& mpi, const EncodeOptions& o) {
     throw UsageError(str("--rows ", o.rows, ": ", o.activations, " holds ", store.rows(), " rows"));
   const std::int64_t rows = o.rows > 0 ? o.rows : store.rows();
   const std::int64_t block = std::min(o.block_rows, std::max<std::int64_t>(rows, 1));
-  const std::int64_t blocks = (rows + block - 1) / block, ranks = world.size();
+  // Block b goes to data rank b mod P/T; the shards of a data rank encode the same block.
+  const std::int64_t blocks = (rows + block - 1) / block, data_ranks = grid.data_ranks;
 
   std::optional<CodesWriter> writer;
   if (world.is_root()) writer.emplace(o, rows, n, d, store, checkpoint);
   const auto compute = backend::make_backend(o.device, mpi.local_rank());
-  const Sae sae = make_sae(*compute, checkpoint);
-  Encoder encoder(sae, block);
+  const Sae sae = make_sae(*compute, checkpoint, grid.latents);
+  Encoder encoder(sae, block, backend::Precision::Fp32, grid.comm.get());
   std::vector<float> host(static_cast<std::size_t>(block * d));
   backend::Buffer<float> device(*compute, host.size());
-  Progress progress("encode", (blocks + ranks - 1) / ranks, "rounds", {.enabled = world.is_root()});
-  for (std::int64_t round = 0; round * ranks < blocks; ++round) {
-    const std::int64_t b = round * ranks + world.rank();
+  Progress progress("encode", (blocks + data_ranks - 1) / data_ranks, "rounds", {.enabled = world.is_root()});
+  for (std::int64_t round = 0; round * data_ranks < blocks; ++round) {
+    const std::int64_t b = round * data_ranks + grid.data_rank;
     std::vector<std::uint8_t> mine;
     if (b < blocks) {
       const std::int64_t first = b * block, count = std::min(block, rows - first);
@@ -177,8 +153,11 @@ EncodeResult encode_store(dist::MpiRuntime& mpi, const EncodeOptions& o) {
       compute->copy_bytes(device.data(), host.data(), static_cast<std::size_t>(count * d) * sizeof(float),
                           backend::CopyKind::HostToDevice);
       encoder.encode(device.data(), count);
-      mine = pack(encoder.to_host());
+      // Shard 0 of each data rank holds the block's whole code; it alone sends it to the root.
+      const SparseCodesHost codes = grid.comm ? gather_codes(*grid.comm, encoder.to_host(), 0) : encoder.to_host();
+      if (grid.shard == 0) mine = pack_codes(codes);
     }
+    // World rank order is data-rank order, so the root receives the round's blocks in row order.
     const std::vector<std::uint8_t> gathered = world.gather_bytes(mine.data(), mine.size(), 0);
     if (writer) writer->append(gathered, store);
     progress.advance();

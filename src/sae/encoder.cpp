@@ -2,12 +2,20 @@
 
 #include "codes.h"
 #include "coact/core/errors.h"
+#include "coact/dist/comm.h"
+#include "global_topk.h"
 
 namespace coact::sae {
 
-Encoder::Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision)
-    : sae_(&sae), max_rows_(max_rows), precision_(precision), codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
+Encoder::Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision, dist::Comm* shards)
+    : sae_(&sae),
+      max_rows_(max_rows),
+      precision_(precision),
+      shards_(sae.shard().sharded() ? shards : nullptr),
+      codes_(std::make_unique<detail::CodeBuffers>(sae.backend())) {
   COACT_REQUIRE(max_rows >= 1, UsageError, "Encoder: max_rows must be at least 1 (got ", max_rows, ")");
+  COACT_REQUIRE(!sae.shard().sharded() || shards != nullptr, UsageError,
+                "Encoder: a shard of an SAE encodes with the communicator of its shards");
   sae.backend().require_precision(precision);
   const auto rows_d = static_cast<std::size_t>(max_rows * sae.d_in());
   if (sae.spec().input_norm != InputNormKind::None) xn_ = backend::Buffer<float>(sae.backend(), rows_d);
@@ -41,6 +49,10 @@ backend::SparseRows Encoder::encode(const float* x, std::int64_t rows) {
   rows_ = rows;
   nnz_ = detail::count_codes(detail::inference_selection(*sae_), pre_.data(), sae_->b_enc(), rows, sae_->n_features(),
                              *codes_);
+  if (shards_ != nullptr && codes_->selection.mode == detail::Selection::Mode::TopK) {
+    detail::keep_global_topk(*shards_, sae_->shard().first, *codes_, shard_exchange_);
+    nnz_ = codes_->nnz;
+  }
   detail::fill_codes(pre_.data(), sae_->b_enc(), *codes_);
   return codes_->view();
 }
@@ -48,7 +60,7 @@ backend::SparseRows Encoder::encode(const float* x, std::int64_t rows) {
 SparseCodesHost Encoder::to_host() const {
   SparseCodesHost host;
   host.rows = rows_;
-  host.n_features = sae_->n_features();
+  host.n_features = sae_->shard().total;
   host.offsets.resize(static_cast<std::size_t>(rows_ + 1));
   host.index.resize(static_cast<std::size_t>(nnz_));
   host.value.resize(static_cast<std::size_t>(nnz_));
@@ -59,6 +71,9 @@ SparseCodesHost Encoder::to_host() const {
                backend::CopyKind::DeviceToHost);
   b.copy_bytes(host.value.data(), codes_->value.data(), host.value.size() * sizeof(float),
                backend::CopyKind::DeviceToHost);
+  const auto first = static_cast<std::int32_t>(sae_->shard().first);
+  if (first != 0)
+    for (auto& feature : host.index) feature += first;
   return host;
 }
 
@@ -77,6 +92,8 @@ void Encoder::encode_dense(const float* x, std::int64_t rows, float* z) {
 }
 
 void Encoder::reconstruct_last(float* out) {
+  COACT_REQUIRE(!sae_->shard().sharded(), UsageError,
+                "Encoder: a shard's decoder holds part of x̂; reconstruction needs the whole SAE");
   backend::Backend& b = sae_->backend();
   const std::int64_t d = sae_->d_in();
   b.sparse_decode(rows_, d, codes_->view(), sae_->w_dec(), sae_->b_dec(), out);

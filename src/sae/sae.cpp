@@ -223,9 +223,6 @@ Sae::Sae(backend::Backend& backend, std::int64_t d_in, const EncoderSpec& spec, 
                 " must be at least 1");
   COACT_REQUIRE(shard.first >= 0 && shard.first + shard.count <= shard.total, UsageError, "SAE shard: latents [",
                 shard.first, ", ", shard.first + shard.count, ") are not within the ", shard.total, " latents");
-  COACT_REQUIRE(!shard.sharded() || spec.kind != EncoderKind::Matryoshka, UsageError,
-                "a matryoshka SAE cannot be split over latent shards yet (its levels are prefixes of the whole "
-                "dictionary): use --latent-shards 1");
   try {
     validate(spec, shard.total, "SAE encoder");
   } catch (const InputError& e) {

@@ -1,11 +1,12 @@
-// The trainer's collectives over latent shards (see trainer.h): the exact global per-row top-k
-// from each shard's local top-k, and the sums that make every shard see the whole SAE's
-// reconstruction and loss.
+// Collectives over latent shards: the exact global per-row top-k from each shard's local top-k
+// (training and inference), and the trainer's sums that make every shard see the whole SAE's
+// reconstruction and loss (see trainer.h).
 #include <algorithm>
 
 #include "coact/core/errors.h"
 #include "coact/dist/comm.h"
 #include "coact/sae/trainer.h"
+#include "global_topk.h"
 #include "workspace.h"
 
 namespace coact::sae {
@@ -50,13 +51,19 @@ void SaeTrainer::sum_shared_over_shards() {
 }
 
 void SaeTrainer::keep_global_topk(detail::CodeBuffers& codes) {
+  if (shards_ != nullptr) detail::keep_global_topk(*shards_, sae_.shard().first, codes, work_->shard_exchange);
+}
+
+namespace detail {
+
+void keep_global_topk(dist::Comm& shard_comm, std::int64_t first, CodeBuffers& codes,
+                      backend::Buffer<std::uint8_t>& exchange) {
   // Every shard sends its rows' top-k (value, latent) to the others; each keeps the entries at
   // or before the k-th of the merged row. A row's global top-k lies within the union of the
   // shards' top-k under the same order, so this is the unsharded selection, ties included.
-  if (shards_ == nullptr) return;
-  backend::Backend& b = sae_.backend();
-  const std::int64_t rows = codes.rows, k = codes.stride, first = sae_.shard().first;
-  const int shards = shard_count();
+  backend::Backend& b = *codes.backend;
+  const std::int64_t rows = codes.rows, k = codes.stride;
+  const int shards = shard_comm.size();
   const auto slots = static_cast<std::size_t>(rows * k);
   std::vector<std::int64_t> counts(static_cast<std::size_t>(rows));
   std::vector<std::int32_t> index(slots);
@@ -71,10 +78,10 @@ void SaeTrainer::keep_global_topk(detail::CodeBuffers& codes) {
     for (std::int64_t e = 0; e < counts[r]; ++e)
       mine[r * k + e] = {value[r * k + e], static_cast<std::int32_t>(index[r * k + e] + first)};
   const std::size_t bytes = slots * sizeof(Candidate);
-  detail::ensure_capacity(b, work_->shard_exchange, static_cast<std::int64_t>(bytes) * (shards + 1));
-  std::uint8_t* staged = work_->shard_exchange.data();
+  ensure_capacity(b, exchange, static_cast<std::int64_t>(bytes) * (shards + 1));
+  std::uint8_t* staged = exchange.data();
   b.copy_bytes(staged + bytes * shards, mine, bytes, backend::CopyKind::HostToDevice);
-  shards_->allgather(staged + bytes * shards, staged, bytes);
+  shard_comm.allgather(staged + bytes * shards, staged, bytes);
   b.copy_bytes(all.data(), staged, bytes * shards, backend::CopyKind::DeviceToHost);
 
   std::vector<Candidate> merged;
@@ -107,4 +114,5 @@ void SaeTrainer::keep_global_topk(detail::CodeBuffers& codes) {
   codes.nnz = b.exclusive_scan(rows, codes.counts.data(), codes.offsets.data());
 }
 
+}  // namespace detail
 }  // namespace coact::sae

@@ -143,6 +143,24 @@ class Layout(StudyOnStore):
         self.assertEqual(line(four, "pre-activations"), line(one, "pre-activations") / 4)
         self.assertFalse(shard_lines(self.plan(config, 2)))
 
+    def test_graph_latent_shards_split_the_sae(self):
+        # The graph stage with graph.latent-shards 2 on 2 ranks: each rank holds and encodes with
+        # half the latents, one data rank encodes every batch and its two shards accumulate them
+        # in turn; the shards exchange codes, not the SAE.
+        config = self.study("graph_shards", CASES["topk"][1], graph="[graph]\nbatch-tokens = 4096\nnum-batches = 4\n")
+        graph = lambda *overrides: next(s for s in self.plan_stages(config, 2, *overrides) if s["stage"] == "graph")
+        one, two = graph(), graph("--graph.latent-shards", "2")
+        line = lambda s, prefix: next(m["bytes"] for m in s["memory"] if m["what"].startswith(prefix))
+        self.assertEqual(line(two, "encoder: pre-activations"), line(one, "encoder: pre-activations") / 2)
+        self.assertLess(line(two, "SAE parameters"), 0.51 * line(one, "SAE parameters"))
+        self.assertIn("1 data rank(s) × 2 latent shards of 8,192", two["layout"])
+        shard_lines = lambda s: [t["what"] for t in s["traffic"] if t["what"].startswith("latent shards")]
+        self.assertFalse(shard_lines(one))
+        self.assertEqual(len(shard_lines(two)), 2, shard_lines(two))  # the codes, and topk's candidates
+        done = run([COACT, "plan", "--config", config, "--ranks", "2", "--graph.latent-shards", "3"])
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("graph: --latent-shards 3 does not divide the 2 rank(s)", done.stderr)
+
     def test_markdown_names_every_line(self):
         done = run([COACT, "plan", "--config", self.study("text", CASES["topk"][1]), "--ranks", "2"])
         self.assertEqual(done.returncode, 0, done.stderr)

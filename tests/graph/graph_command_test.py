@@ -1,5 +1,6 @@
 """`coact graph` as users run it: the same graph for 1, 2 and 3 ranks (counts exact, weights to
-1e-9 relative), and every bad input giving one line and no output.
+1e-9 relative), the same with the SAE's latents split over ranks (--latent-shards), and every
+bad input giving one line and no output.
 
 Usage: graph_command_test.py path/to/coact path/to/mpiexec
 """
@@ -68,6 +69,28 @@ class GraphCommand(unittest.TestCase):
             r = run(["stats", files[0]])
             self.assertIn("Number of edges", r.stdout)
 
+    def expect_same_graph(self, got_path, want_path, rtol):
+        with h5py.File(want_path, "r") as ref, h5py.File(got_path, "r") as g:
+            self.assertGreater(ref["csr/indices"].shape[0], 0)
+            self.assertEqual(int(g.attrs["tokens_seen"]), int(ref.attrs["tokens_seen"]))
+            self.assertEqual(int(g.attrs["num_batches"]), int(ref.attrs["num_batches"]))
+            for name in ("csr/indptr", "csr/indices", "csr/count", "nodes/topk_count", "nodes/degree", "nodes/component"):
+                np.testing.assert_array_equal(g[name][...], ref[name][...], err_msg=f"{got_path} {name}")
+            for name in ("csr/weight", "nodes/strength", "nodes/frequency", "nodes/clustering"):
+                np.testing.assert_allclose(g[name][...], ref[name][...], rtol=rtol, atol=0, err_msg=f"{got_path} {name}")
+
+    def test_latent_shards_give_the_same_graph(self):
+        # The topk SAE's 64 latents split over 2 and 3 shards, and 4 ranks as 2 data ranks × 2
+        # shards: each shard encodes with its latents, the top-k is merged across shards and a
+        # batch's code is accumulated whole by one shard. Same edges and counts as one rank; the
+        # weights differ only by the partial GEMMs' and the reduction's rounding.
+        whole = self.path("g_whole.h5")
+        self.graph(whole)
+        for ranks, shards in ((2, 2), (3, 3), (4, 2)):
+            out = self.path(f"g_shards_{ranks}x{shards}.h5")
+            self.graph(out, "--latent-shards", str(shards), ranks=ranks)
+            self.expect_same_graph(out, whole, 1e-6)
+
     def expect_failure(self, args, *fragments, out=None, code=None):
         r = run(args, check=False)
         self.assertNotEqual(r.returncode, 0, r.stdout)
@@ -95,6 +118,9 @@ class GraphCommand(unittest.TestCase):
         self.expect_failure(self.base(out, "--k", "100000"), "--k", out=out, code=2)
         self.expect_failure(self.base(out, "--batch-tokens", "30000"), "larger than the store", out=out)
         self.expect_failure(self.base(out, "--zero-policy", "zeros"), "zero-policy", out=out, code=2)
+        self.expect_failure(self.base(out, "--latent-shards", "2"), "--latent-shards 2 does not divide the 1 rank",
+                            out=out, code=2)
+        self.expect_failure(self.base(out, "--latent-shards", "0"), "--latent-shards", out=out, code=2)
         # Fewer batches than asked: a warning and a smaller graph, or an error with --strict.
         r = run(self.base(out, "--num-batches", "50"))
         self.assertIn("fewer than the 50 asked for", r.stderr)

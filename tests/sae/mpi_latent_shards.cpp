@@ -11,6 +11,7 @@
 namespace coact::sae {
 namespace {
 
+using coact::testing::shard_counts;
 using coact::testing::world;
 
 struct Grid {
@@ -23,13 +24,6 @@ struct Grid {
   }
 };
 
-// The shard counts the world's ranks allow (T > 1 dividing P).
-std::vector<int> shard_counts() {
-  std::vector<int> out;
-  for (int t = 2; t <= world().size(); ++t)
-    if (world().size() % t == 0) out.push_back(t);
-  return out;
-}
 
 void train_sharded(const SaeConfig& c, int shards, std::int64_t rows = 90, int steps = 20) {
   const Grid grid(shards);
@@ -168,14 +162,20 @@ TEST(LatentShards, BatchTopkTiesFollowTheGlobalOrder) {
   }
 }
 
-TEST(LatentShards, MatryoshkaIsRefusedByName) {
+TEST(LatentShards, MatryoshkaTrainingIsRefusedByName) {
+  // A shard of a matryoshka SAE encodes (its code is per latent), but its levels are prefixes
+  // of the whole dictionary, so the trainer refuses it.
   auto backend = backend::make_backend(backend::DeviceRequest::Cpu);
   const SaeConfig c = testing::small_config(Recipe::Matryoshka, 24, 64);
-  try {
-    Sae part(*backend, c, FeatureShard::of(64, 0, 2));
-    FAIL() << "a sharded matryoshka SAE was made";
-  } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("matryoshka"), std::string::npos) << e.what();
+  for (int shards : shard_counts()) {
+    const Grid grid(shards);
+    Sae part(*backend, c, FeatureShard::of(64, grid.shard, shards));
+    try {
+      SaeTrainer trainer(part, c, 8, grid.shard_comm.get());
+      FAIL() << "a sharded matryoshka SAE was trained";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("matryoshka"), std::string::npos) << e.what();
+    }
   }
 }
 

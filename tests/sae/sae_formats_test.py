@@ -64,10 +64,10 @@ class Formats(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def encode(self, sae, name, rows=1200, ranks=None):
+    def encode(self, sae, name, rows=1200, ranks=None, shards=1):
         out = self.path(name + ".codes.h5")
         run(["encode", "--sae", sae, "--activations", self.acts, "--out", out, "--rows", str(rows),
-             "--block-rows", "256", "--force"], ranks=ranks)
+             "--block-rows", "256", "--latent-shards", str(shards), "--force"], ranks=ranks)
         return sf.read_codes(out), out
 
     def check_coact_file(self, sae, name, ranks=None):
@@ -123,6 +123,12 @@ class Formats(unittest.TestCase):
                 np.testing.assert_array_equal(f["positions"][...], (np.arange(1200) % 128).astype(np.int32))
                 self.assertEqual(f.attrs["coact_kind"], "codes")
                 self.assertEqual(int(f.attrs["nnz"]), int((got > 0).sum()))
+            # The latents split over ranks (2, 3, and 4 ranks as 2 data ranks × 2 shards): the same
+            # entries, values to the partial GEMMs' rounding.
+            for ranks, shards in ((2, 2), (3, 3), (4, 2)):
+                sharded, _ = self.encode(sae, f"sharded_{ranks}x{shards}_{recipe}", ranks=ranks, shards=shards)
+                np.testing.assert_array_equal(sharded > 0, got > 0, err_msg=f"{recipe} {ranks}x{shards}")
+                np.testing.assert_allclose(sharded, got, rtol=1e-6, atol=1e-7, err_msg=f"{recipe} {ranks}x{shards}")
 
     def test_trained_normalisation_is_stored_and_applied(self):
         out = self.path("train_norm")

@@ -29,6 +29,7 @@ struct GraphBuildOptions {
   bool strict = false;               // fail when the store holds fewer than N_b batches
   std::int64_t encode_rows = 4096;   // rows encoded at once (bounds the dense pre-activations)
   backend::Precision precision = backend::Precision::Fp32;  // the encoder GEMM's arithmetic
+  std::int64_t latent_shards = 1;    // ranks the SAE's latents are split over (sae/shard_codes.h)
   bool force = false;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;

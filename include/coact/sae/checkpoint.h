@@ -64,6 +64,8 @@ struct Checkpoint {
 
 // The SAE of a checkpoint on a backend, parameters loaded: what every command that encodes uses.
 Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint);
+// The same for a checkpoint read as latents `shard` (read_checkpoint with a FeatureShard).
+Sae make_sae(backend::Backend& backend, const Checkpoint& checkpoint, const FeatureShard& shard);
 
 // A store's normalisation as ActivationStore::normalise applies it: the factor s (float, as
 // applied), and μ for center-scale. InputError when the store has no statistics.

@@ -7,7 +7,9 @@
 // Distributed and incremental: the rows go in blocks of block_rows, block b to rank b mod P;
 // each round every rank encodes one block and the root appends the round's codes in row
 // order to the file's growing datasets. Memory is one block per rank (and a round's codes on
-// the root), whatever the store's size.
+// the root), whatever the store's size. With --latent-shards T the ranks are P/T data ranks ×
+// T shards (shard_codes.h): a data rank's T shards encode its block together, each holding n/T
+// latents, and shard 0 gathers the block's sparse code.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +30,14 @@ struct EncodeOptions {
   std::string out;                  // codes.h5
   std::int64_t rows = 0;            // the first `rows` rows of the store (0: all)
   std::int64_t block_rows = 4096;   // rows a rank encodes at once
+  std::int64_t latent_shards = 1;   // ranks the SAE's latents are split over (shard_codes.h)
   bool force = false;
   backend::DeviceRequest device = backend::DeviceRequest::Auto;
   std::string command_line;
   std::string config_text;
 };
 
-// rows and block-rows (coact encode's flags, a study's keys).
+// rows, block-rows and latent-shards (coact encode's flags, a study's keys).
 const options::Table<EncodeOptions>& encode_table();
 
 struct EncodeResult {

@@ -4,6 +4,12 @@
 // space for up to max_rows rows; each call overwrites the previous result. The encoder GEMM
 // runs in the chosen precision (the weights stay fp32; bf16 rounds the GEMM's operands as it
 // reads them).
+//
+// A shard of an SAE split over latents (Sae::shard()) encodes with its own latents: given the
+// communicator of the T shards that encode the same rows, a TopK code keeps the entries of the
+// whole SAE's per-row top-k (exact, ties included); the other kinds select each latent alone.
+// Its code holds its latents only, by whole-dictionary index (shard_codes.h gathers a row's
+// entries from the shards).
 #pragma once
 
 #include <cstdint>
@@ -13,10 +19,14 @@
 #include "coact/backend/sparse.h"
 #include "coact/sae/sae.h"
 
+namespace coact::dist {
+class Comm;
+}
+
 namespace coact::sae {
 
 // A code on the host: row r's entries are [offsets[r], offsets[r + 1]) of index/value, in
-// increasing feature order.
+// increasing feature order; indices are of the whole dictionary of n_features.
 struct SparseCodesHost {
   std::int64_t rows = 0;
   std::int64_t n_features = 0;
@@ -31,7 +41,9 @@ struct CodeBuffers;
 
 class Encoder {
  public:
-  Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision = backend::Precision::Fp32);
+  // `shards`: the shards encoding the same rows, in shard order; required when the SAE is a shard.
+  Encoder(const Sae& sae, std::int64_t max_rows, backend::Precision precision = backend::Precision::Fp32,
+          dist::Comm* shards = nullptr);
   ~Encoder();
   Encoder(Encoder&&) noexcept;
   Encoder& operator=(Encoder&&) = delete;
@@ -41,13 +53,13 @@ class Encoder {
   backend::SparseRows encode(const float* x, std::int64_t rows);
   std::int64_t rows() const { return rows_; }
   std::int64_t nnz() const { return nnz_; }
-  SparseCodesHost to_host() const;  // of the last encode
+  SparseCodesHost to_host() const;  // of the last encode (a shard: its latents' entries)
 
   // z as a dense rows×n matrix written to z (device memory).
   void encode_dense(const float* x, std::int64_t rows, float* z);
 
   // x̂ of the last encode's rows into out (rows×d, device memory): z·W_dec + b_dec, taken back
-  // through the inverse of the input normalisation.
+  // through the inverse of the input normalisation. Not for a shard (UsageError).
   void reconstruct_last(float* out);
 
  private:
@@ -56,6 +68,8 @@ class Encoder {
   const Sae* sae_;
   std::int64_t max_rows_;
   backend::Precision precision_;
+  dist::Comm* shards_;
+  backend::Buffer<std::uint8_t> shard_exchange_;  // the shards' per-row top-k (global_topk.h)
   backend::Buffer<float> xn_, xc_, pre_, row_stats_;
   std::unique_ptr<detail::CodeBuffers> codes_;
   std::int64_t rows_ = 0, nnz_ = 0;

@@ -101,6 +101,8 @@ class Sae {
   // its latents (the encoder's spec is checked against the whole dictionary, config.n_features).
   Sae(backend::Backend& backend, const SaeConfig& config);
   Sae(backend::Backend& backend, const SaeConfig& config, const FeatureShard& shard);
+  // Latents `shard` of an SAE with this encoder (spec checked against the whole dictionary).
+  Sae(backend::Backend& backend, std::int64_t d_in, const EncoderSpec& spec, const FeatureShard& shard);
 
   // Recipe initialisation, identical on every rank, machine and backend for the same seed:
   //  nanda-1l: W_enc ~ U(±sqrt(6/n)), W_dec ~ U(±sqrt(6/d)) then unit rows, biases 0
@@ -151,8 +153,6 @@ class Sae {
   void set_input_normalisation(InputNormKind kind, double scale, const std::vector<float>& mean);
 
  private:
-  Sae(backend::Backend& backend, std::int64_t d_in, const EncoderSpec& spec, const FeatureShard& shard);
-
   backend::Backend* backend_;
   ParamLayout layout_;
   EncoderSpec spec_;
