@@ -26,7 +26,7 @@ std::string demo_summary(const pipeline::Study& study, double seconds) {
   out << "  acts.h5            synthetic activations (" << with_commas(study.synth.rows) << " tokens, d = " << study.synth.d
       << ", " << study.synth.features << " true features)\n";
   for (const auto seed : study.seeds()) {
-    const sae::Checkpoint sae = sae::read_checkpoint(study.sae_path(seed), false);
+    const sae::Checkpoint sae = sae::read_checkpoint_record(study.sae_path(seed));
     out << "  sae_" << seed << ".h5        SAE, ground-truth MMCS " << fixed_with_commas(sae.ground_truth_mmcs, 3) << "\n";
     out << "  graph_" << seed << ".h5      co-activation graph\n";
   }

@@ -61,7 +61,7 @@ int run_report(const Invocation& invocation) {
     std::string store;
     run_on_root(invocation, [&] {
       if (paths.empty()) throw InputError(str(input, ": no SAEs to evaluate"));
-      store = sae::read_checkpoint(paths.front(), false).data.activations;
+      store = sae::read_checkpoint_record(paths.front()).data.activations;
     });
     const auto evaluation = eval::evaluation_options(request, dist::broadcast_string(invocation.mpi.world(), store),
                                                      backend::parse_device_request(cli.device()));

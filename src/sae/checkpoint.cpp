@@ -303,11 +303,12 @@ TrainingStatus read_training_status(const io::File& file) {
   return status;
 }
 
-Checkpoint read_checkpoint(const std::string& path, bool with_state) {
-  return read_checkpoint(path, with_state, std::nullopt);
-}
+namespace {
 
-Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::optional<FeatureShard>& part) {
+enum class TensorsRead { None, Parameters, ParametersAndState };
+
+Checkpoint read_checkpoint_file(const std::string& path, TensorsRead tensors, const std::optional<FeatureShard>& part) {
+  const bool with_state = tensors == TensorsRead::ParametersAndState;
   const io::File f = io::File::open(path);
   io::require_kind(f, "sae");
   require_consistent_sae_attributes(f);
@@ -330,12 +331,14 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::
   if (shard.total != n || shard.first < 0 || shard.count < 1 || shard.first + shard.count > n)
     throw UsageError(str(path, ": latents [", shard.first, ", ", shard.first + shard.count, ") of ", shard.total,
                          " asked of an SAE with ", n));
-  c.params = read_tensors(f, "/", d, n, c.encoder, stored_mean, shard);
-  if (!stored_mean) c.params.input_mean = std::move(legacy_mean);
-  for (std::size_t j = 0; j < c.params.threshold.size(); ++j)
-    if (c.params.threshold[j] < 0.0f)
-      throw InputError(str(path, ":/threshold: element ", shard.first + static_cast<std::int64_t>(j), " is ", c.params.threshold[j],
-                           " (a threshold is >= 0: the encoder would pass negative activations)"));
+  if (tensors != TensorsRead::None) {
+    c.params = read_tensors(f, "/", d, n, c.encoder, stored_mean, shard);
+    if (!stored_mean) c.params.input_mean = std::move(legacy_mean);
+    for (std::size_t j = 0; j < c.params.threshold.size(); ++j)
+      if (c.params.threshold[j] < 0.0f)
+        throw InputError(str(path, ":/threshold: element ", shard.first + static_cast<std::int64_t>(j), " is ",
+                             c.params.threshold[j], " (a threshold is >= 0: the encoder would pass negative activations)"));
+  }
   const TrainingStatus status = read_training_status(f);
   c.total_steps = status.total_steps;
   c.complete = status.complete;
@@ -378,6 +381,20 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::
     for (const auto& [name, values] : reals) *values = read_column<double>(f, std::string("/metrics/") + name, rows);
   }
   return c;
+}
+
+}  // namespace
+
+Checkpoint read_checkpoint(const std::string& path, bool with_state) {
+  return read_checkpoint(path, with_state, std::nullopt);
+}
+
+Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::optional<FeatureShard>& shard) {
+  return read_checkpoint_file(path, with_state ? TensorsRead::ParametersAndState : TensorsRead::Parameters, shard);
+}
+
+Checkpoint read_checkpoint_record(const std::string& path) {
+  return read_checkpoint_file(path, TensorsRead::None, std::nullopt);
 }
 
 std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,

@@ -226,7 +226,7 @@ std::vector<Plan> plan_runs(dist::MpiComm& world, const TrainingOptions& o, cons
         break;
       }
       if (!o.resume) continue;
-      const Checkpoint saved = read_checkpoint(path, false);
+      const Checkpoint saved = read_checkpoint_record(path);
       const auto differences =
           resume_differences(saved, planned_config(o, shape, o.seeds[i]), planned_data(o, store, shape, o.seeds[i]),
                              shape.group_size(shape.group_of(i)), shape.shards);
@@ -293,7 +293,7 @@ TrainedSae train_one(const GroupRun& run, std::uint64_t seed, Plan plan) {
   checkpoint.ranks = run.group.size();
   checkpoint.latent_shards = run.shape.shards;
   if (plan == Plan::Complete) {
-    const Checkpoint done = read_checkpoint(result.path, false);
+    const Checkpoint done = read_checkpoint_record(result.path);
     result.already_complete = true;
     result.steps = done.metrics.step.empty() ? done.total_steps : done.metrics.step.back();
     result.ground_truth_mmcs = done.ground_truth_mmcs;

@@ -202,5 +202,27 @@ TEST_F(SaeFileChecks, AShardReadsItsLatentsOfTheWholeFile) {
   EXPECT_THROW(read_checkpoint(path_, false, FeatureShard{0, 5, kN + 1}), UsageError);
 }
 
+TEST_F(SaeFileChecks, TheRecordIsTheCheckpointWithoutItsTensors) {
+  // What a planner reads: every field but the tensors, with the same checks of the attributes.
+  const Checkpoint whole = read_checkpoint(path_, true);
+  const Checkpoint record = read_checkpoint_record(path_);
+  EXPECT_TRUE(record.params.w_enc.empty());
+  EXPECT_TRUE(record.params.w_dec.empty());
+  EXPECT_FALSE(record.state.has_value());
+  EXPECT_TRUE(resume_differences(record, whole.config, whole.data, whole.ranks, whole.latent_shards).empty());
+  EXPECT_EQ(record.encoder, whole.encoder);
+  EXPECT_EQ(record.total_steps, whole.total_steps);
+  EXPECT_EQ(record.complete, whole.complete);
+  EXPECT_EQ(record.ranks, whole.ranks);
+  EXPECT_EQ(record.latent_shards, whole.latent_shards);
+  EXPECT_EQ(record.metrics.step, whole.metrics.step);
+  EXPECT_EQ(record.metrics.loss, whole.metrics.loss);
+  {
+    io::File f = io::File::open(path_, io::File::Mode::ReadWrite);
+    f.attributes().set("complete", std::int64_t{7});
+  }
+  EXPECT_THROW(read_checkpoint_record(path_), InputError);
+}
+
 }  // namespace
 }  // namespace coact::sae

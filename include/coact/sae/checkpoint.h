@@ -110,6 +110,10 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state);
 // Only latents `shard` of the parameters and state (hyperslab reads; a resumed shard's part,
 // whatever the shard count that wrote the file). UsageError when the shard is not of this SAE.
 Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::optional<FeatureShard>& shard);
+// The same checks and fields but no tensor (params and state empty): the configuration, data
+// stream, encoder, status, attributes and metrics. What a planner reads of a file that may
+// hold a million latents.
+Checkpoint read_checkpoint_record(const std::string& path);
 
 // What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
 // compatible): every configuration field that changes results, the data stream (store,
