@@ -93,30 +93,54 @@ struct TopkRows {
     }
   }
 
+  // Offers column c (value v > 0) to the heap of `size` entries.
+  COACT_HD void offer(std::int32_t* idx, float* val, std::int64_t& size, std::int64_t c, float v) const {
+    const auto column = static_cast<std::int32_t>(c);
+    if (size < k) {
+      std::int64_t i = size++;
+      idx[i] = column;
+      val[i] = v;
+      while (i > 0) {  // sift up: a parent better than the new entry moves down
+        const std::int64_t parent = (i - 1) / 2;
+        if (!better(val[parent], idx[parent], val[i], idx[i])) break;
+        swap_entries(idx, val, i, parent);
+        i = parent;
+      }
+    } else if (k > 0 && better(v, column, val[0], idx[0])) {
+      idx[0] = column;
+      val[0] = v;
+      sift_down_worst(idx, val, size, 0);
+    }
+  }
+
+  // Columns are scanned in increasing order, so a later column never wins a tie against an
+  // entry already kept: a column enters only when v > 0 and, once k are kept, v > the worst
+  // kept value. That bar only rises, so a block of columns none of which passes the bar at its
+  // start is skipped whole by one vectorisable test (on wide SAEs nearly every block is).
+  static constexpr std::int64_t kBlock = 64;
+
   COACT_HD void operator()(std::int64_t r) const {
     const float* row = in + r * cols;
     std::int32_t* idx = index + r * k;
     float* val = value + r * k;
     std::int64_t size = 0;
-    for (std::int64_t c = 0; c < cols; ++c) {
-      if (allowed && !allowed[c]) continue;
-      const float v = row[c] + bias[c];
-      if (!(v > 0.0f)) continue;
-      const auto column = static_cast<std::int32_t>(c);
-      if (size < k) {
-        std::int64_t i = size++;
-        idx[i] = column;
-        val[i] = v;
-        while (i > 0) {  // sift up: a parent better than the new entry moves down
-          const std::int64_t parent = (i - 1) / 2;
-          if (!better(val[parent], idx[parent], val[i], idx[i])) break;
-          swap_entries(idx, val, i, parent);
-          i = parent;
+    if (allowed != nullptr) {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        if (!allowed[c]) continue;
+        const float v = row[c] + bias[c];
+        if (v > 0.0f) offer(idx, val, size, c, v);
+      }
+    } else {
+      for (std::int64_t start = 0; start < cols; start += kBlock) {
+        const std::int64_t end = start + kBlock < cols ? start + kBlock : cols;
+        const float bar = size < k || k == 0 ? 0.0f : val[0];
+        int passes = 0;
+        for (std::int64_t c = start; c < end; ++c) passes |= static_cast<int>(row[c] + bias[c] > bar);
+        if (!passes) continue;
+        for (std::int64_t c = start; c < end; ++c) {
+          const float v = row[c] + bias[c];
+          if (v > 0.0f) offer(idx, val, size, c, v);
         }
-      } else if (k > 0 && better(v, column, val[0], idx[0])) {
-        idx[0] = column;
-        val[0] = v;
-        sift_down_worst(idx, val, size, 0);
       }
     }
     for (std::int64_t i = size / 2; i-- > 0;) sift_down_index(idx, val, size, i);
