@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
@@ -88,6 +89,10 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
   SparseBatch codes;
   // The whole job's batches: when the root has done its i-th, the ranks have done about i·P/T.
   Progress progress("graph", reader.total_batches(), "batches", {.enabled = world.is_root()});
+  // The root hashes the SAE file for the graph's provenance while the batches are encoded: a
+  // wide SAE's file is gigabytes, one pass of SHA-256 over it seconds of one core.
+  std::future<std::string> sae_hash;
+  if (world.is_root()) sae_hash = std::async(std::launch::async, [&] { return file_sha256(o.sae); });
   io::OrderedBatch batch;
   for (std::int64_t local = 0; reader.next(batch); ++local) {
     if (encoder.encode(batch.values, batch.rows, codes, static_cast<int>(local % grid.shards))) accumulator.add_batch(codes);
@@ -118,7 +123,7 @@ GraphBuildResult build_graph(dist::MpiRuntime& mpi, const GraphBuildOptions& o) 
     attributes.zero_policy = to_string(o.zero_policy);
     attributes.tokens_seen = result.tokens;
     attributes.sae_file = o.sae;
-    attributes.sae_hash = file_sha256(o.sae);
+    attributes.sae_hash = sae_hash.get();
     attributes.encode_precision = backend::to_string(o.precision);
     io::Provenance provenance{"graph", o.command_line, o.config_text, {{"sae", o.sae + " " + attributes.sae_hash}, {"activations", o.activations}}};
     // One pass of components and clustering gives both the file's node data and the summary.
