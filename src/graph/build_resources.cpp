@@ -88,7 +88,7 @@ StageResources graph_resources(const GraphBuildOptions& o, const SaeShape& s, co
       "--num-batches, --k");
   r.memory.push_back(runtime_memory());
   if (store.memory_mapped)
-    add("store pages of this rank's batches", static_cast<double>(rank_batches) * B * d * static_cast<double>(store.element_bytes),
+    add("store pages of this rank's batches", static_cast<double>(encoded_batches) * B * d * static_cast<double>(store.element_bytes),
         MemoryPlace::Mapped, "--num-batches, --batch-tokens");
   if (shards > 1) {
     // Per batch: each shard's code (its entries, 8 bytes, and a count per row) to the batch's
