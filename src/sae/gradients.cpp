@@ -362,7 +362,7 @@ void SaeTrainer::compute_gradients(const float* batch, std::int64_t local_rows, 
     b.fill(d, 0.0f, G + layout_.centered_sums);
     b.fill(3, 0.0f, scalars + kSquaredError);
   }
-  if (matryoshka) b.column_sums(1, 1, w.level_sums.data(), false, scalars + kInnerSquaredError);
+  if (matryoshka && row_terms) b.column_sums(1, 1, w.level_sums.data(), false, scalars + kInnerSquaredError);
   else b.fill(1, 0.0f, scalars + kInnerSquaredError);
   b.column_sums(n, 1, w.feature_sums.data(), false, scalars + kL1Sum);
   b.column_sums(n, 1, fire, false, scalars + kActiveCount);

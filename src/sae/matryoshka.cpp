@@ -7,7 +7,8 @@
 // the residual gradients of its own level and of every wider one. The code's entries are split
 // by level once per step on the host (a few hundred thousand entries: k·B), and each level runs
 // the one-level sparse ops on its share with its G_l; W_enc's and b_enc's gradients follow from
-// dL/dz as in the one-level path. dxhat ends as G_1 = Σ_l g_l, what db_dec sums.
+// dL/dz as in the one-level path. dxhat ends as G_1 = Σ_l g_l, what db_dec sums. A latent
+// shard takes the levels' columns among its latents, and the shards sum each level's part of x̂.
 #include <algorithm>
 #include <vector>
 
@@ -69,7 +70,11 @@ void SaeTrainer::matryoshka_backward(const float* batch, const float* encoder_in
   backend::Backend& b = sae_.backend();
   Workspace& w = *work_;
   const std::int64_t d = sae_.d_in(), n = sae_.n_features();
-  const std::vector<std::int64_t> widths = matryoshka_widths(config_);
+  // A shard's levels are the whole SAE's cut to its latents [first, first + n): level l holds
+  // its local columns below w_l − first (none when the level ends before the shard).
+  std::vector<std::int64_t> widths = matryoshka_widths(config_);
+  const std::int64_t first = sae_.shard().first;
+  for (auto& width : widths) width = std::clamp<std::int64_t>(width - first, 0, n);
   const auto count = static_cast<std::int64_t>(widths.size());
   float* G = reduce_.data();
   const ParamLayout& p = layout_.params;
@@ -87,7 +92,14 @@ void SaeTrainer::matryoshka_backward(const float* batch, const float* encoder_in
   float* xhat = w.xhat.data();
   for (std::int64_t l = 0; l < count; ++l) {
     const backend::SparseRows level = w.levels[static_cast<std::size_t>(l)].view();
-    if (l == 0) {
+    if (sharded()) {
+      // Each shard decodes its entries of the level; their sum is the level's whole part.
+      float* part = l == 0 ? xhat : w.partial.data();
+      b.sparse_decode(rows, d, level, sae_.w_dec(), nullptr, part);
+      sum_over_shards(part, static_cast<std::size_t>(rows * d));
+      if (l == 0) b.add_row_vector(rows, d, 1.0f, sae_.b_dec(), xhat, xhat);
+      else b.axpy(rows * d, 1.0f, part, xhat);
+    } else if (l == 0) {
       b.sparse_decode(rows, d, level, sae_.w_dec(), sae_.b_dec(), xhat);
     } else {
       b.sparse_decode(rows, d, level, sae_.w_dec(), nullptr, w.partial.data());

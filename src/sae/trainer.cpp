@@ -75,8 +75,6 @@ SaeTrainer::SaeTrainer(Sae& sae, const SaeConfig& config, std::int64_t max_local
                   "SaeTrainer: shard ", shards->rank(), " of ", shards->size(), " holds latents [", expected.first, ", ",
                   expected.first + expected.count, "), not [", sae.shard().first, ", ",
                   sae.shard().first + sae.shard().count, ")");
-    COACT_REQUIRE(config_.recipe != Recipe::Matryoshka, UsageError,
-                  "SaeTrainer: matryoshka cannot train over latent shards yet");
     shards_ = shards;
   }
   const EncoderSpec want = encoder_spec(config_);

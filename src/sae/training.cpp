@@ -434,9 +434,6 @@ void check_latent_shards(const TrainingOptions& o, std::int64_t n, int ranks, in
       throw UsageError(str("--latent-shards ", t, " does not divide the ", size, " rank(s) of seed group ", g, " (",
                            ranks, " rank(s) over ", groups, " seed group(s))"));
   }
-  if (o.config.recipe == Recipe::Matryoshka)
-    throw UsageError(str("--latent-shards ", t, ": recipe matryoshka cannot be split over latent shards yet (its "
-                         "levels are prefixes of the whole dictionary); use --latent-shards 1"));
 }
 
 std::vector<TrainedSae> train_saes(dist::MpiRuntime& mpi, const TrainingOptions& o) {

@@ -185,8 +185,6 @@ class Layout(StudyOnStore):
              "--latent-shards 2 does not divide"),
             (["--config", self.study("shards_groups", "seeds = 52,55\n" + topk), "--ranks", "2",
               "--train.latent-shards", "2"], "--latent-shards 2 does not divide"),
-            (["--config", self.study("shards_matryoshka", CASES["matryoshka"][1]), "--ranks", "2",
-              "--train.latent-shards", "2"], "matryoshka"),
         ]
         for args, words in cases:
             with self.subTest(args=args):
