@@ -34,35 +34,64 @@ std::optional<GroundTruth> read_ground_truth(const std::string& store) {
 
 NearestRows nearest_rows(const std::vector<float>& rows, const std::vector<float>& targets, std::int64_t d) {
   const std::int64_t count = static_cast<std::int64_t>(rows.size()) / d, m = static_cast<std::int64_t>(targets.size()) / d;
+  // Targets transposed to d × m doubles, so that one row's dots with a block of targets are
+  // independent sums the compiler vectorises across the targets, each still accumulated over
+  // the coordinates in order (the same sums as one dot at a time). A wide SAE against its true
+  // features (2^20 × 4,096 at d 64) went from minutes of latency-bound scalar sums to seconds.
+  std::vector<double> transposed(static_cast<std::size_t>(d * m));
   std::vector<double> target_norm(static_cast<std::size_t>(m));
   for (std::int64_t j = 0; j < m; ++j) {
     double s = 0;
-    for (std::int64_t c = 0; c < d; ++c) s += static_cast<double>(targets[static_cast<std::size_t>(j * d + c)]) * targets[static_cast<std::size_t>(j * d + c)];
+    for (std::int64_t c = 0; c < d; ++c) {
+      const double t = targets[static_cast<std::size_t>(j * d + c)];
+      s += t * t;
+      transposed[static_cast<std::size_t>(c * m + j)] = t;
+    }
     target_norm[static_cast<std::size_t>(j)] = std::max(std::sqrt(s), 1e-12);
   }
   NearestRows out;
   out.index.assign(static_cast<std::size_t>(count), 0);
   out.cosine.assign(static_cast<std::size_t>(count), 0.0);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < count; ++i) {
-    const float* r = rows.data() + i * d;
-    double rn = 0;
-    for (std::int64_t c = 0; c < d; ++c) rn += static_cast<double>(r[c]) * r[c];
-    rn = std::max(std::sqrt(rn), 1e-12);
-    double best = -2;
-    std::int64_t best_index = 0;
-    for (std::int64_t j = 0; j < m; ++j) {
-      const float* t = targets.data() + j * d;
-      double dot = 0;
-      for (std::int64_t c = 0; c < d; ++c) dot += static_cast<double>(r[c]) * t[c];
-      const double cosine = dot / (rn * target_norm[static_cast<std::size_t>(j)]);
-      if (cosine > best) {
-        best = cosine;
-        best_index = j;
-      }
+  constexpr std::int64_t kRows = 4, kTargets = 256;  // rows sharing each target load; dots held per block
+  const std::int64_t blocks = (count + kRows - 1) / kRows;
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t first = b * kRows, rows_here = std::min(kRows, count - first);
+    double norm[kRows], best[kRows];
+    std::int64_t best_index[kRows];
+    for (std::int64_t q = 0; q < rows_here; ++q) {
+      const float* r = rows.data() + (first + q) * d;
+      double rn = 0;
+      for (std::int64_t c = 0; c < d; ++c) rn += static_cast<double>(r[c]) * r[c];
+      norm[q] = std::max(std::sqrt(rn), 1e-12);
+      best[q] = -2;
+      best_index[q] = 0;
     }
-    out.index[static_cast<std::size_t>(i)] = best_index;
-    out.cosine[static_cast<std::size_t>(i)] = m > 0 ? best : 0.0;
+    double dots[kRows][kTargets];
+    for (std::int64_t j0 = 0; j0 < m; j0 += kTargets) {
+      const std::int64_t width = std::min(kTargets, m - j0);
+      for (std::int64_t q = 0; q < rows_here; ++q) std::fill(dots[q], dots[q] + width, 0.0);
+      for (std::int64_t c = 0; c < d; ++c) {
+        const double* t = transposed.data() + c * m + j0;
+        for (std::int64_t q = 0; q < rows_here; ++q) {
+          const double x = rows[static_cast<std::size_t>((first + q) * d + c)];
+          double* dot = dots[q];
+          for (std::int64_t j = 0; j < width; ++j) dot[j] += x * t[j];
+        }
+      }
+      for (std::int64_t q = 0; q < rows_here; ++q)
+        for (std::int64_t j = 0; j < width; ++j) {  // ascending: the lower index keeps a tie
+          const double cosine = dots[q][j] / (norm[q] * target_norm[static_cast<std::size_t>(j0 + j)]);
+          if (cosine > best[q]) {
+            best[q] = cosine;
+            best_index[q] = j0 + j;
+          }
+        }
+    }
+    for (std::int64_t q = 0; q < rows_here; ++q) {
+      out.index[static_cast<std::size_t>(first + q)] = best_index[q];
+      out.cosine[static_cast<std::size_t>(first + q)] = m > 0 ? best[q] : 0.0;
+    }
   }
   return out;
 }
