@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "coact/core/errors.h"
+#include "coact/core/strings.h"
 #include "coact/dist/mpi.h"
+#include "coact/dist/root.h"
 #include "support/mpi_env.h"
 
 namespace coact::dist {
@@ -43,6 +45,28 @@ TEST(MpiRuntime, ErrorsBecomeExceptions) {
 TEST(MpiRuntime, VersionStrings) {
   EXPECT_NE(mpi_library_version().find("MPI"), std::string::npos) << mpi_library_version();
   EXPECT_FALSE(processor_name().empty());
+}
+
+// A rank's own work that fails (its share of a file) ends every rank with the lowest failing
+// rank's message and exit code, so none waits in a collective the failed rank never reaches.
+TEST(SerialSteps, EveryRankRaisesTheLowestFailingRanksError) {
+  Comm& world = coact::testing::world();
+  int ran = 0;
+  run_on_every_rank(world, [&] { ++ran; });
+  EXPECT_EQ(ran, 1);
+  const int failing = world.size() > 1 ? 1 : 0;
+  try {
+    run_on_every_rank(world, [&] {
+      if (world.rank() >= failing) throw InputError(str("share of rank ", world.rank(), " is unreadable"));
+    });
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), str("share of rank ", failing, " is unreadable"));
+    EXPECT_EQ(e.exit_code(), InputError("x").exit_code());
+    EXPECT_EQ(e.collective(), world.size() > 1);
+  }
+  // The communicator is still in step afterwards.
+  EXPECT_EQ(world.broadcast_value(world.rank() + 40, 0), 40);
 }
 
 }  // namespace

@@ -13,6 +13,11 @@ namespace coact::dist {
 // message and exit code), so a job ends with one message instead of an abort or a hang.
 void run_on_root(Comm& comm, const std::function<void()>& work);
 
+// Runs `work` on every rank of `comm`. If it throws on any rank, every rank raises the error of
+// the lowest rank that failed (same message and exit code): reads each rank makes of its own
+// share of a file end the job alike instead of leaving the others waiting.
+void run_on_every_rank(Comm& comm, const std::function<void()>& work);
+
 // The root's `text` on every rank of `comm`.
 std::string broadcast_string(Comm& comm, std::string text);
 
