@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "coact/core/errors.h"
+#include "coact/core/memory.h"
 #include "coact/core/sha256.h"
 #include "coact/dist/mpi.h"
 #include "coact/io/activation_store.h"
@@ -395,6 +396,35 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::
 
 Checkpoint read_checkpoint_record(const std::string& path) {
   return read_checkpoint_file(path, TensorsRead::None, std::nullopt);
+}
+
+ParameterRows::ParameterRows(const std::string& path)
+    : path_(path), record_(read_checkpoint_record(path)), file_(io::File::open(path)) {}
+
+std::vector<float> ParameterRows::read(const std::string& name, std::int64_t first, std::int64_t count) const {
+  const std::int64_t d = record_.config.d_in, n = record_.config.n_features;
+  io::Shape shape;
+  if (name == "W_dec") {
+    shape = {n, d};
+  } else if (name == "W_enc") {
+    shape = {d, n};
+  } else {
+    throw UsageError(str("ParameterRows: '", name, "' is not a 2-D parameter (W_enc or W_dec)"));
+  }
+  if (first < 0 || count < 0 || first + count > shape[0])
+    throw UsageError(str(path_, ":/", name, ": rows [", first, ", ", first + count, ") of ", shape[0]));
+  const io::Dataset ds = file_.dataset("/" + name);
+  if (ds.shape() != shape)
+    throw InputError(str(ds.where(), ": shape ", io::shape_string(ds.shape()), ", expected ", io::shape_string(shape)));
+  if (ds.element_type() != io::ElementType::F32)
+    throw InputError(str(ds.where(), ": dtype ", io::to_string(ds.element_type()), ", expected float32"));
+  std::vector<float> rows = allocate_vector<float>({str("rows of ", name, " of ", path_)}, static_cast<std::size_t>(count * shape[1]));
+  if (count > 0) ds.read<float>(rows, {first, 0}, {count, shape[1]});
+  const auto bad = std::find_if(rows.begin(), rows.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != rows.end())
+    throw InputError(str(ds.where(), ": element ", first * shape[1] + (bad - rows.begin()), " is ", *bad,
+                         " (parameters must be finite)"));
+  return rows;
 }
 
 std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,

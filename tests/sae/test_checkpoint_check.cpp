@@ -224,5 +224,30 @@ TEST_F(SaeFileChecks, TheRecordIsTheCheckpointWithoutItsTensors) {
   EXPECT_THROW(read_checkpoint_record(path_), InputError);
 }
 
+TEST_F(SaeFileChecks, ParameterRowsAreTheCheckpointsRows) {
+  // What the comparison reads: blocks of W_dec's latents and of W_enc's input coordinates.
+  const Checkpoint whole = read_checkpoint(path_, false);
+  {
+    const ParameterRows rows(path_);  // holds the file open until the end of this block
+    EXPECT_EQ(rows.record().config.n_features, kN);
+    const std::vector<float> dec = rows.read("W_dec", 3, 4);
+    EXPECT_EQ(dec, std::vector<float>(whole.params.w_dec.begin() + 3 * kD, whole.params.w_dec.begin() + 7 * kD));
+    const std::vector<float> enc = rows.read("W_enc", 1, 2);
+    EXPECT_EQ(enc, std::vector<float>(whole.params.w_enc.begin() + kN, whole.params.w_enc.begin() + 3 * kN));
+    EXPECT_TRUE(rows.read("W_dec", kN, 0).empty());
+    EXPECT_THROW(rows.read("W_dec", 8, 3), UsageError);
+    EXPECT_THROW(rows.read("W_enc", -1, 1), UsageError);
+    EXPECT_THROW(rows.read("b_enc", 0, 1), UsageError);
+  }
+  {
+    io::File f = io::File::open(path_, io::File::Mode::ReadWrite);
+    f.dataset("/W_dec").write<float>(std::vector<float>{std::nanf("")}, {5, 2}, {1, 1});
+  }
+  const ParameterRows broken(path_);
+  EXPECT_EQ(broken.read("W_dec", 0, 5), std::vector<float>(whole.params.w_dec.begin(), whole.params.w_dec.begin() + 5 * kD));
+  const std::string message = message_of([&] { broken.read("W_dec", 4, 2); });
+  EXPECT_NE(message.find("element 32 is nan"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace coact::sae

@@ -115,6 +115,23 @@ Checkpoint read_checkpoint(const std::string& path, bool with_state, const std::
 // hold a million latents.
 Checkpoint read_checkpoint_record(const std::string& path);
 
+// Blocks of rows of a checkpoint's 2-D parameters without reading the rest: "W_dec" [n, d] by
+// latents, "W_enc" [d, n] by input coordinates. The file is checked as read_checkpoint_record
+// checks it; each block for the dataset's shape, dtype and finite entries, as read_checkpoint
+// checks the whole. What the comparison reads, which holds no SAE whole.
+class ParameterRows {
+ public:
+  explicit ParameterRows(const std::string& path);
+  const Checkpoint& record() const { return record_; }  // read_checkpoint_record's fields
+  // Rows [first, first + count) of `name` ("W_enc" or "W_dec"), row-major.
+  std::vector<float> read(const std::string& name, std::int64_t first, std::int64_t count) const;
+
+ private:
+  std::string path_;
+  Checkpoint record_;
+  io::File file_;
+};
+
 // What a resumed run must match, as "what: checkpoint value, this run value" lines (empty when
 // compatible): every configuration field that changes results, the data stream (store,
 // its fingerprint, order, batching, normalisation), the rank count and the latent shards.
