@@ -9,6 +9,7 @@
 #include "coact/core/log.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
+#include "coact/sae/checkpoint.h"
 #include "commands.h"
 
 namespace coact::app {
@@ -65,7 +66,7 @@ int run_compare(const Invocation& invocation) {
     c.saes = o.saes;
     c.stores = cli.has("activations") ? cli.get<std::vector<std::string>>("activations") : std::vector<std::string>{};
     if (c.stores.empty())
-      for (const auto& path : o.saes) c.stores.push_back(compare::load_sae_side(path).activations);
+      for (const auto& path : o.saes) c.stores.push_back(sae::read_checkpoint_record(path).data.activations);
     else if (c.stores.size() == 1)
       c.stores.assign(o.saes.size(), c.stores.front());
     if (c.stores.size() != o.saes.size())

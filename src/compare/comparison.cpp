@@ -1,18 +1,18 @@
 #include "coact/compare/comparison.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 
 #include "coact/compare/comparison_check.h"
 #include "coact/compare/stability.h"
-#include "coact/core/memory.h"
 #include "coact/data/ground_truth.h"
 #include "coact/dist/root.h"
 #include "coact/core/errors.h"
 #include "coact/core/log.h"
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
+#include "coact/sae/checkpoint.h"
 #include "single_process_comm.h"
 
 namespace coact::compare {
@@ -149,39 +149,11 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
   return truth->directions;
 }
 
-// This rank's rows row_share(rows, rank, size) of a row-major matrix the root holds (other
-// ranks pass nullptr): the root broadcasts it in pieces of at most 64 MiB and each rank keeps
-// its share; the root's share is a view of its own matrix.
-struct RowsShare {
-  std::vector<float> owned;
-  MatrixView<const float> view;
-};
-
-RowsShare share_rows(dist::Comm& comm, const float* root_rows, std::int64_t rows, std::int64_t width) {
-  const RowShare mine = row_share(rows, comm.rank(), comm.size());
-  RowsShare share;
-  if (comm.is_root()) {
-    share.view = {root_rows + mine.begin * width, mine.count(), width};
-  } else {
-    resize_vector(share.owned, static_cast<std::size_t>(mine.count() * width), {"this rank's share of a decoder (comparison)"});
-    share.view = {share.owned.data(), mine.count(), width};
-  }
-  if (comm.size() == 1) return share;
-  const std::int64_t piece_rows = std::max<std::int64_t>(1, (std::int64_t{64} << 20) / std::max<std::int64_t>(1, width * 4));
-  std::vector<float> piece(comm.is_root() ? 0 : static_cast<std::size_t>(std::min(piece_rows, rows) * width));
-  for (std::int64_t first = 0; first < rows; first += piece_rows) {
-    const std::int64_t count = std::min(piece_rows, rows - first);
-    // The root's buffer is only read by the broadcast.
-    float* buffer = comm.is_root() ? const_cast<float*>(root_rows + first * width) : piece.data();
-    comm.broadcast(buffer, static_cast<std::size_t>(count * width) * sizeof(float), 0);
-    if (comm.is_root()) continue;
-    const std::int64_t begin = std::max(first, mine.begin), end = std::min(first + count, mine.end);
-    if (begin < end) {
-      std::memcpy(share.owned.data() + (begin - mine.begin) * width, piece.data() + (begin - first) * width,
-                  static_cast<std::size_t>((end - begin) * width) * sizeof(float));
-    }
-  }
-  return share;
+// This rank's rows row_share(n, rank, size) of an SAE's decoder, read from its file: no rank
+// holds a decoder whole unless it is the only rank.
+std::vector<float> read_decoder_share(dist::Comm& comm, const std::string& path, std::int64_t n) {
+  const RowShare mine = row_share(n, comm.rank(), comm.size());
+  return sae::ParameterRows(path).read("W_dec", mine.begin, mine.count());
 }
 
 // What every rank needs to know of a pair to take part in its decoder matching.
@@ -230,8 +202,8 @@ ComparisonFile write_comparison(const ComparisonOptions& o, const std::vector<Sa
       s.hash = saes[i].hash;
       s.graph_path = graphs[i].path;
       s.seed = static_cast<std::int64_t>(saes[i].seed);
-      s.d_in = saes[i].params.d_in;
-      s.n_features = saes[i].params.n_features;
+      s.d_in = saes[i].d_in;
+      s.n_features = saes[i].n_features;
       s.graph = graph::summarise_node_data(graphs[i].file.graph, graphs[i].file.nodes);
       // Communities stored by `coact communities`, for the report.
       s.communities = stored_communities(graphs[i].file.analytics);
@@ -314,6 +286,10 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       graphs.push_back(load_graph_side(o.graphs[i], saes.back()));
     }
     truth = load_truth(o.truth_store, saes);
+    // Ground truth and activation matching read the decoders whole on the root (both are dense
+    // problems of n1 × n2 or truth × n entries, so the SAEs they take are small).
+    if (!truth.empty() || o.pair.match_activations)
+      for (SaeSide& side : saes) load_whole_decoder(side);
     for (std::size_t i = 0; i < saes.size(); ++i)
       for (std::size_t j = i + 1; j < saes.size(); ++j) {
         if (o.pair.match_activations) {
@@ -322,11 +298,10 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
           if (!found) throw Error(str("no activation correlations for SAEs ", i, " and ", j));
         }
         check_pair(saes[i], saes[j], o.pair);
-        const sae::SaeTensors& a = saes[i].params;
-        const sae::SaeTensors& b = saes[j].params;
-        plans.push_back({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j), static_cast<std::int64_t>(saes[i].seed),
-                         static_cast<std::int64_t>(saes[j].seed), a.n_features, b.n_features, a.d_in,
-                         a.d_in == b.d_in ? 1 : 0});
+        const SaeSide& a = saes[i];
+        const SaeSide& b = saes[j];
+        plans.push_back({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j), static_cast<std::int64_t>(a.seed),
+                         static_cast<std::int64_t>(b.seed), a.n_features, b.n_features, a.d_in, a.d_in == b.d_in ? 1 : 0});
       }
   });
   plans.resize(static_cast<std::size_t>(comm.broadcast_value(static_cast<std::int64_t>(plans.size()), 0)));
@@ -334,15 +309,33 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
 
   ComparisonFile file;
   std::vector<PairResult> results;
+  // Stability needs every pair's decoders compared (one activation width): the matching's
+  // first pass also takes each feature's best cosine in the other SAE, and one more pass of its
+  // tiles the null model's against the second decoder turned by a random rotation (the same
+  // for every pair, made alike on every rank).
+  const bool stability_wanted = std::all_of(plans.begin(), plans.end(), [](const PairPlan& p) { return p.decoder != 0; });
+  const std::vector<float> rotation =
+      stability_wanted ? random_rotation(plans.front().width, o.pair.baseline_seed) : std::vector<float>{};
+  PairOptions pair_options = o.pair;
+  pair_options.matching.nearest = stability_wanted;
+  pair_options.matching.null_rotation = stability_wanted ? &rotation : nullptr;
+  std::vector<PairNearest> nearest;
   for (const PairPlan& plan : plans) {
     const auto i = static_cast<std::size_t>(plan.first), j = static_cast<std::size_t>(plan.second);
     if (root) log::info("comparing ", saes[i].path, " with ", saes[j].path);
     DecoderMatching decoders;
     if (plan.decoder) {
-      const RowsShare first = share_rows(comm, root ? saes[i].params.w_dec.data() : nullptr, plan.n1, plan.width);
-      const RowsShare second = share_rows(comm, root ? saes[j].params.w_dec.data() : nullptr, plan.n2, plan.width);
-      decoders = match_decoders(compute, comm, first.view, plan.n1, second.view, plan.n2, o.pair,
-                                str("matching ", plan.first_seed, " to ", plan.second_seed));
+      std::vector<float> first_rows, second_rows;
+      dist::run_on_every_rank(comm, [&] {
+        first_rows = read_decoder_share(comm, o.saes[i], plan.n1);
+        second_rows = read_decoder_share(comm, o.saes[j], plan.n2);
+      });
+      const MatrixView<const float> first(first_rows.data(), row_share(plan.n1, comm.rank(), comm.size()).count(), plan.width);
+      const MatrixView<const float> second(second_rows.data(), row_share(plan.n2, comm.rank(), comm.size()).count(), plan.width);
+      const std::string label = str("matching ", plan.first_seed, " to ", plan.second_seed);
+      decoders = match_decoders(compute, comm, first, plan.n1, second, plan.n2, pair_options, label);
+      if (stability_wanted && root) nearest.push_back({std::move(decoders.nearest), std::move(decoders.null_nearest)});
+      decoders.nearest = decoders.null_nearest = {};
     }
     dist::run_on_root(comm, [&] {
       const PairCorrelation* correlation = nullptr;
@@ -355,8 +348,10 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
     });
   }
   dist::run_on_root(comm, [&] {
-    const auto stability = feature_stability(compute, saes, graphs, results,
-                                             {.threshold = o.pair.threshold, .null_seed = o.pair.baseline_seed});
+    const auto stability = stability_wanted
+                               ? feature_stability(saes, graphs, results, nearest,
+                                                   {.threshold = o.pair.threshold, .null_seed = o.pair.baseline_seed})
+                               : std::nullopt;
     file = write_comparison(o, saes, graphs, truth, results, stability);
   });
   return file;

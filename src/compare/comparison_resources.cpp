@@ -37,14 +37,10 @@ constexpr double kGraphEdgeBytes = 2 * (kInt32 + kInt64 + kDouble);
 // degrees, both degree copies and random_strengths' sums and degrees, per node.
 constexpr double kBaselineEdgeBytes = 2 * kInt64 + 2 * kDouble, kBaselineNodeBytes = 5 * kInt64;
 // A pair's results on the root (PairResult): matching (int32), decoder and encoder cosines
-// (float), shared (uint8) per feature of the first SAE; the stability's four best-cosine vectors.
-constexpr double kPairResultBytes = kInt32 + 2 * kFloat + 1 + 2 * kFloat;
+// (float), shared (uint8) per feature of the first SAE.
+constexpr double kPairResultBytes = kInt32 + 2 * kFloat + 1;
 
-double sae_bytes(const SaeShape& s) {
-  const double d = static_cast<double>(s.d), n = static_cast<double>(s.n);
-  // SaeTensors: W_enc [d, n], W_dec [n, d], b_enc [n], b_dec [d], the extra [n] and [d] tensors.
-  return kFloat * (2 * n * d + n + d + s.extra_feature_vectors * n + (s.input_mean ? d : 0));
-}
+double decoder_bytes(const SaeShape& s) { return kFloat * static_cast<double>(s.n) * static_cast<double>(s.d); }
 
 double graph_bytes(const GraphShape& g) {
   return static_cast<double>(g.nodes) * kGraphNodeBytes + static_cast<double>(g.edges) * kGraphEdgeBytes;
@@ -67,17 +63,16 @@ struct Phase {
   }
 };
 
-// One pair's blocked matching on the root (rank 0 of `ranks`): blocked_matching.cpp,
-// cosine_tiles.cpp, tile_scans.cpp and the exact or greedy driver.
-Phase matching_phase(const BlockedMatchingOptions& o, bool greedy, std::int64_t n1, std::int64_t n2, std::int64_t d,
-                     int ranks, int threads) {
-  Phase p{str("matching ", with_commas(n1), " × ", with_commas(n2), " features"), {}};
-  auto add = [&](std::string what, double bytes, MemoryPlace place, std::string sized_by) {
-    p.lines.push_back({std::move(what), bytes, place, std::move(sized_by)});
+// A pass of cost tiles over the root's shares (cosine_tiles.cpp) and, with `nearest`, the best
+// cosines taken from it (NearestScan, tile_scans.cpp): the lines common to the matching and the
+// stability's null pass, prefixed with `what`.
+void tile_lines(Phase& p, const std::string& what, const BlockedMatchingOptions& o, std::int64_t n1, std::int64_t n2,
+                std::int64_t d, int ranks, bool nearest) {
+  auto add = [&](std::string line, double bytes, MemoryPlace place, std::string sized_by) {
+    p.lines.push_back({what + ": " + line, bytes, place, std::move(sized_by)});
   };
-  const double dd = static_cast<double>(d), r = ranks;
-  // CosineTiles: the root's shares are views of the SAEs it holds (share_rows); the unit rows,
-  // one broadcast chunk of B and one tile of the cost.
+  const double dd = static_cast<double>(d);
+  // CosineTiles: the unit rows of both shares, one broadcast chunk of B and one tile of the cost.
   const double a_local = static_cast<double>(row_share(n1, 0, ranks).count());
   const double b_local = static_cast<double>(row_share(n2, 0, ranks).count());
   // block_columns is capped so one chunk stays below the communicator's 1 GiB piece.
@@ -85,13 +80,54 @@ Phase matching_phase(const BlockedMatchingOptions& o, bool greedy, std::int64_t 
       std::min(std::max<std::int64_t>(1, o.block_columns), std::max<std::int64_t>(1, (std::int64_t{1} << 28) / std::max<std::int64_t>(1, d)));
   const double widest_chunk = static_cast<double>(std::min(block_columns, (n2 + ranks - 1) / ranks));
   const double tallest_block = std::min(static_cast<double>(std::max<std::int64_t>(1, o.block_rows)), a_local);
-  add("matching: this rank's unit rows of the first decoder (a_unit_)", a_local * dd * kFloat, MemoryPlace::Device, "--n");
-  add("matching: this rank's unit rows of the second decoder (b_unit_)", b_local * dd * kFloat, MemoryPlace::Host, "--n");
-  add("matching: one tile of the cost (block rows × chunk columns, tile_)", tallest_block * widest_chunk * kFloat,
+  add("this rank's unit rows of the first decoder (a_unit_)", a_local * dd * kFloat, MemoryPlace::Device, "--n");
+  add("this rank's unit rows of the second decoder (b_unit_)", b_local * dd * kFloat, MemoryPlace::Host, "--n");
+  add("one tile of the cost (block rows × chunk columns, tile_)", tallest_block * widest_chunk * kFloat,
       MemoryPlace::Device, "block_rows, block_columns");
-  add("matching: rows of A gathered for a pricing tile (block_)", tallest_block * dd * kFloat, MemoryPlace::Device,
-      "block_rows");
-  if (ranks > 1) add("matching: a chunk of B broadcast by another rank (chunk_host_)", widest_chunk * dd * kFloat, MemoryPlace::Host, "block_columns");
+  add("rows of A gathered for a pricing tile (block_)", tallest_block * dd * kFloat, MemoryPlace::Device, "block_rows");
+  if (ranks > 1) add("a chunk of B broadcast by another rank (chunk_host_)", widest_chunk * dd * kFloat, MemoryPlace::Host, "block_columns");
+  if (nearest) {
+    // NearestScan's row and column minima, the best cosines gathered on every rank, and the
+    // column minima of every rank for a piece of the columns at once.
+    const double nn1 = static_cast<double>(n1), nn2 = static_cast<double>(n2);
+    const double piece = ranks > 1 ? std::min(nn2, std::floor((4 << 20) / static_cast<double>(ranks))) * ranks : 0;
+    add("each row's and column's best cosine (NearestScan, then gathered)", (a_local + nn2 + nn1 + nn2 + piece) * kFloat,
+        MemoryPlace::Host, "--n");
+  }
+}
+
+// One pair's null pass on the root, after its matching (blocked_matching.cpp): the decoder
+// shares and the matcher's tiles still held, the random rotation and turn_second's blocks of
+// rows, and a NearestScan; the matcher's own state is gone.
+Phase null_phase(const BlockedMatchingOptions& o, std::int64_t n1, std::int64_t n2, std::int64_t d, int ranks) {
+  Phase p{str("stability null pass ", with_commas(n1), " × ", with_commas(n2), " features"), {}};
+  const double dd = static_cast<double>(d);
+  const double a_local = static_cast<double>(row_share(n1, 0, ranks).count());
+  const double b_local = static_cast<double>(row_share(n2, 0, ranks).count());
+  p.lines.push_back({"null pass: this rank's rows of both decoders (read_decoder_share)", (a_local + b_local) * dd * kFloat,
+                     MemoryPlace::Host, "--n"});
+  p.lines.push_back({"null pass: the random rotation (d × d) and its backend copy", 2 * dd * dd * kFloat, MemoryPlace::Host, "--d"});
+  p.lines.push_back({"null pass: blocks of B's rows being turned (turn_second)", 2 * std::min(b_local, 1024.0) * dd * kFloat,
+                     MemoryPlace::Device, "--d"});
+  tile_lines(p, "null pass", o, n1, n2, d, ranks, true);
+  return p;
+}
+
+// One pair's blocked matching on the root (rank 0 of `ranks`): comparison.cpp's decoder shares,
+// blocked_matching.cpp, cosine_tiles.cpp, tile_scans.cpp and the exact or greedy driver.
+Phase matching_phase(const BlockedMatchingOptions& o, bool greedy, std::int64_t n1, std::int64_t n2, std::int64_t d,
+                     int ranks, int threads, bool nearest) {
+  Phase p{str("matching ", with_commas(n1), " × ", with_commas(n2), " features"), {}};
+  auto add = [&](std::string what, double bytes, MemoryPlace place, std::string sized_by) {
+    p.lines.push_back({std::move(what), bytes, place, std::move(sized_by)});
+  };
+  const double dd = static_cast<double>(d), r = ranks;
+  const double a_local = static_cast<double>(row_share(n1, 0, ranks).count());
+  const double b_local = static_cast<double>(row_share(n2, 0, ranks).count());
+  add("matching: this rank's rows of both decoders, read from their files (read_decoder_share)",
+      (a_local + b_local) * dd * kFloat, MemoryPlace::Host, "--n");
+  if (nearest) add("matching: the stability's random rotation (d × d), held for the pairs' null passes", dd * dd * kFloat, MemoryPlace::Host, "--d");
+  tile_lines(p, "matching", o, n1, n2, d, ranks, nearest);
 
   const double listed = static_cast<double>(std::min<std::int64_t>(std::max(1, o.row_candidates), n2));
   const double nn1 = static_cast<double>(n1), nn2 = static_cast<double>(n2);
@@ -161,12 +197,13 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
     r.memory.push_back({std::move(what), bytes, MemoryPlace::Host, std::move(sized_by)});
   };
 
-  // Resident on the root from loading to the end (comparison.cpp's saes, graphs and truth;
+  // Resident on the root from loading to the end (comparison.cpp's graphs and truth, the
+  // decoders only where ground truth or activation matching reads them whole;
   // each pair's PairResult).
-  double sae_total = 0, graph_total = 0;
+  double decoder_total = 0, graph_total = 0;
   bool same_d = true;
   for (std::size_t i = 0; i < count; ++i) {
-    sae_total += sae_bytes(shape.saes[i]);
+    decoder_total += decoder_bytes(shape.saes[i]);
     graph_total += graph_bytes(graphs[i]);
     same_d = same_d && shape.saes[i].d == shape.saes.front().d;
   }
@@ -185,11 +222,14 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
       ++pairs;
       largest_n1 = std::max(largest_n1, n1);
       pair_results += static_cast<double>(n1) * kPairResultBytes;
+      // The stability's best cosines of the pair, both ways, real and null (PairNearest).
+      if (same_d) pair_results += 2 * static_cast<double>(n1 + n2) * kFloat;
       // activation_correlations' PairCorrelation: n1 × n2 floats and two active counts per pair.
       if (po.match_activations) correlations += kFloat * static_cast<double>(n1) * static_cast<double>(n2) + kInt64 * static_cast<double>(n1 + n2);
     }
   }
-  host("the SAEs (every tensor of each checkpoint: W_enc, W_dec, biases)", sae_total, "--sae");
+  if (shape.truth_features > 0 || po.match_activations)
+    host("the decoders whole (ground truth or activation matching: load_whole_decoder)", decoder_total, "--sae");
   host("the graphs (CSR, node data, Q2 statistics and their standardised columns)", graph_total, "--graphs");
   if (shape.truth_features > 0)
     host("ground-truth directions (truth features × d)", static_cast<double>(shape.truth_features) * static_cast<double>(shape.saes.front().d) * kFloat,
@@ -200,22 +240,21 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
 
   // The root's phases on top of that: the largest sets the peak.
   std::vector<Phase> phases;
-  {
-    // load_sae_side copies the checkpoint's tensors (side.params = c.params): while SAE i
-    // loads, it is held twice, the SAEs and graphs after it not yet.
-    double extra = 0, later = 0;
-    for (std::size_t i = count; i-- > 0;) {
-      const double s = sae_bytes(shape.saes[i]);
-      extra = std::max(extra, s - later - graph_bytes(graphs[i]));
-      later += s + graph_bytes(graphs[i]);
-    }
-    phases.push_back({"loading", {{"loading: the checkpoint's copy of the SAE being read (load_sae_side)", extra, MemoryPlace::Host, "--n"}}});
-  }
   for (std::size_t i = 0; i < count; ++i)
     for (std::size_t j = i + 1; j < count; ++j) {
       const SaeShape& a = shape.saes[i];
       const SaeShape& b = shape.saes[j];
-      if (a.d == b.d) phases.push_back(matching_phase(po.matching, po.greedy, a.n, b.n, a.d, ranks, threads));
+      if (a.d == b.d) {
+        phases.push_back(matching_phase(po.matching, po.greedy, a.n, b.n, a.d, ranks, threads, same_d));
+        if (same_d) phases.push_back(null_phase(po.matching, a.n, b.n, a.d, ranks));
+        // matched_encoder_cosines: a block of both encoders (about 64 MiB) and the sums.
+        const double n1 = static_cast<double>(a.n), n2 = static_cast<double>(b.n);
+        const double rows = std::clamp(std::floor(static_cast<double>(16 << 20) / (n1 + n2)), 1.0, std::max(1.0, static_cast<double>(a.d)));
+        phases.push_back({"encoder cosines",
+                          {{"encoder cosines: a block of both encoders' rows (matched_encoder_cosines)", rows * (n1 + n2) * kFloat,
+                            MemoryPlace::Host, "--n"},
+                           {"encoder cosines: each matched pair's sums (3 doubles)", 3 * n1 * kDouble, MemoryPlace::Host, "--n"}}});
+      }
       // compare_pair's Q1 baseline on the second graph.
       phases.push_back({"Q1 baseline",
                         {{"Q1: the Erdős–Rényi baseline of the second graph (edge list, weights) and degree copies",
@@ -227,36 +266,19 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
                             kFloat * static_cast<double>(a.n) * static_cast<double>(b.n), MemoryPlace::Host, "--n"}}});
     }
   if (same_d) {
-    // feature_stability (stability.cpp): the random rotation (d × d floats, kept); per pair
-    // max_cosines twice, the second against the rotated second decoder: unit rows of both
-    // decoders on the host (unit_rows) and their backend copies, a GEMM block of cosines of at
-    // most StabilityOptions::block_bytes and its host copy (allocate_vector: zero-filled, so
-    // resident even on the cpu backend), and `turned`. rotate() itself holds the second decoder
-    // twice more and the rotation (a, out, to_host).
-    const double dd = static_cast<double>(shape.saes.front().d);
-    const double block_bytes = static_cast<double>(StabilityOptions{}.block_bytes);
-    Phase best{"stability", {}};
-    for (std::size_t i = 0; i < count; ++i)
-      for (std::size_t j = i + 1; j < count; ++j) {
-        const double n1 = static_cast<double>(shape.saes[i].n), n2 = static_cast<double>(shape.saes[j].n);
-        const double rows = std::clamp(std::floor(block_bytes / (kFloat * n2)), 1.0, n1);
-        Phase p{"stability", {}};
-        p.lines.push_back({"stability: the random rotation (d × d)", dd * dd * kFloat, MemoryPlace::Host, "--d"});
-        p.lines.push_back({"stability: the rotated second decoder (turned)", n2 * dd * kFloat, MemoryPlace::Host, "--n"});
-        const double max_cosines = (n1 + n2) * dd * kFloat + rows * n2 * kFloat;
-        const double rotate = 2 * n2 * dd * kFloat + dd * dd * kFloat;
-        if (2 * max_cosines >= rotate) {
-          p.lines.push_back({"stability: unit rows of both decoders and a block of cosines (host)", max_cosines,
-                             MemoryPlace::Host, "--n, block_bytes"});
-          p.lines.push_back({"stability: their backend copies and the block (max_cosines)", max_cosines,
-                             MemoryPlace::Device, "--n, block_bytes"});
-        } else {
-          p.lines.push_back({"stability: rotate()'s copies of the second decoder and the rotation", rotate,
-                             MemoryPlace::Device, "--n, --d"});
-        }
-        if (p.bytes() > best.bytes()) best = std::move(p);
-      }
-    phases.push_back(std::move(best));
+    // feature_stability (stability.cpp): each pair's best cosines copied into its PairStability
+    // and the second side's matched cosines (Side); per SAE the stable counts, real and null,
+    // at each threshold (int32) and the mean matched cosine.
+    const double thresholds = static_cast<double>(StabilityOptions{}.thresholds.size() + 1);
+    double bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const double n = static_cast<double>(shape.saes[i].n);
+      bytes += n * (2 * thresholds * kInt32 + kFloat);
+      for (std::size_t j = i + 1; j < count; ++j)
+        bytes += (2 * (n + static_cast<double>(shape.saes[j].n)) + static_cast<double>(shape.saes[j].n)) * kFloat;
+    }
+    phases.push_back({"stability", {{"stability: the pairs' best cosines, matched cosines and stable counts", bytes,
+                                     MemoryPlace::Host, "--n"}}});
   }
   std::size_t peak = 0;
   for (std::size_t k = 0; k < phases.size(); ++k)
@@ -271,8 +293,8 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
   for (const auto& s : shape.saes) largest_n = std::max(largest_n, s.n);
   r.layout = str(count, " SAE(s) (largest n ", with_commas(largest_n), ", d ", with_commas(shape.saes.front().d), "), ",
                  pairs, " pair(s), ", po.greedy ? "greedy" : "exact", " blocked matching over ", ranks, " rank(s) × ",
-                 threads, " thread(s); the busiest rank is the root: it holds every SAE and graph, its share of each "
-                 "pair's matching, and runs the pairs' analyses and the stability alone");
+                 threads, " thread(s); every rank reads its share of each pair's decoders and takes part in its "
+                 "matching and the stability's null pass; the root also holds the graphs and runs the pairs' analyses");
 
   if (ranks > 1) {
     const double rr = ranks;
@@ -283,8 +305,6 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
         if (a.d != b.d) continue;
         const double n1 = static_cast<double>(a.n), n2 = static_cast<double>(b.n), dd = static_cast<double>(a.d);
         const std::string pair = count > 2 ? str(" (SAEs ", i, " and ", j, ")") : "";
-        r.traffic.push_back({str("both decoders broadcast by the root, every rank keeping its share (share_rows)", pair),
-                             (n1 + n2) * dd * kFloat, "pair"});
         r.traffic.push_back({str("this rank's rows of the second decoder, broadcast to every rank chunk by chunk (CosineTiles::pass)", pair),
                              std::ceil(n2 / rr) * dd * kFloat, po.greedy ? "pass (candidates, each refill)"
                                                                          : (po.matching.recheck ? "pass (candidates, each pricing round, the recheck)"
@@ -299,12 +319,17 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
         }
         r.traffic.push_back({str("the matching and matched costs broadcast by the root (share_result)", pair),
                              n1 * (kInt32 + kFloat), "pair"});
+        if (same_d) {
+          r.traffic.push_back({str("each row's best cosine gathered and each column's allgathered (NearestScan, matching and null pass)", pair),
+                               2 * (n1 + n2 * rr) * kFloat, "pair"});
+          r.traffic.push_back({str("the null pass: this rank's turned rows of the second decoder broadcast chunk by chunk", pair),
+                               std::ceil(n2 / rr) * dd * kFloat, "pair"});
+        }
       }
   }
 
-  r.notes.push_back(str("other ranks hold only their shares of the pair being matched (a copy of their rows of both decoders, "
-                        "then unit rows) and the matcher's state for their rows: less than the root, which holds every SAE"));
-  r.notes.push_back("the root's stability runs on that rank alone after all pairs, so its peak does not fall with more ranks");
+  r.notes.push_back("other ranks hold only their shares of the pair being matched (their rows of both decoders, their "
+                    "unit rows) and the matcher's state for their rows: less than the root, which also holds the graphs");
   if (shape.graphs.empty())
     r.notes.push_back(str("graph sizes not known: nodes = n and no edges counted; add ", kGraphEdgeBytes,
                           " bytes per edge of each graph (and ", kBaselineEdgeBytes, " per edge of a pair's second graph during Q1)"));

@@ -24,14 +24,52 @@
 namespace coact::compare {
 
 SaeSide load_sae_side(const std::string& path) {
-  const sae::Checkpoint c = sae::read_checkpoint(path, false);
+  const sae::Checkpoint c = sae::read_checkpoint_record(path);
   SaeSide side;
   side.path = path;
   side.hash = file_sha256(path);
   side.seed = c.config.seed;
-  side.params = c.params;
+  side.n_features = c.config.n_features;
+  side.d_in = c.config.d_in;
   side.activations = c.data.activations;
   return side;
+}
+
+void load_whole_decoder(SaeSide& side) {
+  side.w_dec = sae::ParameterRows(side.path).read("W_dec", 0, side.n_features);
+}
+
+std::vector<float> matched_encoder_cosines(const SaeSide& a, const SaeSide& b, const std::vector<std::int32_t>& matching) {
+  const std::int64_t n1 = a.n_features, n2 = b.n_features, d = a.d_in;
+  COACT_REQUIRE(b.d_in == d && static_cast<std::int64_t>(matching.size()) == n1, Error, "matched_encoder_cosines: ", n1,
+                " features, ", matching.size(), " matches, widths ", d, " and ", b.d_in);
+  const sae::ParameterRows first(a.path), second(b.path);
+  std::vector<double> dot(static_cast<std::size_t>(n1)), norm1(static_cast<std::size_t>(n1)), norm2(static_cast<std::size_t>(n1));
+  // About 64 MiB of both encoders at once: W_enc is [d, n], a feature's encoder its column.
+  const std::int64_t block = std::clamp<std::int64_t>((std::int64_t{16} << 20) / std::max<std::int64_t>(1, n1 + n2), 1, std::max<std::int64_t>(1, d));
+  for (std::int64_t c0 = 0; c0 < d; c0 += block) {
+    const std::int64_t rows = std::min(block, d - c0);
+    const std::vector<float> x = first.read("W_enc", c0, rows), y = second.read("W_enc", c0, rows);
+    // Features in runs of 1,024, each run down the block's rows: x read in order.
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i0 = 0; i0 < n1; i0 += 1024) {
+      const std::int64_t end = std::min(n1, i0 + 1024);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const float* xr = x.data() + r * n1;
+        const float* yr = y.data() + r * n2;
+        for (std::int64_t i = i0; i < end; ++i) {
+          const double u = xr[i], v = yr[matching[static_cast<std::size_t>(i)]];
+          dot[static_cast<std::size_t>(i)] += u * v;
+          norm1[static_cast<std::size_t>(i)] += u * u;
+          norm2[static_cast<std::size_t>(i)] += v * v;
+        }
+      }
+    }
+  }
+  std::vector<float> cosine(static_cast<std::size_t>(n1));
+  for (std::size_t i = 0; i < cosine.size(); ++i)
+    cosine[i] = static_cast<float>(dot[i] / (std::max(std::sqrt(norm1[i]), 1e-12) * std::max(std::sqrt(norm2[i]), 1e-12)));
+  return cosine;
 }
 
 GraphSide load_graph_statistics(const std::string& path) {
@@ -104,8 +142,8 @@ GraphSide load_graph_side(const std::string& path, const SaeSide& sae) {
     throw InputError(str(path, ": was built from ", attrs.sae_file, " (", attrs.sae_hash, "), not from ", sae.path, " (",
                          sae.hash, ")"));
   const std::int64_t n = side.file.graph.num_nodes();
-  if (n != sae.params.n_features)
-    throw InputError(str(path, ": has ", n, " nodes but ", sae.path, " has ", sae.params.n_features, " features"));
+  if (n != sae.n_features)
+    throw InputError(str(path, ": has ", n, " nodes but ", sae.path, " has ", sae.n_features, " features"));
   return side;
 }
 
@@ -192,7 +230,7 @@ DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, Matr
   BlockedMatchingOptions matching = options.matching;
   matching.greedy = options.greedy;
   matching.label = label;
-  const BlockedMatching result = blocked_cosine_matching(compute, comm, first_share, n1, second_share, n2, matching);
+  BlockedMatching result = blocked_cosine_matching(compute, comm, first_share, n1, second_share, n2, matching);
   DecoderMatching out;
   out.matching = result.assignment.column_of_row;
   out.cosine.resize(result.matched_cost.size());
@@ -202,13 +240,15 @@ DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, Matr
   out.method = options.greedy ? "greedy" : "exact";
   out.ranks = comm.size();
   out.stats = result.stats;
+  out.nearest = std::move(result.nearest);
+  out.null_nearest = std::move(result.null_nearest);
   return out;
 }
 
 void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& o) {
-  const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
-  if (b.params.d_in != d && !o.match_activations)
-    throw InputError(str(a.path, " has d_in = ", d, " but ", b.path, " has d_in = ", b.params.d_in,
+  const std::int64_t d = a.d_in, n1 = a.n_features, n2 = b.n_features;
+  if (b.d_in != d && !o.match_activations)
+    throw InputError(str(a.path, " has d_in = ", d, " but ", b.path, " has d_in = ", b.d_in,
                          ": SAEs of different activation widths cannot be matched by decoder cosine (use --match activations)"));
   if (n1 != n2 && !o.rectangular)
     throw InputError(str(a.path, " has n = ", n1, " features but ", b.path, " has n = ", n2,
@@ -221,8 +261,8 @@ void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& o) {
 PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const PairOptions& o, const std::vector<float>& truth,
                         const PairCorrelation* correlation, const DecoderMatching* decoders) {
-  const std::int64_t d = a.params.d_in, n1 = a.params.n_features, n2 = b.params.n_features;
-  const bool same_width = b.params.d_in == d;
+  const std::int64_t d = a.d_in, n1 = a.n_features, n2 = b.n_features;
+  const bool same_width = b.d_in == d;
   if (o.match_activations && correlation == nullptr) throw Error("activation matching without activation correlations");
   check_pair(a, b, o);
   PairResult r;
@@ -238,8 +278,10 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
   DecoderMatching here;
   if (same_width && decoders == nullptr) {
     SingleProcessComm alone;
-    here = match_decoders(compute, alone, MatrixView<const float>(a.params.w_dec.data(), n1, d), n1,
-                          MatrixView<const float>(b.params.w_dec.data(), n2, d), n2, o, label);
+    COACT_REQUIRE(static_cast<std::int64_t>(a.w_dec.size()) == n1 * d && static_cast<std::int64_t>(b.w_dec.size()) == n2 * d, Error,
+                  label, ": compare_pair matches decoders itself only when both are loaded whole");
+    here = match_decoders(compute, alone, MatrixView<const float>(a.w_dec.data(), n1, d), n1,
+                          MatrixView<const float>(b.w_dec.data(), n2, d), n2, o, label);
     decoders = &here;
   }
   if (same_width) {
@@ -274,22 +316,10 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
   }
   r.decoder_cosine.assign(static_cast<std::size_t>(n1), nan);
   if (same_width) {
-    r.decoder_cosine = o.match_activations ? matched_cosines(a.params.w_dec, b.params.w_dec, d, r.matching) : decoders->cosine;
+    r.decoder_cosine = o.match_activations ? matched_cosines(a.w_dec, b.w_dec, d, r.matching) : decoders->cosine;
   }
   r.encoder_cosine.assign(static_cast<std::size_t>(n1), nan);
-  if (same_width) {
-    for (std::int64_t i = 0; i < n1; ++i) {
-      const std::int64_t j = r.matching[static_cast<std::size_t>(i)];
-      double dot = 0, na = 0, nb = 0;
-      for (std::int64_t c = 0; c < d; ++c) {  // W_enc is [d, n]: feature i's encoder is column i
-        const double x = a.params.w_enc[static_cast<std::size_t>(c * n1 + i)], y = b.params.w_enc[static_cast<std::size_t>(c * n2 + j)];
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-      }
-      r.encoder_cosine[static_cast<std::size_t>(i)] = static_cast<float>(dot / (std::max(std::sqrt(na), 1e-12) * std::max(std::sqrt(nb), 1e-12)));
-    }
-  }
+  if (same_width) r.encoder_cosine = matched_encoder_cosines(a, b, r.matching);
   std::vector<std::int64_t> shared_nodes, all_nodes(static_cast<std::size_t>(n1));
   r.shared.resize(static_cast<std::size_t>(n1));
   double cosine_sum = 0;
@@ -364,14 +394,14 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
   if (!truth.empty() && same_width) {
     GroundTruthPair t;
     t.true_features = static_cast<std::int64_t>(truth.size()) / d;
-    const auto rec1 = sae::ground_truth_recovery(truth, a.params.w_dec, d, o.truth_threshold);
-    const auto rec2 = sae::ground_truth_recovery(truth, b.params.w_dec, d, o.truth_threshold);
+    const auto rec1 = sae::ground_truth_recovery(truth, a.w_dec, d, o.truth_threshold);
+    const auto rec2 = sae::ground_truth_recovery(truth, b.w_dec, d, o.truth_threshold);
     t.recovered_first = rec1.recovered;
     t.recovered_second = rec2.recovered;
     t.mmcs_first = rec1.mmcs;
     t.mmcs_second = rec2.mmcs;
-    const data::NearestRows first = data::nearest_rows(a.params.w_dec, truth, d);
-    const data::NearestRows second = data::nearest_rows(b.params.w_dec, truth, d);
+    const data::NearestRows first = data::nearest_rows(a.w_dec, truth, d);
+    const data::NearestRows second = data::nearest_rows(b.w_dec, truth, d);
     const auto& best1 = first.index;
     const auto& best2 = second.index;
     const auto& cos1 = first.cosine;

@@ -18,21 +18,6 @@ namespace coact::compare {
 
 namespace {
 
-// Unit rows (zero rows stay zero: cosine 0 with everything, as in cosine_cost).
-std::vector<float> unit_rows(MatrixView<const float> m) {
-  std::vector<float> out(static_cast<std::size_t>(m.rows * m.cols));
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < m.rows; ++i) {
-    const float* row = m.row(i);
-    double squares = 0;
-    for (std::int64_t k = 0; k < m.cols; ++k) squares += static_cast<double>(row[k]) * row[k];
-    const double norm = std::sqrt(squares);
-    const float scale = norm > 0 && std::isfinite(norm) ? static_cast<float>(1.0 / norm) : 0.0f;
-    for (std::int64_t k = 0; k < m.cols; ++k) out[static_cast<std::size_t>(i * m.cols + k)] = row[k] * scale;
-  }
-  return out;
-}
-
 // NumPy's median (mean of the two middle values for an even count); NaN when empty.
 double median(std::vector<double> v) {
   if (v.empty()) return std::nan("");
@@ -47,17 +32,6 @@ double mean(const std::vector<float>& v) {
   double s = 0;
   for (float x : v) s += x;
   return v.empty() ? std::nan("") : s / static_cast<double>(v.size());
-}
-
-// Rows of `w` (n × d) times the rotation q (d × d): w · q.
-std::vector<float> rotate(backend::Backend& compute, const std::vector<float>& w, std::int64_t n, std::int64_t d,
-                          const std::vector<float>& q) {
-  backend::Buffer<float> a(compute, w.size()), r(compute, q.size()), out(compute, w.size());
-  a.copy_from_host(w);
-  r.copy_from_host(q);
-  if (n > 0) compute.gemm(backend::Transpose::No, backend::Transpose::No, n, d, d, 1.0f, a.data(), d, r.data(), d, 0.0f, out.data(), d);
-  compute.synchronize();
-  return out.to_host();
 }
 
 // The per-SAE view of a pair: feature f of `sae` ↦ its matched cosine in the pair's other SAE
@@ -97,46 +71,6 @@ StabilityGroup describe_group(const std::string& name, const std::vector<std::in
 
 }  // namespace
 
-void max_cosines(backend::Backend& compute, MatrixView<const float> a, MatrixView<const float> b, std::int64_t block_bytes,
-                 std::vector<float>& row_max, std::vector<float>& column_max) {
-  COACT_REQUIRE(a.cols == b.cols, InputError, "max_cosines: rows of width ", a.cols, " and ", b.cols, " cannot be compared");
-  const std::int64_t n1 = a.rows, n2 = b.rows, d = a.cols;
-  row_max.assign(static_cast<std::size_t>(n1), -1.0f);
-  column_max.assign(static_cast<std::size_t>(n2), -1.0f);
-  if (n1 == 0 || n2 == 0) return;
-  const std::vector<float> ua = unit_rows(a), ub = unit_rows(b);
-  const std::int64_t rows = std::clamp<std::int64_t>(block_bytes / static_cast<std::int64_t>(sizeof(float) * n2), 1, n1);
-  backend::Buffer<float> da(compute, ua.size()), db(compute, ub.size()), block(compute, static_cast<std::size_t>(rows * n2));
-  da.copy_from_host(ua);
-  db.copy_from_host(ub);
-  std::vector<float> host = allocate_vector<float>({"a block of decoder cosines (--block-bytes)"}, static_cast<std::size_t>(rows * n2));
-  for (std::int64_t first = 0; first < n1; first += rows) {
-    const std::int64_t count = std::min(rows, n1 - first);
-    compute.gemm(backend::Transpose::No, backend::Transpose::Yes, count, n2, d, 1.0f, da.data() + first * d, d, db.data(), d, 0.0f,
-                 block.data(), n2);
-    compute.synchronize();
-    const float* c = block.data();
-    if (compute.kind() != backend::DeviceKind::Cpu) {
-      compute.copy_bytes(host.data(), block.data(), static_cast<std::size_t>(count * n2) * sizeof(float), backend::CopyKind::DeviceToHost);
-      c = host.data();
-    }
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) {
-      const float* row = c + i * n2;
-      float best = -1.0f;
-      for (std::int64_t j = 0; j < n2; ++j) best = std::max(best, row[j]);
-      row_max[static_cast<std::size_t>(first + i)] = best;
-    }
-    // Column maxima: each thread takes a slice of the columns.
-#pragma omp parallel for schedule(static)
-    for (std::int64_t j = 0; j < n2; ++j) {
-      float best = column_max[static_cast<std::size_t>(j)];
-      for (std::int64_t i = 0; i < count; ++i) best = std::max(best, c[i * n2 + j]);
-      column_max[static_cast<std::size_t>(j)] = best;
-    }
-  }
-}
-
 std::vector<float> random_rotation(std::int64_t d, std::uint64_t seed) {
   std::vector<double> q(static_cast<std::size_t>(d * d));
   for (std::int64_t r = 0; r < d; ++r) {
@@ -174,12 +108,14 @@ std::vector<float> random_rotation(std::int64_t d, std::uint64_t seed) {
   return std::vector<float>(q.begin(), q.end());
 }
 
-std::optional<Stability> feature_stability(backend::Backend& compute, const std::vector<SaeSide>& saes,
-                                           const std::vector<GraphSide>& graphs, const std::vector<PairResult>& pairs,
+std::optional<Stability> feature_stability(const std::vector<SaeSide>& saes, const std::vector<GraphSide>& graphs,
+                                           const std::vector<PairResult>& pairs, const std::vector<PairNearest>& nearest,
                                            const StabilityOptions& o) {
   const std::size_t count = saes.size();
   for (const auto& s : saes)
-    if (s.params.d_in != saes.front().params.d_in) return std::nullopt;
+    if (s.d_in != saes.front().d_in) return std::nullopt;
+  COACT_REQUIRE(nearest.size() == pairs.size(), Error, "feature_stability: nearest cosines of ", nearest.size(), " pairs for ",
+                pairs.size(), " pairs");
   Stability st;
   st.thresholds = o.thresholds;
   st.thresholds.push_back(o.threshold);
@@ -194,22 +130,24 @@ std::optional<Stability> feature_stability(backend::Backend& compute, const std:
   st.pw_mcc.assign(count * count, nan);
   st.null_pw_mcc.assign(count * count, nan);
 
-  const std::int64_t d = saes.front().params.d_in;
-  const std::vector<float> rotation = random_rotation(d, o.null_seed);
   std::vector<std::vector<Side>> sides(count);
-  for (const PairResult& r : pairs) {
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const PairResult& r = pairs[k];
     const SaeSide& a = saes[r.first];
     const SaeSide& b = saes[r.second];
-    const std::int64_t n1 = a.params.n_features, n2 = b.params.n_features;
-    log::info("stability: seeds ", a.seed, " and ", b.seed);
+    const std::int64_t n1 = a.n_features, n2 = b.n_features;
+    const PairNearest& found = nearest[k];
+    for (const NearestCosines* c : {&found.decoder, &found.null})
+      COACT_REQUIRE(static_cast<std::int64_t>(c->row.size()) == n1 && static_cast<std::int64_t>(c->column.size()) == n2, Error,
+                    "feature_stability: nearest cosines of ", c->row.size(), " and ", c->column.size(), " features for seeds ",
+                    a.seed, " and ", b.seed);
     PairStability p;
     p.first = r.first;
     p.second = r.second;
-    max_cosines(compute, MatrixView<const float>(a.params.w_dec.data(), n1, d), MatrixView<const float>(b.params.w_dec.data(), n2, d),
-                o.block_bytes, p.max_cosine_first, p.max_cosine_second);
-    const std::vector<float> turned = rotate(compute, b.params.w_dec, n2, d, rotation);
-    max_cosines(compute, MatrixView<const float>(a.params.w_dec.data(), n1, d), MatrixView<const float>(turned.data(), n2, d),
-                o.block_bytes, p.null_max_cosine_first, p.null_max_cosine_second);
+    p.max_cosine_first = found.decoder.row;
+    p.max_cosine_second = found.decoder.column;
+    p.null_max_cosine_first = found.null.row;
+    p.null_max_cosine_second = found.null.column;
     p.pw_mcc = 0.5 * (mean(p.max_cosine_first) + mean(p.max_cosine_second));
     p.null_pw_mcc = 0.5 * (mean(p.null_max_cosine_first) + mean(p.null_max_cosine_second));
     st.pw_mcc[r.first * count + r.second] = st.pw_mcc[r.second * count + r.first] = p.pw_mcc;
@@ -235,7 +173,7 @@ std::optional<Stability> feature_stability(backend::Backend& compute, const std:
   }
 
   for (std::size_t s = 0; s < count; ++s) {
-    const std::int64_t n = saes[s].params.n_features;
+    const std::int64_t n = saes[s].n_features;
     SaeStability out;
     out.stable_count.assign(t_count * static_cast<std::size_t>(n), 0);
     out.null_stable_count.assign(t_count * static_cast<std::size_t>(n), 0);

@@ -37,10 +37,8 @@ sae::StoreShape planned_store(const Study& s) {
 
 // One SAE per seed, all of the train stage's shape, with the graph stage's edge bound.
 StageResources planned_comparison(const Study& s, const graph::SaeShape& sae, const sae::StoreShape& store, int ranks) {
-  const sae::ParamLayout layout = sae::ParamLayout::make(sae.d, sae.n, sae.kind);
   compare::ComparisonShape shape;
-  const compare::SaeShape one{sae.d, sae.n, (layout.has_threshold ? 1 : 0) + (layout.gated ? 2 : 0),
-                              s.train.normalisation == io::Normalisation::CenterScale};
+  const compare::SaeShape one{sae.d, sae.n};
   const auto edges = static_cast<std::int64_t>(graph::graph_edge_bound(s.graph, sae.n, store.rows));
   for (std::size_t i = 0; i < s.seeds().size(); ++i) {
     shape.saes.push_back(one);

@@ -228,7 +228,7 @@ class PeakMemory(StudyOnStore):
         # One study of two seeds to the compare stage; `coact graph` and `coact compare` then run
         # alone on what it made, with the study's options, so each peak is that stage's alone.
         # Graphs: top-4 on 1 rank and top-16 on 2 (a tenth and nearly all of the edge bound).
-        # The compare stage's peak is the root's feature stability (unit rows, a block of cosines).
+        # The compare stage's peak is the root's matching (its tiles and candidate pass).
         config = self.study("stages", "seeds = 52,55\nrecipe = topk\nn = 8192\nbatch-size = 4096\nk = 16\n",
                             graph="[graph]\nbatch-tokens = 4096\nnum-batches = 4\nk = 4\n", stop_after="compare")
         made = run([COACT, "run", "--config", config, "--log-level", "warn"])

@@ -269,6 +269,58 @@ TEST(BlockedMatching, GreedyRefillsRowsThatRanOut) {
   EXPECT_GT(blocked.stats.passes, 2);
 }
 
+// Each row's and column's best cosine, on every rank: 1 − the dense matrix's row and column
+// minima, from the exact and greedy matchers' first pass; the null pass's the same against B
+// turned by a rotation.
+TEST(BlockedMatching, NearestCosinesAreTheDenseMatrixExtremes) {
+  std::vector<std::int32_t> perm;
+  const Decoders cases[] = {random_decoders(50, 50, 8, 21), planted_decoders(40, 71, 12, 22, perm)};
+  for (const Decoders& m : cases) {
+    const std::vector<float> cost = dense_cost(m);
+    std::vector<float> row(static_cast<std::size_t>(m.n1), 2.0f), column(static_cast<std::size_t>(m.n2), 2.0f);
+    for (std::int64_t i = 0; i < m.n1; ++i)
+      for (std::int64_t j = 0; j < m.n2; ++j) {
+        const float c = cost[static_cast<std::size_t>(i * m.n2 + j)];
+        row[static_cast<std::size_t>(i)] = std::min(row[static_cast<std::size_t>(i)], c);
+        column[static_cast<std::size_t>(j)] = std::min(column[static_cast<std::size_t>(j)], c);
+      }
+    const auto expect_extremes = [](const std::vector<float>& got, const std::vector<float>& minima, const char* what) {
+      ASSERT_EQ(got.size(), minima.size()) << what;
+      for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], 1.0f - minima[k], 1e-6) << what << " " << k;
+    };
+    for (const bool greedy : {false, true}) {
+      BlockedMatchingOptions o = small_tiles();
+      o.greedy = greedy;
+      o.nearest = true;
+      const BlockedMatching blocked = run_blocked(m, o);
+      expect_extremes(blocked.nearest.row, row, greedy ? "greedy rows" : "exact rows");
+      expect_extremes(blocked.nearest.column, column, greedy ? "greedy columns" : "exact columns");
+    }
+    // A permutation of the coordinates with signs is a rotation whose result is exact.
+    std::vector<float> q(static_cast<std::size_t>(m.d * m.d), 0.0f);
+    Decoders turned = m;
+    for (std::int64_t k = 0; k < m.d; ++k) {
+      const std::int64_t to = (k * 5 + 1) % m.d;
+      q[static_cast<std::size_t>(k * m.d + to)] = k % 2 ? -1.0f : 1.0f;
+      for (std::int64_t j = 0; j < m.n2; ++j)
+        turned.b[static_cast<std::size_t>(j * m.d + to)] = (k % 2 ? -1.0f : 1.0f) * m.b[static_cast<std::size_t>(j * m.d + k)];
+    }
+    const std::vector<float> null_cost = dense_cost(turned);
+    std::vector<float> null_row(row.size(), 2.0f), null_column(column.size(), 2.0f);
+    for (std::int64_t i = 0; i < m.n1; ++i)
+      for (std::int64_t j = 0; j < m.n2; ++j) {
+        const float c = null_cost[static_cast<std::size_t>(i * m.n2 + j)];
+        null_row[static_cast<std::size_t>(i)] = std::min(null_row[static_cast<std::size_t>(i)], c);
+        null_column[static_cast<std::size_t>(j)] = std::min(null_column[static_cast<std::size_t>(j)], c);
+      }
+    BlockedMatchingOptions o = small_tiles();
+    o.null_rotation = &q;
+    const BlockedMatching blocked = run_blocked(m, o);
+    expect_extremes(blocked.null_nearest.row, null_row, "null rows");
+    expect_extremes(blocked.null_nearest.column, null_column, "null columns");
+  }
+}
+
 TEST(BlockedMatching, EveryRankRefusesNonFiniteInput) {
   Decoders m = random_decoders(20, 20, 4, 1);
   m.a[static_cast<std::size_t>(17 * 4 + 2)] = std::nanf("");

@@ -9,6 +9,7 @@
 #include "coact/backend/backend.h"
 #include "coact/compare/comparison.h"
 #include "coact/compare/shared_errors.h"
+#include "coact/compare/stability.h"
 #include "coact/core/rng.h"
 #include "coact/core/sha256.h"
 #include "coact/graph/graph_file.h"
@@ -141,6 +142,22 @@ TEST_F(CollectiveComparison, EveryRankCountWritesTheSingleProcessFile) {
   }
   const ComparisonFile read = read_comparison(path("collective.h5"));
   EXPECT_EQ(read.pairs[0].values.matching_block_bytes, values.matching_block_bytes);
+  // The stability's best cosines (the matching's first pass and the null pass, both over every
+  // rank) and what is counted from them are those of one process.
+  const std::optional<Stability> spread = read_stability(path("collective.h5")), single = read_stability(path("alone.h5"));
+  ASSERT_TRUE(spread && single);
+  ASSERT_EQ(spread->pairs.size(), 1u);
+  const PairStability &p = spread->pairs[0], &q = single->pairs[0];
+  for (const auto& [got, want] : {std::pair{&p.max_cosine_first, &q.max_cosine_first}, {&p.max_cosine_second, &q.max_cosine_second},
+                                  {&p.null_max_cosine_first, &q.null_max_cosine_first},
+                                  {&p.null_max_cosine_second, &q.null_max_cosine_second}}) {
+    ASSERT_EQ(got->size(), static_cast<std::size_t>(kFeatures));
+    for (std::size_t f = 0; f < got->size(); ++f) EXPECT_NEAR((*got)[f], (*want)[f], 1e-6) << f;
+  }
+  EXPECT_NEAR(p.pw_mcc, q.pw_mcc, 1e-6);
+  EXPECT_NEAR(p.null_pw_mcc, q.null_pw_mcc, 1e-6);
+  EXPECT_EQ(spread->per_sae[0].stable_count, single->per_sae[0].stable_count);
+  EXPECT_EQ(spread->per_sae[1].null_stable_count, single->per_sae[1].null_stable_count);
   // How the matching ran is an attribute of the pair, not a seeds × seeds result.
   EXPECT_FALSE(a.has("/summary/matching_seconds"));
   EXPECT_TRUE(a.has("/summary/shared_fraction"));

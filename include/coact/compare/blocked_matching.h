@@ -31,6 +31,12 @@
 // constant cost (the root prices them without any GEMM): the columns they take keep the
 // largest v, as the rectangular certificate requires.
 //
+// Nearest cosines (options.nearest): each row's and each column's largest cosine over all n1·n2
+// pairs, the best cosine of every feature in the other decoder, taken from the tiles of the
+// first pass (the matcher's candidate pass: no GEMM of its own). With options.null_rotation,
+// after the matching B's unit rows are turned by that rotation in place and one more pass
+// takes the same against them: the stability's null model, on the tiles the matching built.
+//
 // Greedy: the approximation of greedy_assignment.h (globally cheapest free pair first, ties to
 // the lower row, then the lower column), from each row's cheapest entries; a row whose entries
 // are all taken before the scan may pass its last one is refilled from the free columns by
@@ -82,6 +88,18 @@ struct BlockedMatchingOptions {
   // The cost GEMM's arithmetic (bf16/tf32 operands with fp32 sums trade ~2^-8 in each cost for
   // speed; the certificate then holds for those costs).
   backend::Precision precision = backend::Precision::Fp32;
+  // Also take the nearest cosines (NearestCosines) from the first pass's tiles.
+  bool nearest = false;
+  // Also the nearest cosines against B's rows turned by this rotation (d × d, row-major: each
+  // row b becomes b · Q), in one more pass after the matching.
+  const std::vector<float>* null_rotation = nullptr;
+};
+
+// Each row's largest cosine with any row of the other matrix (row: [a_rows]; column: each row
+// of B with any row of A, [b_rows]), as 1 − the smallest cost: within a float rounding of 1
+// (~6e-8) of the GEMM's cosine.
+struct NearestCosines {
+  std::vector<float> row, column;
 };
 
 struct BlockedMatchingStats {
@@ -112,6 +130,8 @@ struct BlockedMatching {
   // problem set to say why.
   OptimalityCertificate certificate;
   BlockedMatchingStats stats;
+  NearestCosines nearest;       // every rank, with options.nearest
+  NearestCosines null_nearest;  // every rank, with options.null_rotation
 };
 
 // Collective over `comm` (a host-buffer communicator: MPI): every rank passes its share row_share(a_rows, rank, size) of A

@@ -10,13 +10,11 @@
 
 namespace coact::compare {
 
+// The comparison reads decoders by rows and encoders by blocks (SaeSide), so only the shape of
+// W_dec and W_enc sizes it.
 struct SaeShape {
   std::int64_t d = 0;  // d_in
   std::int64_t n = 0;  // n_features
-  // [n] tensors besides b_enc: threshold (jumprelu, batchtopk, matryoshka), r_mag and b_mag
-  // (gated); and whether it stores input_mean [d] (center-scale normalisation).
-  int extra_feature_vectors = 0;
-  bool input_mean = false;
 };
 
 struct GraphShape {
@@ -31,10 +29,11 @@ struct ComparisonShape {
   int threads = 1;                 // OpenMP threads per rank (the candidate pass keeps lists per thread)
 };
 
-// The busiest rank of `ranks` running run_comparison: the root, which holds every SAE and graph,
-// takes part in each pair's decoder matching with its share and runs the pairs' analyses and
-// the feature stability alone. The memory lines are those of the root's largest phase (loading,
-// a pair's matching, a pair's Q1 baseline, the dense activation matching, or the stability);
+// The busiest rank of `ranks` running run_comparison: the root, which holds every graph, takes
+// part with its share of the decoders in each pair's matching and the stability's null pass,
+// and runs the pairs' analyses and the stability's counts alone. The memory lines are those of
+// the root's largest phase (a pair's matching, null pass, encoder cosines, Q1 baseline, the
+// dense activation matching, or the stability);
 // the notes give the others. Throws UsageError for fewer than two SAEs, graphs that are not one
 // per SAE, or ranks < 1.
 StageResources comparison_resources(const ComparisonOptions& options, const ComparisonShape& shape, int ranks);

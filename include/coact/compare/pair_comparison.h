@@ -22,12 +22,18 @@
 
 namespace coact::compare {
 
+// An SAE as the comparison holds it on the root: what its file says, no tensor. Each rank reads
+// its share of the decoder for the matching, and the encoder is read a block at a time
+// (matched_encoder_cosines), so no rank holds an SAE whole.
 struct SaeSide {
   std::string path;
   std::string hash;      // sha256 of the file
   std::uint64_t seed = 0;
-  sae::SaeTensors params;
+  std::int64_t n_features = 0, d_in = 0;
   std::string activations;  // the store it was trained on (for ground truth)
+  // W_dec [n, d] whole, only where a pair needs it on the root (ground truth, activation
+  // matching: both sized by a dense n1 × n2 or truth × n problem); empty otherwise.
+  std::vector<float> w_dec;
 };
 
 struct GraphSide {
@@ -101,9 +107,15 @@ struct PairResult {
   std::optional<GroundTruthPair> truth;
 };
 
-// Loads an SAE (parameters only) and a graph file, checking that the graph was built from that
-// SAE (its recorded hash) and has its number of features.
+// Reads an SAE's record (read_checkpoint_record's checks, no tensor) and hashes its file; a
+// graph file, checking that the graph was built from that SAE (its recorded hash) and has its
+// number of features.
 SaeSide load_sae_side(const std::string& path);
+// Reads the SAE's whole decoder into side.w_dec.
+void load_whole_decoder(SaeSide& side);
+// Each feature of `a` and its match's encoder cosine (W_enc columns), reading both files'
+// W_enc a block of input coordinates at a time: memory O(block · (n1 + n2)), not the tensors.
+std::vector<float> matched_encoder_cosines(const SaeSide& a, const SaeSide& b, const std::vector<std::int32_t>& matching);
 GraphSide load_graph_side(const std::string& path, const SaeSide& sae);
 // A graph file's Q2 statistics (recomputed from its CSR) without checking which SAE built it.
 GraphSide load_graph_statistics(const std::string& path);
@@ -118,6 +130,8 @@ struct DecoderMatching {
   std::string method;           // "exact" or "greedy"
   int ranks = 1;
   BlockedMatchingStats stats;
+  NearestCosines nearest;       // with options.matching.nearest: each feature's best cosine in the other SAE
+  NearestCosines null_nearest;  // with options.matching.null_rotation: the same against the other turned
 };
 
 // Collective over `comm`: the exact (or, with options.greedy, greedy) matching on

@@ -12,7 +12,8 @@
 //     chance;
 //   - stable (matched at the threshold in every other seed) against unstable (in none)
 //     features, compared on frequency, degree, clustering and community size.
-// Never forms an n × n matrix: the best cosines are taken row block by row block of a GEMM.
+// Never forms an n × n matrix: the best cosines are read from the matching's first pass of cost
+// tiles, and the null's from one more pass of the same tiles (blocked_matching.h), over every rank.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "coact/backend/backend.h"
+#include "coact/compare/blocked_matching.h"
 #include "coact/compare/pair_comparison.h"
 
 namespace coact::io {
@@ -33,7 +35,6 @@ struct StabilityOptions {
   std::vector<double> thresholds{0.5, 0.6, 0.7, 0.8, 0.9};  // the study's threshold is added
   double threshold = 0.7;            // the threshold of "stable" (the comparison's)
   std::uint64_t null_seed = 0;       // seed of the random rotation
-  std::int64_t block_bytes = 256ll << 20;  // one GEMM block of cosines (host and device)
 };
 
 struct PairStability {
@@ -78,19 +79,22 @@ struct Stability {
   std::vector<double> pw_mcc, null_pw_mcc;  // [S × S], NaN on the diagonal
 };
 
-// The best cosine of every row of `a` among the rows of `b` (row_max, [a.rows]) and of every
-// row of `b` among the rows of `a` (column_max, [b.rows]), block by block of rows of `a`.
-void max_cosines(backend::Backend& compute, MatrixView<const float> a, MatrixView<const float> b,
-                 std::int64_t block_bytes, std::vector<float>& row_max, std::vector<float>& column_max);
-
 // A d × d rotation drawn from the Haar measure (Gaussian matrix, Gram–Schmidt, row-major),
 // reproducible from the seed.
 std::vector<float> random_rotation(std::int64_t d, std::uint64_t seed);
 
-// Stability of the SAEs from the comparison's pairs. nullopt when the decoders cannot be
-// compared (SAEs of different activation widths).
-std::optional<Stability> feature_stability(backend::Backend& compute, const std::vector<SaeSide>& saes,
-                                           const std::vector<GraphSide>& graphs, const std::vector<PairResult>& pairs,
+// One pair's best cosines both ways, from its matching (BlockedMatchingOptions): the decoders'
+// (nearest, the first pass) and the null model's, against the second decoder turned by the
+// random rotation (null_rotation, one more pass).
+struct PairNearest {
+  NearestCosines decoder, null;
+};
+
+// Stability of the SAEs from the comparison's pairs and each pair's best cosines (`nearest`,
+// in the order of `pairs`). nullopt when the decoders cannot be compared (SAEs of different
+// activation widths).
+std::optional<Stability> feature_stability(const std::vector<SaeSide>& saes, const std::vector<GraphSide>& graphs,
+                                           const std::vector<PairResult>& pairs, const std::vector<PairNearest>& nearest,
                                            const StabilityOptions& options);
 
 // Writes /stability into an open compare.h5 (docs/formats.md).

@@ -2,10 +2,12 @@
 #include "coact/compare/blocked_matching.h"
 
 #include <limits>
+#include <optional>
 
 #include "blocked/cosine_tiles.h"
 #include "blocked/drivers.h"
 #include "blocked/exchange.h"
+#include "blocked/tile_scans.h"
 #include "coact/compare/shared_errors.h"
 #include "coact/core/strings.h"
 
@@ -60,6 +62,10 @@ BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& c
   if (b_rows > std::numeric_limits<std::int32_t>::max()) {
     throw SharedInputError(str(options.label, ": ", b_rows, " rows exceed the 32-bit index range"));
   }
+  if (options.null_rotation && static_cast<std::int64_t>(options.null_rotation->size()) != a_share.cols * a_share.cols) {
+    throw SharedInputError(str(options.label, ": a null rotation of ", options.null_rotation->size(), " entries for rows of width ",
+                               a_share.cols));
+  }
   backend.require_precision(options.precision);
   blocked::CosineTiles tiles(backend, comm, a_share, a_rows, b_share, b_rows, options.block_rows,
                              options.block_columns, options.precision);
@@ -70,9 +76,31 @@ BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& c
     empty.certificate.valid_assignment = true;
     empty.certificate.optimal = !options.greedy;
     empty.assignment.column_potential.assign(static_cast<std::size_t>(comm.is_root() ? b_rows : 0), 0.0);
+    if (options.nearest) empty.nearest.column.assign(static_cast<std::size_t>(b_rows), -1.0f);
+    if (options.null_rotation) empty.null_nearest.column.assign(static_cast<std::size_t>(b_rows), -1.0f);
     return empty;
   }
-  return options.greedy ? blocked::greedy_matching(tiles, comm, options) : blocked::exact_matching(tiles, comm, options);
+  // Both matchers' first pass visits every entry (the candidate pass; greedy's first round).
+  std::optional<blocked::NearestScan> nearest;
+  if (options.nearest) {
+    nearest.emplace(tiles.a_share(), b_rows);
+    tiles.also_visit_next_pass(*nearest);
+  }
+  BlockedMatching result =
+      options.greedy ? blocked::greedy_matching(tiles, comm, options) : blocked::exact_matching(tiles, comm, options);
+  if (nearest) {
+    result.nearest = nearest->cosines(comm);
+    result.stats.rank_bytes += nearest->bytes() + static_cast<std::int64_t>((a_rows + b_rows) * sizeof(float));
+    result.stats.max_rank_bytes = blocked::max_over_ranks(comm, result.stats.rank_bytes);
+  }
+  if (options.null_rotation) {
+    // The matcher's state is gone; its tiles stay for one more pass against B turned.
+    tiles.turn_second(*options.null_rotation);
+    blocked::NearestScan null(tiles.a_share(), b_rows);
+    tiles.pass(nullptr, null, "null pass");
+    result.null_nearest = null.cosines(comm);
+  }
+  return result;
 }
 
 }  // namespace coact::compare

@@ -4,9 +4,11 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
 
 #include "blocked/exchange.h"
 #include "coact/compare/shared_errors.h"
+#include "coact/core/errors.h"
 #include "coact/core/memory.h"
 #include "coact/core/progress.h"
 #include "coact/core/strings.h"
@@ -108,8 +110,30 @@ const float* CosineTiles::block_of(const std::int32_t* rows, std::int64_t count)
   return block_.data();
 }
 
+void CosineTiles::turn_second(const std::vector<float>& rotation) {
+  COACT_REQUIRE(static_cast<std::int64_t>(rotation.size()) == d_ * d_, Error, "turn_second: a rotation of ", rotation.size(),
+                " entries for rows of width ", d_);
+  const std::int64_t rows = b_share_.count();
+  if (rows == 0) return;
+  const std::int64_t block = std::min<std::int64_t>(rows, 1024);
+  backend::Buffer<float> q(backend_, rotation.size()), in(backend_, static_cast<std::size_t>(block * d_)),
+      out(backend_, static_cast<std::size_t>(block * d_));
+  q.copy_from_host(rotation);
+  for (std::int64_t first = 0; first < rows; first += block) {
+    const std::int64_t count = std::min(block, rows - first);
+    const std::size_t bytes = static_cast<std::size_t>(count * d_) * sizeof(float);
+    float* host = b_unit_.data() + first * d_;
+    backend_.copy_bytes(in.data(), host, bytes, backend::CopyKind::HostToDevice);
+    backend_.gemm(backend::Transpose::No, backend::Transpose::No, count, d_, d_, 1.0f, in.data(), d_, q.data(), d_, 0.0f,
+                  out.data(), d_);
+    backend_.copy_bytes(host, out.data(), bytes, backend::CopyKind::DeviceToHost);
+    backend_.synchronize();
+  }
+}
+
 void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor, const std::string& what) {
   ++passes_;
+  TileVisitor* const watcher = std::exchange(watcher_, nullptr);
   const std::vector<std::int32_t>& list = rows ? *rows : all_rows_;
   const auto count = static_cast<std::int64_t>(list.size());
   std::unique_ptr<Progress> progress;
@@ -136,7 +160,9 @@ void CosineTiles::pass(const std::vector<std::int32_t>* rows, TileVisitor& visit
         gemm_seconds_ += clock.seconds();
         entries_ += height * width;
         clock.restart();
-        visitor.visit({values, height, width, list.data() + r0, r0, first});
+        const Tile tile{values, height, width, list.data() + r0, r0, first};
+        visitor.visit(tile);
+        if (watcher) watcher->visit(tile);
         visit_seconds_ += clock.seconds();
         if (progress) progress->advance(height * width);
       }

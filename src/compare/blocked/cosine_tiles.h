@@ -46,6 +46,13 @@ class CosineTiles {
   // null.
   // `what` names the pass in the root's progress line (see report_progress).
   void pass(const std::vector<std::int32_t>* rows, TileVisitor& visitor, const std::string& what);
+  // Turns this rank's unit rows of B by `rotation` (d × d, row-major: b ← b · Q) in place, a
+  // block of rows at a time by Backend::gemm: later passes see B turned (the stability's null
+  // model; an orthogonal Q keeps the rows unit).
+  void turn_second(const std::vector<float>& rotation);
+  // The next pass's tiles also go to `watcher`, after `visitor` (a second reading of the same
+  // tiles, for a caller that wraps a matcher: the nearest cosines ride on its first pass).
+  void also_visit_next_pass(TileVisitor& watcher) { watcher_ = &watcher; }
   // Passes over at least `min_entries` of the root's entries show progress (coact::Progress)
   // on the root, as "<label>: <what>".
   void report_progress(std::string label, std::int64_t min_entries) {
@@ -89,6 +96,7 @@ class CosineTiles {
   double gemm_seconds_ = 0, visit_seconds_ = 0;
   std::int64_t entries_ = 0;
   int passes_ = 0;
+  TileVisitor* watcher_ = nullptr;
   std::string progress_label_;
   std::int64_t progress_min_entries_ = std::numeric_limits<std::int64_t>::max();
 };

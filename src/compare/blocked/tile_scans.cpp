@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "blocked/exchange.h"
 #include "coact/core/memory.h"
+#include "coact/core/strings.h"
+#include "coact/compare/shared_errors.h"
 
 namespace coact::compare::blocked {
 namespace {
@@ -291,6 +295,79 @@ void ReducedScan::visit(const Tile& tile) {
 
 std::int64_t ReducedScan::bytes() const {
   return heap_.bytes() + static_cast<std::int64_t>(minimum_.size() * sizeof(double) + matched_cost_.size() * sizeof(float));
+}
+
+NearestScan::NearestScan(const RowShare& share, std::int64_t columns)
+    : share_(share), columns_(columns),
+      row_minimum_(allocate_vector<float>({"each row's cheapest cost (nearest cosines)"}, static_cast<std::size_t>(share.count()))),
+      column_minimum_(allocate_vector<float>({"each column's cheapest cost (nearest cosines)"}, static_cast<std::size_t>(columns))) {
+  std::fill(row_minimum_.begin(), row_minimum_.end(), std::numeric_limits<float>::infinity());
+  std::fill(column_minimum_.begin(), column_minimum_.end(), std::numeric_limits<float>::infinity());
+}
+
+void NearestScan::visit(const Tile& tile) {
+  const std::int64_t width = tile.columns;
+  const bool team = worth_a_team(tile.rows * width);
+#pragma omp parallel for schedule(static) if (team)
+  for (std::int64_t r = 0; r < tile.rows; ++r) {
+    const float* costs = tile.values + r * width;
+    float row_minimum = std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(min : row_minimum)
+    for (std::int64_t j = 0; j < width; ++j) row_minimum = std::min(row_minimum, costs[j]);
+    float& kept = row_minimum_[static_cast<std::size_t>(tile.local_rows[r])];
+    kept = std::min(kept, row_minimum);
+  }
+  // Columns: each thread takes slices of them down every row of the tile.
+  constexpr std::int64_t kSlice = 256;
+  float* const best = column_minimum_.data() + tile.column_begin;
+#pragma omp parallel for schedule(static) if (team)
+  for (std::int64_t j0 = 0; j0 < width; j0 += kSlice) {
+    const std::int64_t end = std::min(width, j0 + kSlice);
+    for (std::int64_t r = 0; r < tile.rows; ++r) {
+      const float* costs = tile.values + r * width;
+#pragma omp simd
+      for (std::int64_t j = j0; j < end; ++j) best[j] = std::min(best[j], costs[j]);
+    }
+  }
+  entries_ += tile.rows * width;
+}
+
+NearestCosines NearestScan::cosines(dist::Comm& comm) const {
+  const bool complete = entries_ == share_.count() * columns_;
+  if (max_over_ranks(comm, complete ? 0 : 1) != 0) {
+    throw SharedInputError(str("nearest cosines: a rank's pass did not cover its rows (internal error)"));
+  }
+  NearestCosines out;
+  BytePacker mine;
+  mine.put_all(std::span<const float>(row_minimum_));
+  const std::vector<std::uint8_t> rows = gather_bytes(comm, mine.bytes());
+  out.row.resize(rows.size() / sizeof(float));
+  std::memcpy(out.row.data(), rows.data(), rows.size());
+  // A row with no row of the other matrix to meet keeps cosine −1, the smallest a cosine can be.
+  const auto cosine = [](float cost) { return std::max(1.0f - cost, -1.0f); };
+  for (float& c : out.row) c = cosine(c);
+  // Columns: the minimum over ranks, a piece at a time so that no rank holds every rank's
+  // copy of all of them.
+  out.column = column_minimum_;
+  const auto ranks = static_cast<std::int64_t>(comm.size());
+  if (ranks > 1) {
+    const std::int64_t piece = std::max<std::int64_t>(1, (std::int64_t{4} << 20) / ranks);
+    std::vector<float> all(static_cast<std::size_t>(std::min(piece, columns_) * ranks));
+    for (std::int64_t first = 0; first < columns_; first += piece) {
+      const std::int64_t count = std::min(piece, columns_ - first);
+      comm.allgather(column_minimum_.data() + first, all.data(), static_cast<std::size_t>(count) * sizeof(float));
+      for (std::int64_t r = 0; r < ranks; ++r)
+        for (std::int64_t j = 0; j < count; ++j)
+          out.column[static_cast<std::size_t>(first + j)] =
+              std::min(out.column[static_cast<std::size_t>(first + j)], all[static_cast<std::size_t>(r * count + j)]);
+    }
+  }
+  for (float& c : out.column) c = cosine(c);
+  return out;
+}
+
+std::int64_t NearestScan::bytes() const {
+  return static_cast<std::int64_t>((row_minimum_.size() + column_minimum_.size()) * sizeof(float));
 }
 
 }  // namespace coact::compare::blocked

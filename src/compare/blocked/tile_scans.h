@@ -129,4 +129,23 @@ class ReducedScan final : public TileVisitor {
   std::vector<float> matched_cost_;
 };
 
+// Each row's and each column's smallest cost over the entries the passes show it: the nearest
+// row of the other matrix, at cosine 1 − cost. Rows of this rank's share; columns over the rows
+// this rank saw, combined over ranks by cosines().
+class NearestScan final : public TileVisitor {
+ public:
+  NearestScan(const RowShare& share, std::int64_t columns);
+  void visit(const Tile& tile) override;
+  // Collective: every row's and column's nearest cosine over all ranks, on every rank. Throws
+  // on every rank when a rank's passes did not show it each of its entries once.
+  NearestCosines cosines(dist::Comm& comm) const;
+  std::int64_t bytes() const;
+
+ private:
+  RowShare share_;
+  std::int64_t columns_;
+  std::vector<float> row_minimum_, column_minimum_;
+  std::int64_t entries_ = 0;
+};
+
 }  // namespace coact::compare::blocked
