@@ -20,11 +20,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import h5py
 import networkx as nx
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from peak_rss import measured  # noqa: E402
 
 COACT = os.path.abspath(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1048576
@@ -33,12 +35,6 @@ BATCH = int(sys.argv[4]) if len(sys.argv) > 4 else 4096
 BATCHES = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 K = 32
 ROOT = ["--allow-run-as-root"] if os.getuid() == 0 else []
-# The largest RSS of the command's process tree: mpirun waits for its ranks, this wrapper for
-# mpirun, so RUSAGE_CHILDREN's ru_maxrss is the largest of them all.
-PEAK_RSS = ("import resource, subprocess, sys\n"
-            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
-            "sys.exit(r.returncode)\n")
 
 
 def coact(args, ranks=1):
@@ -46,15 +42,6 @@ def coact(args, ranks=1):
     if ranks > 1:
         command = ["mpirun", "-n", str(ranks), "--oversubscribe", *ROOT, *command]
     return command
-
-
-def measured(command):
-    start = time.perf_counter()
-    r = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({r.returncode}):\n{r.stderr}")
-    return seconds, int(r.stdout.split()[-1])
 
 
 def graph_arrays(path):
