@@ -26,8 +26,9 @@ void read_config(ModelInputs& in) {
   in.hook = parse_hook(in.options.hook, in.config);
 }
 
-// Everything but the weights of the other ranks: flags, config, hook, weights and tokens.
-void load_on_root(ModelInputs& in) {
+// The config, the hook and the BOS the sequences start with: what recording needs before the
+// weights. Returns the tokenizer for text inputs.
+std::optional<data::Tokenizer> read_config_and_tokenizer(ModelInputs& in) {
   const ModelInputOptions& o = in.options;
   if (o.tokens.empty()) throw UsageError("no --tokens files");
   read_config(in);
@@ -36,8 +37,7 @@ void load_on_root(ModelInputs& in) {
                          " (n_ctx ", in.config.n_ctx, "): sequences that long cannot be run"));
   }
 
-  const std::optional<data::Tokenizer> tokenizer =
-      data::load_tokenizer({o.tokenizer, o.encoder, o.merges}, in.provenance_inputs);
+  std::optional<data::Tokenizer> tokenizer = data::load_tokenizer({o.tokenizer, o.encoder, o.merges}, in.provenance_inputs);
   in.bos_id = o.prepend_bos ? o.bos_id : -1;
   if (o.prepend_bos && in.bos_id < 0) {
     if (tokenizer && tokenizer->bos_id()) in.bos_id = *tokenizer->bos_id();
@@ -46,10 +46,12 @@ void load_on_root(ModelInputs& in) {
   }
   if (in.bos_id >= in.config.d_vocab)
     throw UsageError(str("--bos-id ", in.bos_id, " is not below the model's vocabulary size ", in.config.d_vocab));
+  return tokenizer;
+}
 
-  // Weights before tokens: a bad checkpoint fails fast, before a long tokenisation.
-  in.weights = load_transformer_weights(o.weights, in.config);
-
+// The token inputs cut into sequences of seq_len, as the recording runs them.
+void read_sequences(ModelInputs& in, const std::optional<data::Tokenizer>& tokenizer) {
+  const ModelInputOptions& o = in.options;
   data::TokenReadOptions read;
   read.tokenizer = tokenizer ? &*tokenizer : nullptr;
   data::SequenceOptions cut;
@@ -70,6 +72,29 @@ void load_on_root(ModelInputs& in) {
   std::string list;
   for (const std::string& path : o.tokens) list += (list.empty() ? "" : "\n") + path;
   in.provenance_inputs["tokens"] = list;
+}
+
+// Everything but the weights of the other ranks: flags, config, hook, weights and tokens.
+void load_on_root(ModelInputs& in) {
+  const std::optional<data::Tokenizer> tokenizer = read_config_and_tokenizer(in);
+  // Weights before tokens: a bad checkpoint fails fast, before a long tokenisation.
+  in.weights = load_transformer_weights(in.options.weights, in.config);
+  read_sequences(in, tokenizer);
+}
+
+// The options' checks and the config's source, on every rank alike.
+ModelInputs checked_inputs(const ModelInputOptions& options) {
+  ModelInputs in;
+  in.options = options;
+  if (options.weights.empty()) throw UsageError("no --model weights given");
+  model_input_table().check(options, options::flag_labels());
+  // The config: --model-config, else a GGUF file's own metadata, else config.json beside the
+  // weights (read_model_config says which is missing).
+  in.config_path = model_config_source(options.weights, options.config);
+  in.model_name = options.model_name;
+  in.provenance_inputs["model"] = options.weights;
+  in.provenance_inputs["config"] = in.config_path;
+  return in;
 }
 
 }  // namespace
@@ -127,16 +152,7 @@ const options::Table<ModelInputOptions>& model_input_table() {
 
 ModelInputs load_model_inputs(dist::MpiComm& world, const ModelInputOptions& options,
                               const std::function<void()>& root_check) {
-  ModelInputs in;
-  in.options = options;
-  if (options.weights.empty()) throw UsageError("no --model weights given");
-  model_input_table().check(options, options::flag_labels());
-  // The config: --model-config, else a GGUF file's own metadata, else config.json beside the
-  // weights (read_model_config says which is missing).
-  in.config_path = model_config_source(options.weights, options.config);
-  in.model_name = options.model_name;
-  in.provenance_inputs["model"] = options.weights;
-  in.provenance_inputs["config"] = in.config_path;
+  ModelInputs in = checked_inputs(options);
 
   dist::run_on_root(world, [&] {
     if (root_check) root_check();
@@ -162,6 +178,12 @@ ModelInputs load_model_inputs(dist::MpiComm& world, const ModelInputOptions& opt
     if (tab != std::string::npos) in.provenance_inputs[entry.substr(0, tab)] = entry.substr(tab + 1);
   }
   return in;
+}
+
+PlannedRecording plan_recording(const ModelInputOptions& options) {
+  ModelInputs in = checked_inputs(options);
+  read_sequences(in, read_config_and_tokenizer(in));
+  return {in.sequences, options.seq_len, in.hook.width(in.config)};
 }
 
 }  // namespace coact::model

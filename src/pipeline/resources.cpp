@@ -7,13 +7,15 @@
 #include "coact/core/strings.h"
 #include "coact/compare/comparison_resources.h"
 #include "coact/graph/build_resources.h"
+#include "coact/model/inputs.h"
 #include "coact/sae/sae.h"
 #include "coact/sae/training_resources.h"
 
 namespace coact::pipeline {
 namespace {
 
-// The activations the train stage will read: the synthetic store as [synth] describes it, or an
+// The activations the train stage will read: the synthetic store as [synth] describes it, the
+// store [record] will write (from the model's config and the tokens, before it exists), or an
 // existing store's shape.
 sae::StoreShape planned_store(const Study& s) {
   if (s.job.source == Source::Synthetic) {
@@ -24,10 +26,20 @@ sae::StoreShape planned_store(const Study& s) {
     return shape;
   }
   std::error_code ec;
-  if (s.job.source == Source::Record && !std::filesystem::exists(s.store_path(), ec))
-    throw ConfigError(str("data.source = record: the activations' width is known once they are recorded (",
-                          s.store_path(), " does not exist yet); plan the train stage after the data stage "
-                          "(run.stop-after = data) or with data.source = store"));
+  if (s.job.source == Source::Record && !std::filesystem::exists(s.store_path(), ec)) {
+    model::PlannedRecording recording;
+    try {
+      recording = model::plan_recording(s.record_inputs);
+    } catch (const Error& e) {
+      throw ConfigError(str("record: ", e.what()));
+    }
+    // coact record writes unfiltered chunks, which the store memory-maps.
+    sae::StoreShape shape;
+    shape.rows = recording.sequences * recording.seq_len;
+    shape.d = recording.width;
+    shape.element_bytes = s.record.dtype == io::ElementType::F16 ? 2 : 4;
+    return shape;
+  }
   try {
     return sae::store_shape(io::ActivationStore::open(s.store_path()));
   } catch (const Error& e) {

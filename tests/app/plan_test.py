@@ -193,14 +193,51 @@ class Layout(StudyOnStore):
                 self.assertIn(words, done.stderr)
                 self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
 
-    def test_record_source_needs_the_store(self):
+    def test_record_source_is_planned_from_the_model_and_tokens(self):
+        # Before the data stage the store does not exist: the plan takes its width from the
+        # model's config (the hook's width) and its rows from the tokens, and says the same as
+        # the plan of the recorded store.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
+        import gpt2_reference as ref
+        import numpy as np
+        cfg = dict(n_layers=1, d_model=16, n_heads=2, d_head=8, d_mlp=32, d_vocab=61, d_vocab_out=61, n_ctx=16,
+                   act_fn="gelu_new", model_name="tiny-gpt2")
+        rng = np.random.default_rng(3)
+        model_dir = os.path.join(self.tmp, "record_model")
+        os.makedirs(model_dir)
+        ref.write_huggingface(model_dir, ref.random_model(rng, cfg, tied=True), cfg)
+        tokens = os.path.join(model_dir, "tokens.h5")
+        import h5py
+        with h5py.File(tokens, "w") as f:
+            f["tokens"] = rng.integers(0, cfg["d_vocab"], (64, 16)).astype(np.int32)
         path = os.path.join(self.tmp, "record.ini")
         with open(path, "w") as f:
-            f.write(f"out = {os.path.join(self.tmp, 'record')}\n[run]\nstop-after = train\n[data]\nsource = record\n"
+            f.write(f"out = {os.path.join(self.tmp, 'record')}\ndevice = cpu\n[run]\nstop-after = graph\n[data]\nsource = record\n"
+                    f"[record]\nmodel = {model_dir}/model.safetensors\ntokens = {tokens}\nseq-len = 12\n"
+                    "[train]\nseeds = 52\nsteps = 5\nrecipe = topk\nk = 4\nn = 64\nbatch-size = 128\n"
+                    "[graph]\nbatch-tokens = 128\nnum-batches = 2\n")
+        before = self.plan_stages(path, 1)
+        self.assertEqual([s["stage"] for s in before], ["train", "graph"])
+        # blocks.0.mlp.hook_post: d_mlp = 32 wide (the rows, cut from the tokens, size the store's
+        # lines, which must equal those of the recorded store below).
+        self.assertIn("n 64 × d 32", before[0]["layout"])
+        made = run([COACT, "run", "--config", path, "--run.stop-after", "data", "--log-level", "warn"])
+        self.assertEqual(made.returncode, 0, made.stderr[-2000:])
+        with h5py.File(os.path.join(self.tmp, "record", "acts.h5"), "r") as f:
+            self.assertEqual(f["activations"].shape[1], 32)
+        after = self.plan_stages(path, 1)
+        # Every line but the runtime's, which is measured in the plan's own process.
+        sized = lambda stage: [m for m in stage["memory"] if not m["what"].startswith("runtime:")]  # noqa: E731
+        for b, a in zip(before, after):
+            self.assertEqual(sized(b), sized(a), b["stage"])
+            self.assertEqual(b["layout"], a["layout"], b["stage"])
+        # A model that is not there is named before any work.
+        with open(path, "w") as f:
+            f.write(f"out = {os.path.join(self.tmp, 'record2')}\n[run]\nstop-after = train\n[data]\nsource = record\n"
                     "[train]\nseeds = 52\nsteps = 5\n[record]\nmodel = /nonexistent/model.safetensors\ntokens = /nonexistent/tokens.h5\n")
         done = run([COACT, "plan", "--config", path, "--ranks", "1"])
         self.assertEqual(done.returncode, 2, done.stderr)
-        self.assertIn("data.source = record", done.stderr)
+        self.assertIn("record", done.stderr)
 
 
 class PeakMemory(StudyOnStore):

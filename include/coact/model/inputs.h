@@ -58,4 +58,12 @@ struct ModelInputs {
 ModelInputs load_model_inputs(dist::MpiComm& world, const ModelInputOptions& options,
                               const std::function<void()>& root_check);
 
+// What recording these inputs will write, from the config and the tokens alone (the weights
+// are not read): sequences × seq_len rows, each `width` = the hook's width wide. Text inputs are
+// tokenised as the recording tokenises them. Throws as load_model_inputs would.
+struct PlannedRecording {
+  std::int64_t sequences = 0, seq_len = 0, width = 0;
+};
+PlannedRecording plan_recording(const ModelInputOptions& options);
+
 }  // namespace coact::model
