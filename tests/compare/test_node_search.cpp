@@ -155,5 +155,40 @@ TEST(Neighbourhood, MissingNeighboursAreMisses) {
   EXPECT_TRUE(std::isinf(score.restricted.median_rank)) << "a counterpart outside the neighbourhood is never found";
 }
 
+TEST(NodeSearch, GlobalRanksCountEveryCloserCandidateOnce) {
+  // Against the plain definition: 1 + the candidates other than the target at a distance no
+  // larger than the target's, over tiles of queries and blocks of candidates that end mid-way
+  // (1,300 candidates, 37 queries), with exact ties (repeated rows, rounded values).
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> level(0, 3);
+  for (const int columns : {kStatisticCount, kExtendedStatisticCount}) {
+    const std::int64_t n1 = 60, n2 = 1300;
+    std::vector<double> s1(static_cast<std::size_t>(n1 * columns)), s2(static_cast<std::size_t>(n2 * columns));
+    for (double& x : s1) x = 0.5 * level(gen);
+    for (double& x : s2) x = 0.5 * level(gen);
+    std::vector<std::int64_t> target(static_cast<std::size_t>(n1)), queries;
+    for (std::int64_t i = 0; i < n1; ++i) {
+      target[static_cast<std::size_t>(i)] = (i * 97 + 5) % n2;
+      if (i % 5 != 0) queries.push_back(i);
+    }
+    const std::vector<double> ranks = global_ranks(s1, s2, queries, target, columns);
+    ASSERT_EQ(ranks.size(), queries.size());
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+      const std::int64_t i = queries[q], t = target[static_cast<std::size_t>(i)];
+      auto distance = [&](std::int64_t c) {
+        double sum = 0;
+        for (int k = 0; k < columns; ++k) {
+          const double x = s1[static_cast<std::size_t>(i * columns + k)] - s2[static_cast<std::size_t>(c * columns + k)];
+          sum += x * x;
+        }
+        return sum;
+      };
+      std::int64_t closer = 0;
+      for (std::int64_t c = 0; c < n2; ++c) closer += c != t && distance(c) <= distance(t);
+      EXPECT_EQ(ranks[q], static_cast<double>(closer + 1)) << columns << " " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace coact::compare
