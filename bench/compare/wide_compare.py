@@ -4,7 +4,7 @@ cores; by default n = 131,072 latents at d = 2,048.
 
   /usr/bin/python3 bench/compare/wide_compare.py build/coact [N] [D] [RANKS] [DIR]
 
-RANKS is the rank counts to run, comma-separated (default "1,2"); DIR keeps the SAEs, graphs
+RANKS is the rank counts to run, comma-separated (default "1,2"; "none" only makes the inputs); DIR keeps the SAEs, graphs
 and comparisons between invocations (default /tmp/coact_wide_compare), so a second invocation
 with RANKS = 2 reuses what the first made.
 
@@ -38,7 +38,7 @@ from peak_rss import measured  # noqa: E402
 COACT = os.path.abspath(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 131072
 D = int(sys.argv[3]) if len(sys.argv) > 3 else 2048
-RANKS = [int(r) for r in (sys.argv[4] if len(sys.argv) > 4 else "1,2").split(",")]
+RANKS = [int(r) for r in (sys.argv[4] if len(sys.argv) > 4 else "1,2").split(",") if r and r != "none"]
 WORK = sys.argv[5] if len(sys.argv) > 5 else "/tmp/coact_wide_compare"
 TOKENS, K, SHARED, GEMM_N = 4096, 32, 0.55, 8192
 ROOT = ["--allow-run-as-root"] if os.getuid() == 0 else []

@@ -92,11 +92,19 @@ std::vector<float> random_rotation(std::int64_t d, std::uint64_t seed) {
         for (std::int64_t c = 0; c < d; ++c) dot += row[c] * prev[c];
         dots[static_cast<std::size_t>(p)] = dot;
       }
+      // Σ_p dots[p]·q[p][c] for every c, p in order from 0 as a scalar sum would take it, but
+      // reading the earlier rows along their length: slices of 256 columns down the rows.
 #pragma omp parallel for schedule(static)
-      for (std::int64_t c = 0; c < d; ++c) {
-        double sum = 0;
-        for (std::int64_t p = 0; p < r; ++p) sum += dots[static_cast<std::size_t>(p)] * q[static_cast<std::size_t>(p * d + c)];
-        row[c] -= sum;
+      for (std::int64_t c0 = 0; c0 < d; c0 += 256) {
+        const std::int64_t end = std::min(d, c0 + 256);
+        double sum[256] = {};
+        for (std::int64_t p = 0; p < r; ++p) {
+          const double weight = dots[static_cast<std::size_t>(p)];
+          const double* prev = q.data() + p * d;
+#pragma omp simd
+          for (std::int64_t c = c0; c < end; ++c) sum[c - c0] += weight * prev[c];
+        }
+        for (std::int64_t c = c0; c < end; ++c) row[c] -= sum[c - c0];
       }
     }
     double norm = 0;
