@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -68,25 +70,44 @@ TEST(Json, WritesNestedValuesWithEscapes) {
 namespace coact {
 namespace {
 
-// FIPS 180-4 / NIST test vectors.
+// FIPS 180-4 / NIST test vectors, by both paths (the SHA extensions where this CPU has them).
 TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(Sha256().hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  Sha256 abc;
-  abc.update("abc");
-  EXPECT_EQ(abc.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  Sha256 two_blocks;
-  two_blocks.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
-  EXPECT_EQ(two_blocks.hex_digest(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  // A million 'a's, fed in uneven pieces.
-  Sha256 million;
-  const std::string piece(997, 'a');
-  std::size_t left = 1000000;
-  while (left > 0) {
-    const std::size_t n = std::min(left, piece.size());
-    million.update(piece.data(), n);
-    left -= n;
+  for (const Sha256Path path : {Sha256Path::Auto, Sha256Path::Portable}) {
+    EXPECT_EQ(Sha256(path).hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    Sha256 abc(path);
+    abc.update("abc");
+    EXPECT_EQ(abc.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    Sha256 two_blocks(path);
+    two_blocks.update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+    EXPECT_EQ(two_blocks.hex_digest(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    // A million 'a's, fed in uneven pieces.
+    Sha256 million(path);
+    const std::string piece(997, 'a');
+    std::size_t left = 1000000;
+    while (left > 0) {
+      const std::size_t n = std::min(left, piece.size());
+      million.update(piece.data(), n);
+      left -= n;
+    }
+    EXPECT_EQ(million.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   }
-  EXPECT_EQ(million.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, BothPathsAgreeOnEveryLength) {
+  // Every length across the padding boundaries and many blocks, fed in pieces of many sizes.
+  std::vector<std::uint8_t> bytes(5000);
+  std::uint32_t x = 12345;
+  for (auto& b : bytes) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  for (std::size_t length = 0; length < bytes.size(); length += length < 300 ? 1 : 97) {
+    Sha256 fast, portable(Sha256Path::Portable);
+    const std::size_t piece = 1 + length % 131;
+    for (std::size_t at = 0; at < length; at += piece) fast.update(bytes.data() + at, std::min(piece, length - at));
+    portable.update(bytes.data(), length);
+    ASSERT_EQ(fast.hex_digest(), portable.hex_digest()) << length;
+  }
 }
 
 }  // namespace
