@@ -341,7 +341,7 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       const PairCorrelation* correlation = nullptr;
       for (const auto& c : o.correlations)
         if (c.first == i && c.second == j) correlation = &c;
-      results.push_back(compare_pair(compute, saes[i], saes[j], graphs[i], graphs[j], o.pair, truth, correlation,
+      results.push_back(compare_pair(saes[i], saes[j], graphs[i], graphs[j], o.pair, truth, correlation,
                                      plan.decoder ? &decoders : nullptr));
       results.back().first = i;
       results.back().second = j;

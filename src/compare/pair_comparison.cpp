@@ -13,13 +13,13 @@
 #include "coact/core/rng.h"
 #include "coact/core/sha256.h"
 #include "coact/data/ground_truth.h"
+#include "coact/dist/comm.h"
 #include "coact/graph/betweenness.h"
 #include "coact/graph/core_decomposition.h"
 #include "coact/graph/graph_check.h"
 #include "coact/graph/pagerank.h"
 #include "coact/sae/checkpoint.h"
 #include "coact/sae/training.h"
-#include "single_process_comm.h"
 
 namespace coact::compare {
 
@@ -258,7 +258,7 @@ void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& o) {
                          "): give the smaller SAE first for a rectangular matching"));
 }
 
-PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
+PairResult compare_pair(const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const PairOptions& o, const std::vector<float>& truth,
                         const PairCorrelation* correlation, const DecoderMatching* decoders) {
   const std::int64_t d = a.d_in, n1 = a.n_features, n2 = b.n_features;
@@ -275,15 +275,8 @@ PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSi
   // for cosine_cost + solve_assignment + verify_optimality; its GEMM work is 1.09 passes over
   // the entries, the dense path's one pass plus three over the stored matrix), needs no n1·n2
   // floats (591 MiB peak against the matrix's 1 GiB alone), and spreads over ranks.
-  DecoderMatching here;
-  if (same_width && decoders == nullptr) {
-    SingleProcessComm alone;
-    COACT_REQUIRE(static_cast<std::int64_t>(a.w_dec.size()) == n1 * d && static_cast<std::int64_t>(b.w_dec.size()) == n2 * d, Error,
-                  label, ": compare_pair matches decoders itself only when both are loaded whole");
-    here = match_decoders(compute, alone, MatrixView<const float>(a.w_dec.data(), n1, d), n1,
-                          MatrixView<const float>(b.w_dec.data(), n2, d), n2, o, label);
-    decoders = &here;
-  }
+  if (same_width && decoders == nullptr)
+    throw Error(str(label, ": compare_pair takes the decoder matching run over the ranks (match_decoders)"));
   if (same_width) {
     if (static_cast<std::int64_t>(decoders->matching.size()) != n1)
       throw Error(str("a decoder matching of ", decoders->matching.size(), " rows for ", n1, " features"));

@@ -149,10 +149,10 @@ void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& options);
 // One pair. `truth` (m × d true directions) may be empty. With options.match_activations the
 // matching is the exact assignment on 1 − `correlation` (required then; SAEs of different
 // d_in allowed, their decoder and encoder cosines are NaN and the ground truth is skipped).
-// `decoders` is the pair's decoder matching when the caller ran it over ranks (same d_in
-// only); without it compare_pair runs it here, on this process alone.
-PairResult compare_pair(backend::Backend& compute, const SaeSide& a, const SaeSide& b, const GraphSide& ga,
+// `decoders` is the pair's decoder matching, run over the ranks by match_decoders (required
+// for SAEs of one d_in: SaeSide holds no decoder to match here).
+PairResult compare_pair(const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const PairOptions& options, const std::vector<float>& truth,
-                        const PairCorrelation* correlation = nullptr, const DecoderMatching* decoders = nullptr);
+                        const PairCorrelation* correlation, const DecoderMatching* decoders);
 
 }  // namespace coact::compare
