@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "coact/compare/comparison_check.h"
 #include "coact/compare/stability.h"
@@ -149,11 +150,14 @@ std::vector<float> load_truth(const std::string& given, const std::vector<SaeSid
   return truth->directions;
 }
 
-// This rank's rows row_share(n, rank, size) of an SAE's decoder, read from its file: no rank
-// holds a decoder whole unless it is the only rank.
-std::vector<float> read_decoder_share(dist::Comm& comm, const std::string& path, std::int64_t n) {
+// This rank's rows row_share(n, rank, size) of an SAE's decoder, read from its file a block at a
+// time as the matcher normalises them: no rank holds a decoder whole unless it is the only
+// rank, and none holds its rows twice.
+ShareRows decoder_share(dist::Comm& comm, const sae::ParameterRows& file, std::int64_t n, std::int64_t d) {
   const RowShare mine = row_share(n, comm.rank(), comm.size());
-  return sae::ParameterRows(path).read("W_dec", mine.begin, mine.count());
+  return {mine.count(), d, [&file, begin = mine.begin, d](std::int64_t first, std::int64_t count, float* out) {
+            file.read_into("W_dec", begin + first, count, {out, static_cast<std::size_t>(count * d)});
+          }};
 }
 
 // What every rank needs to know of a pair to take part in its decoder matching.
@@ -325,15 +329,14 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
     if (root) log::info("comparing ", saes[i].path, " with ", saes[j].path);
     DecoderMatching decoders;
     if (plan.decoder) {
-      std::vector<float> first_rows, second_rows;
+      std::optional<sae::ParameterRows> first_file, second_file;
       dist::run_on_every_rank(comm, [&] {
-        first_rows = read_decoder_share(comm, o.saes[i], plan.n1);
-        second_rows = read_decoder_share(comm, o.saes[j], plan.n2);
+        first_file.emplace(o.saes[i]);
+        second_file.emplace(o.saes[j]);
       });
-      const MatrixView<const float> first(first_rows.data(), row_share(plan.n1, comm.rank(), comm.size()).count(), plan.width);
-      const MatrixView<const float> second(second_rows.data(), row_share(plan.n2, comm.rank(), comm.size()).count(), plan.width);
       const std::string label = str("matching ", plan.first_seed, " to ", plan.second_seed);
-      decoders = match_decoders(compute, comm, first, plan.n1, second, plan.n2, pair_options, label);
+      decoders = match_decoders(compute, comm, decoder_share(comm, *first_file, plan.n1, plan.width), plan.n1,
+                                decoder_share(comm, *second_file, plan.n2, plan.width), plan.n2, pair_options, label);
       if (stability_wanted && root) nearest.push_back({std::move(decoders.nearest), std::move(decoders.null_nearest)});
       decoders.nearest = decoders.null_nearest = {};
     }

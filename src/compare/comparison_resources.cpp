@@ -16,6 +16,7 @@
 #include "coact/compare/stability.h"
 #include "coact/core/errors.h"
 #include "coact/core/strings.h"
+#include "blocked/cosine_tiles.h"
 
 namespace coact::compare {
 namespace {
@@ -96,16 +97,13 @@ void tile_lines(Phase& p, const std::string& what, const BlockedMatchingOptions&
   }
 }
 
-// One pair's null pass on the root, after its matching (blocked_matching.cpp): the decoder
-// shares and the matcher's tiles still held, the random rotation and turn_second's blocks of
-// rows, and a NearestScan; the matcher's own state is gone.
+// One pair's null pass on the root, after its matching (blocked_matching.cpp): the matcher's
+// tiles still held, the random rotation and turn_second's blocks of rows, and a NearestScan;
+// the matcher's own state is gone.
 Phase null_phase(const BlockedMatchingOptions& o, std::int64_t n1, std::int64_t n2, std::int64_t d, int ranks) {
   Phase p{str("stability null pass ", with_commas(n1), " × ", with_commas(n2), " features"), {}};
   const double dd = static_cast<double>(d);
-  const double a_local = static_cast<double>(row_share(n1, 0, ranks).count());
   const double b_local = static_cast<double>(row_share(n2, 0, ranks).count());
-  p.lines.push_back({"null pass: this rank's rows of both decoders (read_decoder_share)", (a_local + b_local) * dd * kFloat,
-                     MemoryPlace::Host, "--n"});
   p.lines.push_back({"null pass: the random rotation (d × d) and its backend copy", 2 * dd * dd * kFloat, MemoryPlace::Host, "--d"});
   p.lines.push_back({"null pass: blocks of B's rows being turned (turn_second)", 2 * std::min(b_local, 1024.0) * dd * kFloat,
                      MemoryPlace::Device, "--d"});
@@ -124,8 +122,10 @@ Phase matching_phase(const BlockedMatchingOptions& o, bool greedy, std::int64_t 
   const double dd = static_cast<double>(d), r = ranks;
   const double a_local = static_cast<double>(row_share(n1, 0, ranks).count());
   const double b_local = static_cast<double>(row_share(n2, 0, ranks).count());
-  add("matching: this rank's rows of both decoders, read from their files (read_decoder_share)",
-      (a_local + b_local) * dd * kFloat, MemoryPlace::Host, "--n");
+  // The rows as read are held a block at a time while CosineTiles normalises them.
+  add("matching: a block of this rank's decoder rows as read from the file (decoder_share)",
+      std::min(std::max(a_local, b_local), std::floor(static_cast<double>(blocked::kShareReadFloats) / dd)) * dd * kFloat,
+      MemoryPlace::Host, "--d");
   if (nearest) add("matching: the stability's random rotation (d × d), held for the pairs' null passes", dd * dd * kFloat, MemoryPlace::Host, "--d");
   tile_lines(p, "matching", o, n1, n2, d, ranks, nearest);
 

@@ -224,8 +224,8 @@ std::vector<float> matched_cosines(const std::vector<float>& a, const std::vecto
 
 }  // namespace
 
-DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, MatrixView<const float> first_share,
-                               std::int64_t n1, MatrixView<const float> second_share, std::int64_t n2,
+DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, const ShareRows& first_share,
+                               std::int64_t n1, const ShareRows& second_share, std::int64_t n2,
                                const PairOptions& options, const std::string& label) {
   BlockedMatchingOptions matching = options.matching;
   matching.greedy = options.greedy;

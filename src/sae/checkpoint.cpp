@@ -402,6 +402,14 @@ ParameterRows::ParameterRows(const std::string& path)
     : path_(path), record_(read_checkpoint_record(path)), file_(io::File::open(path)) {}
 
 std::vector<float> ParameterRows::read(const std::string& name, std::int64_t first, std::int64_t count) const {
+  const std::int64_t width = name == "W_enc" ? record_.config.n_features : record_.config.d_in;
+  std::vector<float> rows = allocate_vector<float>({str("rows of ", name, " of ", path_)},
+                                                   static_cast<std::size_t>(std::max<std::int64_t>(0, count * width)));
+  read_into(name, first, count, rows);
+  return rows;
+}
+
+void ParameterRows::read_into(const std::string& name, std::int64_t first, std::int64_t count, std::span<float> rows) const {
   const std::int64_t d = record_.config.d_in, n = record_.config.n_features;
   io::Shape shape;
   if (name == "W_dec") {
@@ -418,13 +426,13 @@ std::vector<float> ParameterRows::read(const std::string& name, std::int64_t fir
     throw InputError(str(ds.where(), ": shape ", io::shape_string(ds.shape()), ", expected ", io::shape_string(shape)));
   if (ds.element_type() != io::ElementType::F32)
     throw InputError(str(ds.where(), ": dtype ", io::to_string(ds.element_type()), ", expected float32"));
-  std::vector<float> rows = allocate_vector<float>({str("rows of ", name, " of ", path_)}, static_cast<std::size_t>(count * shape[1]));
+  COACT_REQUIRE(static_cast<std::int64_t>(rows.size()) == count * shape[1], Error, path_, ":/", name, ": ", count,
+                " rows into room for ", rows.size(), " floats");
   if (count > 0) ds.read<float>(rows, {first, 0}, {count, shape[1]});
   const auto bad = std::find_if(rows.begin(), rows.end(), [](float v) { return !std::isfinite(v); });
   if (bad != rows.end())
     throw InputError(str(ds.where(), ": element ", first * shape[1] + (bad - rows.begin()), " is ", *bad,
                          " (parameters must be finite)"));
-  return rows;
 }
 
 std::vector<std::string> resume_differences(const Checkpoint& file, const SaeConfig& config, const DataStream& data,

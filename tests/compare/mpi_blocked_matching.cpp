@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "coact/backend/backend.h"
@@ -15,7 +16,9 @@
 #include "coact/compare/cosine_cost.h"
 #include "coact/compare/greedy_assignment.h"
 #include "coact/compare/shared_errors.h"
+#include "coact/core/errors.h"
 #include "coact/core/rng.h"
+#include "coact/core/strings.h"
 #include "support/mpi_env.h"
 
 namespace coact::compare {
@@ -334,6 +337,74 @@ TEST(BlockedMatching, EveryRankRefusesNonFiniteInput) {
   Decoders wide = random_decoders(30, 20, 4, 1);
   wide.n1 = 30;
   EXPECT_THROW(run_blocked(wide, small_tiles()), SharedInputError);  // more rows than columns
+}
+
+// Shares read through ShareRows a block at a time, as `coact compare` reads them from the SAE
+// files: rows so wide (d 65,536) that a read block holds 64 of them, so every rank's share takes
+// several blocks, the last one short; the reader is asked for each row of its share once, in
+// order, never more than 16 MiB at once; the matching is the dense optimum and a NaN in a later
+// block is reported by its global row.
+TEST(BlockedMatching, SharesReadBlockByBlockGiveTheDenseOptimum) {
+  constexpr std::int64_t d = 65536;
+  std::vector<std::int32_t> perm;
+  Decoders m = planted_decoders(200, 260, d, 41, perm);
+  struct Read {
+    std::int64_t first, count;
+  };
+  std::vector<Read> reads_a, reads_b;
+  const auto reader = [&](const std::vector<float>& rows, std::int64_t count, std::vector<Read>& reads) {
+    const MatrixView<const float> share = share_of(rows, count, d);
+    return ShareRows{share.rows, d, [share, &reads](std::int64_t first, std::int64_t n, float* out) {
+                       reads.push_back({first, n});
+                       std::copy_n(share.row(first), n * share.cols, out);
+                     }};
+  };
+  const auto cpu = backend::make_backend(backend::DeviceRequest::Cpu);
+  const BlockedMatching blocked =
+      blocked_cosine_matching(*cpu, world(), reader(m.a, m.n1, reads_a), m.n1, reader(m.b, m.n2, reads_b), m.n2, {});
+  expect_dense_optimum(m, blocked, true);
+  for (const auto& [reads, rows] : {std::pair{&reads_a, m.n1}, std::pair{&reads_b, m.n2}}) {
+    const RowShare mine = row_share(rows, world().rank(), world().size());
+    std::int64_t next = 0;
+    for (const Read& r : *reads) {
+      EXPECT_EQ(r.first, next);
+      EXPECT_GT(r.count, 0);
+      EXPECT_LE(r.count * d * static_cast<std::int64_t>(sizeof(float)), std::int64_t{16} << 20);
+      next = r.first + r.count;
+    }
+    EXPECT_EQ(next, mine.count());
+    EXPECT_GT(reads->size(), 1u) << "a share of " << mine.count() << " rows of width " << d << " in one read";
+  }
+  for (std::int64_t i = 0; i < m.n1; ++i) EXPECT_EQ(blocked.assignment.column_of_row[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(i)]);
+
+  m.b[static_cast<std::size_t>(250 * d + 5)] = std::nanf("");  // row 250: in a later block of its rank's share
+  try {
+    blocked_cosine_matching(*cpu, world(), reader(m.a, m.n1, reads_a), m.n1, reader(m.b, m.n2, reads_b), m.n2, {});
+    ADD_FAILURE() << "no error";
+  } catch (const SharedInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("row 250 of the second matrix"), std::string::npos) << e.what();
+  }
+}
+
+// A rank whose reader throws (a share it cannot read from its file) ends the matching on every
+// rank with the lowest failing rank's error, before any tile.
+TEST(BlockedMatching, EveryRankRaisesTheLowestFailingRanksReadError) {
+  const Decoders m = random_decoders(20, 20, 4, 3);
+  const int failing = world().size() > 1 ? 1 : 0;
+  const MatrixView<const float> b = share_of(m.b, m.n2, m.d);
+  const ShareRows unreadable{b.rows, m.d, [&](std::int64_t, std::int64_t, float*) {
+                               if (world().rank() >= failing) throw InputError(str("rows of rank ", world().rank(), " unreadable"));
+                             }};
+  const auto cpu = backend::make_backend(backend::DeviceRequest::Cpu);
+  try {
+    blocked_cosine_matching(*cpu, world(), ShareRows::in_memory(share_of(m.a, m.n1, m.d)), m.n1, unreadable, m.n2,
+                            small_tiles());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), str("rows of rank ", failing, " unreadable"));
+    EXPECT_EQ(e.exit_code(), InputError("x").exit_code());
+  }
+  EXPECT_EQ(world().broadcast_value(world().rank() + 7, 0), 7);  // the ranks are still in step
 }
 
 }  // namespace

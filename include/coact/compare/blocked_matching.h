@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -134,10 +135,27 @@ struct BlockedMatching {
   NearestCosines null_nearest;  // every rank, with options.null_rotation
 };
 
+// A rank's share of a matrix's rows as the matcher takes them: `read` writes rows [first, first +
+// count) of the share, row-major and `cols` wide, to `out`. The matcher reads a block of rows at
+// a time and keeps only their unit-norm copy, so rows read from a file (a wide decoder's share
+// is gigabytes) are never held twice.
+struct ShareRows {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::function<void(std::int64_t first, std::int64_t count, float* out)> read;
+
+  // Rows already in memory (copied a block at a time; `rows` must outlive the matching).
+  static ShareRows in_memory(MatrixView<const float> rows);
+};
+
 // Collective over `comm` (a host-buffer communicator: MPI): every rank passes its share row_share(a_rows, rank, size) of A
 // (a_share.rows must equal the share's count) and likewise of B, same width. a_rows <= b_rows.
 // Throws (on every rank alike) InputError for a NaN/Inf entry, different widths or
-// a_rows > b_rows.
+// a_rows > b_rows, and the error of the lowest rank whose `read` threw.
+BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& comm, const ShareRows& a_share,
+                                        std::int64_t a_rows, const ShareRows& b_share, std::int64_t b_rows,
+                                        const BlockedMatchingOptions& options = {});
+// The same with both shares in memory.
 BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share,
                                         std::int64_t a_rows, MatrixView<const float> b_share, std::int64_t b_rows,
                                         const BlockedMatchingOptions& options = {});

@@ -136,10 +136,10 @@ struct DecoderMatching {
 
 // Collective over `comm`: the exact (or, with options.greedy, greedy) matching on
 // 1 − cos(W_dec1[i], W_dec2[j]), every rank passing its share row_share(n, rank, size) of both
-// decoders (n1 <= n2). Memory per rank O((n1 + n2)/ranks · d + n · candidates). Every rank
-// gets the whole result.
-DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, MatrixView<const float> first_share,
-                               std::int64_t n1, MatrixView<const float> second_share, std::int64_t n2,
+// decoders (n1 <= n2), read a block at a time (decoder_share). Memory per rank
+// O((n1 + n2)/ranks · d + n · candidates). Every rank gets the whole result.
+DecoderMatching match_decoders(backend::Backend& compute, dist::Comm& comm, const ShareRows& first_share,
+                               std::int64_t n1, const ShareRows& second_share, std::int64_t n2,
                                const PairOptions& options, const std::string& label);
 
 // Refuses (InputError naming both files) a pair the options cannot compare: different d_in

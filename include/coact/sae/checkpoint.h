@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,8 @@ class ParameterRows {
   const Checkpoint& record() const { return record_; }  // read_checkpoint_record's fields
   // Rows [first, first + count) of `name` ("W_enc" or "W_dec"), row-major.
   std::vector<float> read(const std::string& name, std::int64_t first, std::int64_t count) const;
+  // The same into `rows` (count × the row width floats), for a caller that reads block after block.
+  void read_into(const std::string& name, std::int64_t first, std::int64_t count, std::span<float> rows) const;
 
  private:
   std::string path_;

@@ -1,6 +1,7 @@
 // blocked_cosine_matching: the collective checks, the tiles, and the choice of matcher.
 #include "coact/compare/blocked_matching.h"
 
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -46,8 +47,21 @@ void share_result(dist::Comm& comm, BlockedMatching& result, std::int64_t rows) 
 
 }  // namespace blocked
 
+ShareRows ShareRows::in_memory(MatrixView<const float> rows) {
+  return {rows.rows, rows.cols, [rows](std::int64_t first, std::int64_t count, float* out) {
+            std::memcpy(out, rows.row(first), static_cast<std::size_t>(count * rows.cols) * sizeof(float));
+          }};
+}
+
 BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share,
                                         std::int64_t a_rows, MatrixView<const float> b_share, std::int64_t b_rows,
+                                        const BlockedMatchingOptions& options) {
+  return blocked_cosine_matching(backend, comm, ShareRows::in_memory(a_share), a_rows, ShareRows::in_memory(b_share),
+                                 b_rows, options);
+}
+
+BlockedMatching blocked_cosine_matching(backend::Backend& backend, dist::Comm& comm, const ShareRows& a_share,
+                                        std::int64_t a_rows, const ShareRows& b_share, std::int64_t b_rows,
                                         const BlockedMatchingOptions& options) {
   // Every rank is given the same sizes and the same kind of communicator, so these checks
   // agree without communication.

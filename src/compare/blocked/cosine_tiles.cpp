@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "coact/core/progress.h"
 #include "coact/core/strings.h"
 #include "coact/core/timer.h"
+#include "coact/dist/root.h"
 #include "unit_rows.h"
 
 namespace coact::compare::blocked {
@@ -27,10 +29,30 @@ void require_finite(dist::Comm& comm, std::int64_t first_bad_global, std::int64_
   }
 }
 
+// Reads `share` a block of rows at a time and writes them scaled to unit norm (unit_rows.h) to
+// host memory at `target(first, count)`, then calls `placed(first, count)`. Returns the first row
+// holding a NaN/Inf entry, or share.rows. Only one block of the rows as read is held, so a share
+// read from a file is never in memory twice.
+std::int64_t read_unit_rows(const ShareRows& share, const std::function<float*(std::int64_t, std::int64_t)>& target,
+                            const std::function<void(std::int64_t, std::int64_t)>& placed = {}) {
+  const std::int64_t block =
+      std::clamp<std::int64_t>(kShareReadFloats / std::max<std::int64_t>(1, share.cols), 1, std::max<std::int64_t>(1, share.rows));
+  std::vector<float> read(static_cast<std::size_t>(std::min(block, share.rows) * share.cols));
+  std::int64_t first_bad = share.rows;
+  for (std::int64_t first = 0; first < share.rows; first += block) {
+    const std::int64_t count = std::min(block, share.rows - first);
+    share.read(first, count, read.data());
+    const std::int64_t bad = normalise_rows(MatrixView<const float>(read.data(), count, share.cols), target(first, count));
+    if (bad < count) first_bad = std::min(first_bad, first + bad);
+    if (placed) placed(first, count);
+  }
+  return first_bad;
+}
+
 }  // namespace
 
-CosineTiles::CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share,
-                         std::int64_t a_rows, MatrixView<const float> b_share, std::int64_t b_rows,
+CosineTiles::CosineTiles(backend::Backend& backend, dist::Comm& comm, const ShareRows& a_share,
+                         std::int64_t a_rows, const ShareRows& b_share, std::int64_t b_rows,
                          std::int64_t block_rows, std::int64_t block_columns, backend::Precision precision)
     : backend_(backend), comm_(comm), host_backend_(backend.kind() == backend::DeviceKind::Cpu),
       a_share_(row_share(a_rows, comm.rank(), comm.size())), b_share_(row_share(b_rows, comm.rank(), comm.size())),
@@ -55,17 +77,27 @@ CosineTiles::CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView
   const auto a_floats = static_cast<std::size_t>(a_share_.count() * d_);
   a_unit_ = allocating(a_purpose, static_cast<double>(a_floats * sizeof(float)),
                        [&] { return backend::Buffer<float>(backend, a_floats); });
-  std::int64_t bad_a;
-  if (host_backend_) {
-    bad_a = normalise_rows(a_share, a_unit_.data());
-  } else {
-    std::vector<float> host = allocate_vector<float>(a_purpose, a_floats);
-    bad_a = normalise_rows(a_share, host.data());
-    a_unit_.copy_from_host(host);
-  }
   resize_vector(b_unit_, static_cast<std::size_t>(b_share_.count() * d_),
                 {"this rank's unit-norm rows of the second decoder (blocked matching)"});
-  const std::int64_t bad_b = normalise_rows(b_share, b_unit_.data());
+  std::int64_t bad_a = 0, bad_b = 0;
+  dist::run_on_every_rank(comm, [&] {
+    if (host_backend_) {
+      bad_a = read_unit_rows(a_share, [&](std::int64_t first, std::int64_t) { return a_unit_.data() + first * d_; });
+    } else {
+      std::vector<float> staged;
+      bad_a = read_unit_rows(
+          a_share,
+          [&](std::int64_t, std::int64_t count) {
+            staged.resize(static_cast<std::size_t>(count * d_));
+            return staged.data();
+          },
+          [&](std::int64_t first, std::int64_t count) {
+            backend.copy_bytes(a_unit_.data() + first * d_, staged.data(),
+                               static_cast<std::size_t>(count * d_) * sizeof(float), backend::CopyKind::HostToDevice);
+          });
+    }
+    bad_b = read_unit_rows(b_share, [&](std::int64_t first, std::int64_t) { return b_unit_.data() + first * d_; });
+  });
   require_finite(comm, bad_a < a_share_.count() ? a_share_.begin + bad_a : a_rows, a_rows, "the first matrix");
   require_finite(comm, bad_b < b_share_.count() ? b_share_.begin + bad_b : b_rows, b_rows, "the second matrix");
 

@@ -19,6 +19,10 @@
 
 namespace coact::compare::blocked {
 
+// Floats of a share read at once before they are normalised (16 MiB): the only copy of the rows
+// as read that the tiles hold.
+inline constexpr std::int64_t kShareReadFloats = std::int64_t{4} << 20;
+
 struct Tile {
   const float* values = nullptr;         // rows × columns, host memory, row stride `columns`
   std::int64_t rows = 0, columns = 0;
@@ -35,10 +39,12 @@ class TileVisitor {
 
 class CosineTiles {
  public:
-  // a_share: rows row_share(a_rows, rank, size) of A; b_share likewise of B (same width).
-  // Throws SharedInputError on every rank when any rank holds a NaN/Inf entry.
-  CosineTiles(backend::Backend& backend, dist::Comm& comm, MatrixView<const float> a_share, std::int64_t a_rows,
-              MatrixView<const float> b_share, std::int64_t b_rows, std::int64_t block_rows,
+  // a_share: rows row_share(a_rows, rank, size) of A; b_share likewise of B (same width), each
+  // read a block of rows at a time and kept only normalised.
+  // Throws SharedInputError on every rank when any rank holds a NaN/Inf entry, and on every
+  // rank the error of the lowest rank whose read threw.
+  CosineTiles(backend::Backend& backend, dist::Comm& comm, const ShareRows& a_share, std::int64_t a_rows,
+              const ShareRows& b_share, std::int64_t b_rows, std::int64_t block_rows,
               std::int64_t block_columns, backend::Precision precision = backend::Precision::Fp32);
 
   // Collective: every rank calls it with the rows of its share it needs (ascending local
