@@ -12,12 +12,22 @@ _WRAPPER = ("import resource, subprocess, sys\n"
             "sys.exit(r.returncode)\n")
 
 
-def measured(command):
+def measured(command, log=None):
     """Runs `command`: (seconds, the largest peak RSS of its processes in bytes); exits with its
-    error output if it fails."""
+    error output if it fails. With `log` (a path), each line the command writes to stderr goes
+    there as it comes, after the seconds since the start: the phases' times of a long run."""
     start = time.perf_counter()
-    r = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True)
+    wrapper = subprocess.Popen([sys.executable, "-c", _WRAPPER, *command], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    tail = ""
+    with open(log if log else "/dev/null", "w") as out:
+        for line in wrapper.stderr:  # text mode: a progress line's "\r" ends a line too
+            out.write(f"{time.perf_counter() - start:9.1f} s  {line}")
+            out.flush()
+            tail = (tail + line)[-3000:]
+    stdout = wrapper.stdout.read()
+    wrapper.wait()
     seconds = time.perf_counter() - start
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
-    return seconds, int(r.stdout.split()[-1])
+    if wrapper.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({wrapper.returncode}):\n{tail}")
+    return seconds, int(stdout.split()[-1])

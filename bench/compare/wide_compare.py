@@ -18,7 +18,8 @@ model, Q1–Q3) runs with one thread per rank:
   2 ranks  2 ranks × 1 thread (mpirun --bind-to none)
 For each: wall time of the whole command (reading the SAEs, matching, the null pass, encoder
 cosines, the graphs' analyses, writing compare.h5), as a multiple of the floor, and the largest
-peak RSS over its processes (getrusage of a wrapper). The floor is one pass of the cost GEMM,
+peak RSS over its processes (getrusage of a wrapper); its log, each line after the seconds
+since the start, goes to DIR/compare_RANKS.log (the phases' times). The floor is one pass of the cost GEMM,
 2·n²·d flop, at the rate of `bench_blocked_matching --n 16384`'s timed pass over the matcher's
 own tiles on one thread in the same run (divided by the ranks: each rank has a core). Figures are printed only when the runs find
 the same matching cost, a certified optimum and the planted shared fraction.
@@ -128,12 +129,12 @@ def main():
     for ranks in RANKS:
         out = os.path.join(WORK, f"compare_{ranks}.h5")
         command = [COACT, "compare", "--sae", sae[52], sae[55], "--graphs", graph[52], graph[55], "--out", out,
-                   "--threads", "1", "--force", "--log-level", "warn"]
+                   "--threads", "1", "--force", "--log-level", "info"]
         if ranks > 1:
             command = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none", *ROOT,
                        "-x", "OMP_NUM_THREADS=1", *command]
         os.environ["OMP_NUM_THREADS"] = "1"
-        seconds, rss = measured(command)
+        seconds, rss = measured(command, log=os.path.join(WORK, f"compare_{ranks}.log"))
         with h5py.File(out, "r") as f:
             p = f["/pairs/0_1"].attrs
             values = {k: float(p[k]) for k in ("shared_fraction", "matching_cost", "certified", "matching_full_passes",
