@@ -129,7 +129,8 @@ int run(int argc, char** argv) {
 
   double floor_seconds = 0, floor_gemm_seconds = 0;
   if (args.floor) {
-    compare::blocked::CosineTiles tiles(*cpu, world, a_share, n, b_share, n2, args.options.block_rows,
+    compare::blocked::CosineTiles tiles(*cpu, world, compare::ShareRows::in_memory(a_share), n,
+                                        compare::ShareRows::in_memory(b_share), n2, args.options.block_rows,
                                         args.options.block_columns);
     tiles.report_progress("bench", std::int64_t{1} << 26);
     NoVisit nothing;
