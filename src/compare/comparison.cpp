@@ -14,6 +14,7 @@
 #include "coact/io/atomic_output.h"
 #include "coact/io/h5.h"
 #include "coact/sae/checkpoint.h"
+#include "search_helpers.h"
 #include "single_process_comm.h"
 
 namespace coact::compare {
@@ -316,10 +317,15 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
   // Stability needs every pair's decoders compared (one activation width): the matching's
   // first pass also takes each feature's best cosine in the other SAE, and one more pass of its
   // tiles the null model's against the second decoder turned by a random rotation (the same
-  // for every pair, made alike on every rank).
+  // for every pair, made on the root and broadcast: ranks that each made it would contend for
+  // memory bandwidth, its O(d³) Gram–Schmidt being memory-bound).
   const bool stability_wanted = std::all_of(plans.begin(), plans.end(), [](const PairPlan& p) { return p.decoder != 0; });
-  const std::vector<float> rotation =
-      stability_wanted ? random_rotation(plans.front().width, o.pair.baseline_seed) : std::vector<float>{};
+  std::vector<float> rotation;
+  if (stability_wanted) {
+    dist::run_on_root(comm, [&] { rotation = random_rotation(plans.front().width, o.pair.baseline_seed); });
+    rotation.resize(static_cast<std::size_t>(plans.front().width * plans.front().width));
+    comm.broadcast(std::span<float>(rotation), 0);
+  }
   PairOptions pair_options = o.pair;
   pair_options.matching.nearest = stability_wanted;
   pair_options.matching.null_rotation = stability_wanted ? &rotation : nullptr;
@@ -340,12 +346,17 @@ ComparisonFile run_comparison(backend::Backend& compute, dist::Comm& comm, const
       if (stability_wanted && root) nearest.push_back({std::move(decoders.nearest), std::move(decoders.null_nearest)});
       decoders.nearest = decoders.null_nearest = {};
     }
+    // The pair's analysis runs on the root; the other ranks take their share of its global
+    // searches (the n·n part of it) until the root releases them, then learn how it ended.
+    SearchHelpers helpers(comm);
+    helpers.serve();
     dist::run_on_root(comm, [&] {
+      const ReleaseHelpers release(helpers);
       const PairCorrelation* correlation = nullptr;
       for (const auto& c : o.correlations)
         if (c.first == i && c.second == j) correlation = &c;
       results.push_back(compare_pair(saes[i], saes[j], graphs[i], graphs[j], o.pair, truth, correlation,
-                                     plan.decoder ? &decoders : nullptr));
+                                     plan.decoder ? &decoders : nullptr, helpers.ranker()));
       results.back().first = i;
       results.back().second = j;
     });

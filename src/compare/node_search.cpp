@@ -205,15 +205,17 @@ std::vector<double> global_ranks(std::span<const double> stats1, std::span<const
 }
 
 SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
-                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target, int columns) {
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target, int columns,
+                          const RankFunction& ranker) {
   const std::int64_t n2 = static_cast<std::int64_t>(stats2.size()) / columns;
-  return summarise(global_ranks(stats1, stats2, queries, target, columns), std::vector<std::int64_t>(queries.size(), n2),
+  return summarise(ranker(stats1, stats2, queries, target, columns), std::vector<std::int64_t>(queries.size(), n2),
                    std::vector<char>(queries.size(), 1));
 }
 
 NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacency& graph2,
                                           std::span<const double> stats1, std::span<const double> stats2,
-                                          std::span<const std::int64_t> shared, std::span<const std::int64_t> match) {
+                                          std::span<const std::int64_t> shared, std::span<const std::int64_t> match,
+                                          const RankFunction& ranker) {
   NeighbourhoodScore out;
   const std::int64_t n2 = graph2.nodes();
   std::vector<double> restricted_ranks;
@@ -268,7 +270,7 @@ NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacen
   std::vector<std::int64_t> distinct(global_queries);
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  const std::vector<double> distinct_ranks = global_ranks(stats1, stats2, distinct, match);
+  const std::vector<double> distinct_ranks = ranker(stats1, stats2, distinct, match, kStatisticCount);
   std::vector<double> ranks(global_queries.size());
   for (std::size_t q = 0; q < global_queries.size(); ++q)
     ranks[q] = distinct_ranks[static_cast<std::size_t>(std::lower_bound(distinct.begin(), distinct.end(), global_queries[q]) - distinct.begin())];

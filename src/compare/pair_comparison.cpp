@@ -260,7 +260,8 @@ void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& o) {
 
 PairResult compare_pair(const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const PairOptions& o, const std::vector<float>& truth,
-                        const PairCorrelation* correlation, const DecoderMatching* decoders) {
+                        const PairCorrelation* correlation, const DecoderMatching* decoders,
+                        const RankFunction& ranker) {
   const std::int64_t d = a.d_in, n1 = a.n_features, n2 = b.n_features;
   const bool same_width = b.d_in == d;
   if (o.match_activations && correlation == nullptr) throw Error("activation matching without activation correlations");
@@ -379,10 +380,10 @@ PairResult compare_pair(const SaeSide& a, const SaeSide& b, const GraphSide& ga,
 
   // Q2 and Q3 on the shared features.
   std::vector<std::int64_t> match(r.matching.begin(), r.matching.end());
-  r.search = global_search(ga.standardised, gb.standardised, shared_nodes, match);
-  r.search_extended = global_search(ga.extended, gb.extended, shared_nodes, match, kExtendedStatisticCount);
+  r.search = global_search(ga.standardised, gb.standardised, shared_nodes, match, kStatisticCount, ranker);
+  r.search_extended = global_search(ga.extended, gb.extended, shared_nodes, match, kExtendedStatisticCount, ranker);
   r.neighbourhood = neighbourhood_transfer({g1.indptr(), g1.indices()}, {g2.indptr(), g2.indices()}, ga.standardised,
-                                           gb.standardised, shared_nodes, match);
+                                           gb.standardised, shared_nodes, match, ranker);
 
   if (!truth.empty() && same_width) {
     GroundTruthPair t;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,13 +58,17 @@ struct SearchScore {
 // target[f]. Ties count against the query (rank = 1 + number of candidates at distance <=,
 // excluding the target), so a constant statistic cannot look good.
 // `columns` is the width of the statistic rows (kStatisticCount or kExtendedStatisticCount).
-SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
-                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
-                          int columns = kStatisticCount);
 // The rank behind global_search for each query (same tie rule), in query order.
 std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
                                  std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
                                  int columns = kStatisticCount);
+// What computes the global ranks: global_ranks in this process, or the same ranks spread over
+// the ranks of a comparison (each query's rank depends on nothing but its own row).
+using RankFunction = std::function<std::vector<double>(std::span<const double>, std::span<const double>,
+                                                       std::span<const std::int64_t>, std::span<const std::int64_t>, int)>;
+SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
+                          std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
+                          int columns = kStatisticCount, const RankFunction& ranker = global_ranks);
 
 struct NeighbourhoodScore {
   std::int64_t pairs = 0;              // shared pairs (f, f') with deg(f) > 0
@@ -76,9 +81,10 @@ struct NeighbourhoodScore {
 // Q3: for each shared pair (f, f' = match[f]): how many of f's neighbours have their match among
 // f''s neighbours; and, for each neighbour g of f that has a match (match[g] >= 0), the rank of
 // match[g] when searching only f''s neighbourhood (infinite when it is not there: no hit,
-// reciprocal rank 0) against searching all of graph 2.
+// reciprocal rank 0) against searching all of graph 2 (by `ranker`).
 NeighbourhoodScore neighbourhood_transfer(const Adjacency& graph1, const Adjacency& graph2,
                                           std::span<const double> stats1, std::span<const double> stats2,
-                                          std::span<const std::int64_t> shared, std::span<const std::int64_t> match);
+                                          std::span<const std::int64_t> shared, std::span<const std::int64_t> match,
+                                          const RankFunction& ranker = global_ranks);
 
 }  // namespace coact::compare

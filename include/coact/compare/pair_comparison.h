@@ -150,9 +150,11 @@ void check_pair(const SaeSide& a, const SaeSide& b, const PairOptions& options);
 // matching is the exact assignment on 1 − `correlation` (required then; SAEs of different
 // d_in allowed, their decoder and encoder cosines are NaN and the ground truth is skipped).
 // `decoders` is the pair's decoder matching, run over the ranks by match_decoders (required
-// for SAEs of one d_in: SaeSide holds no decoder to match here).
+// for SAEs of one d_in: SaeSide holds no decoder to match here). `ranker` computes Q2's and Q3's
+// global ranks (run_comparison spreads them over the ranks).
 PairResult compare_pair(const SaeSide& a, const SaeSide& b, const GraphSide& ga,
                         const GraphSide& gb, const PairOptions& options, const std::vector<float>& truth,
-                        const PairCorrelation* correlation, const DecoderMatching* decoders);
+                        const PairCorrelation* correlation, const DecoderMatching* decoders,
+                        const RankFunction& ranker = global_ranks);
 
 }  // namespace coact::compare
