@@ -260,6 +260,19 @@ StageResources comparison_resources(const ComparisonOptions& options, const Comp
                         {{"Q1: the Erdős–Rényi baseline of the second graph (edge list, weights) and degree copies",
                           static_cast<double>(graphs[j].edges) * kBaselineEdgeBytes + static_cast<double>(b.n) * kBaselineNodeBytes,
                           MemoryPlace::Host, "--graphs"}}});
+      // Q2's and Q3's global searches (node_search.cpp, search_helpers.cpp): the candidates'
+      // statistics by column, and over several ranks the root's copies it broadcasts from (both
+      // graphs' statistics, the queries and the matching); the widest search has 9 columns.
+      {
+        const double n1 = static_cast<double>(a.n), n2 = static_cast<double>(b.n);
+        std::vector<MemoryNeed> lines{{"Q2: the other graph's statistics by column (global_ranks)",
+                                       n2 * kExtendedStatisticCount * kDouble, MemoryPlace::Host, "--graphs"}};
+        if (ranks > 1) {
+          lines.push_back({"Q2: the search the root broadcasts to the other ranks (statistics, queries, matching)",
+                           ((n1 + n2) * kExtendedStatisticCount + 2 * n1) * kDouble, MemoryPlace::Host, "--graphs"});
+        }
+        phases.push_back({"Q2 searches", std::move(lines)});
+      }
       if (po.match_activations)
         phases.push_back({"dense activation matching",
                           {{"activation matching: the dense cost 1 − correlation (n1 × n2 floats)",
