@@ -53,12 +53,9 @@ struct SearchScore {
   double chance_hit_at_1 = 0, chance_hit_at_10 = 0, chance_hit_at_100 = 0, chance_mrr = 0, chance_median_rank = 0;
 };
 
-// Q2: for every query node f of graph 1 (e.g. the shared features), rank all nodes of graph 2 by
-// Euclidean distance between standardised statistic vectors, and score the rank of its match
-// target[f]. Ties count against the query (rank = 1 + number of candidates at distance <=,
-// excluding the target), so a constant statistic cannot look good.
-// `columns` is the width of the statistic rows (kStatisticCount or kExtendedStatisticCount).
-// The rank behind global_search for each query (same tie rule), in query order.
+// Q2's ranks: for each query node f of graph 1, 1 + the number of nodes of graph 2 other than
+// target[f] at Euclidean distance <= that of target[f] (statistic rows of width `columns`:
+// kStatisticCount or kExtendedStatisticCount), in query order.
 std::vector<double> global_ranks(std::span<const double> stats1, std::span<const double> stats2,
                                  std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
                                  int columns = kStatisticCount);
@@ -66,6 +63,13 @@ std::vector<double> global_ranks(std::span<const double> stats1, std::span<const
 // the ranks of a comparison (each query's rank depends on nothing but its own row).
 using RankFunction = std::function<std::vector<double>(std::span<const double>, std::span<const double>,
                                                        std::span<const std::int64_t>, std::span<const std::int64_t>, int)>;
+
+// Q2: for every query node f of graph 1 (e.g. the shared features), rank all nodes of graph 2 by
+// Euclidean distance between standardised statistic vectors, and score the rank of its match
+// target[f]. Ties count against the query (rank = 1 + number of candidates at distance <=,
+// excluding the target), so a constant statistic cannot look good.
+// `columns` is the width of the statistic rows (kStatisticCount or kExtendedStatisticCount);
+// `ranker` computes the ranks (global_ranks, or the same over ranks).
 SearchScore global_search(std::span<const double> stats1, std::span<const double> stats2,
                           std::span<const std::int64_t> queries, std::span<const std::int64_t> target,
                           int columns = kStatisticCount, const RankFunction& ranker = global_ranks);
