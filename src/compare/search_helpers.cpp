@@ -1,5 +1,6 @@
 #include "search_helpers.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "blocked/exchange.h"
