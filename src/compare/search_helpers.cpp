@@ -1,7 +1,6 @@
 #include "search_helpers.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "blocked/exchange.h"
 #include "coact/compare/blocked_matching.h"
@@ -45,9 +44,9 @@ std::vector<double> SearchHelpers::share_of(std::span<const double> stats1, std:
 }
 
 std::vector<double> SearchHelpers::gathered(const std::vector<double>& mine, std::int64_t count) {
-  std::vector<std::uint8_t> bytes(mine.size() * sizeof(double));
-  std::memcpy(bytes.data(), mine.data(), bytes.size());
-  const std::vector<std::uint8_t> all = blocked::gather_bytes(comm_, bytes);
+  blocked::BytePacker packed;
+  packed.put_all(std::span<const double>(mine));
+  const std::vector<std::uint8_t> all = blocked::gather_bytes(comm_, packed.bytes());
   std::vector<double> ranks;
   ranks.reserve(static_cast<std::size_t>(count));
   blocked::ByteReader reader(all);
